@@ -1,0 +1,111 @@
+"""The pipeline in one place: load → check selection → render → select → export."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from deckgen.errors import DeckgenError, Diagnostic, Location
+from deckgen.exporters import ExportContext, available_exporters, default_formats
+from deckgen.load import load_deck
+from deckgen.render import RenderedDeck, render_deck
+from deckgen.selection import check_selection, is_selected, selection_suffix
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    paths: tuple[Path, ...]
+    deck: RenderedDeck
+
+
+def _git_commit_time(folder: Path) -> tuple[int, bool] | None:
+    """The newest commit time touching `folder` and whether it has uncommitted changes."""
+    try:
+        out = subprocess.run(
+            ["git", "log", "-1", "--format=%ct", "--", "."],
+            cwd=folder, capture_output=True, text=True, check=True, timeout=20,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "."],
+            cwd=folder, capture_output=True, text=True, check=True, timeout=20,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return (int(out), bool(dirty)) if out else None
+
+
+def source_date_epoch(cards_dir: Path) -> int:
+    """The build's clock, fixed by the sources so that builds are reproducible.
+
+    SOURCE_DATE_EPOCH wins; else the newest git commit of the cards; else (or when the cards
+    have uncommitted edits) the newest file modification time. It grows as the cards change,
+    which Anki needs: it only updates a note whose incoming modification time is newer.
+    """
+    env = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if env:
+        try:
+            return int(env)
+        except ValueError:
+            raise DeckgenError(
+                [Diagnostic(Location(Path("SOURCE_DATE_EPOCH")), f"not a whole number: {env!r}")]
+            ) from None
+    newest_file = max(
+        (int(p.stat().st_mtime) for p in cards_dir.rglob("*") if p.is_file()), default=0
+    )
+    git = _git_commit_time(cards_dir)
+    if git is None:
+        return newest_file
+    commit_time, dirty = git
+    return max(commit_time, newest_file) if dirty else commit_time
+
+
+def build(
+    cards_dir: Path,
+    out_dir: Path,
+    formats: Sequence[str] = (),
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    templates_dir: Path | None = None,
+    progress: Progress | None = None,
+) -> BuildResult:
+    """Compile the cards into every requested format; nothing is written if any card is bad."""
+    say = progress or (lambda _message: None)
+    exporters = available_exporters()
+    chosen = list(dict.fromkeys(formats)) or default_formats()
+    unknown = [f for f in chosen if f not in exporters]
+    if unknown:
+        raise ValueError(f"unknown format(s): {', '.join(unknown)}")
+
+    deck = load_deck(cards_dir)
+    say(f"loaded {len(deck.cards)} cards from {cards_dir}")
+    check_selection(deck, include, exclude)
+    rendered = render_deck(deck)
+    selected_cards = tuple(c for c in rendered.cards if is_selected(c.card, include, exclude))
+    used = {name for c in selected_cards for name in c.media}
+    selected = RenderedDeck(
+        deck=replace(deck, cards=tuple(c.card for c in selected_cards),
+                     selection=(*include, *(f"-{t}" for t in exclude))),
+        cards=selected_cards,
+        media=tuple(m for m in rendered.media if m.name in used),
+    )
+    if include or exclude:
+        say(f"selected {len(selected_cards)} of {len(rendered.cards)} cards")
+
+    context = ExportContext(
+        stem=f"{deck.info.id}{selection_suffix(include, exclude)}",
+        timestamp=source_date_epoch(cards_dir),
+        templates_dir=templates_dir,
+    )
+    paths: list[Path] = []
+    for name in chosen:
+        say(f"writing {name}")
+        paths.extend(exporters[name]().export(selected, out_dir, context))
+    return BuildResult(paths=tuple(paths), deck=selected)

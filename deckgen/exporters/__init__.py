@@ -1,0 +1,46 @@
+"""Exporter plug-ins: one shape for every output format, found through entry points."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import ClassVar, Protocol
+
+from deckgen.render import RenderedDeck
+
+ENTRY_POINT_GROUP = "deckgen.exporters"
+
+
+@dataclass(frozen=True)
+class ExportContext:
+    """What every exporter needs besides the deck: the output name, the clock and the templates."""
+
+    stem: str  # file name without suffix; shows the selection, e.g. "my-deck--networking"
+    timestamp: int  # seconds since the epoch; fixed per source state so builds are reproducible
+    templates_dir: Path | None = None
+
+
+class Exporter(Protocol):
+    name: ClassVar[str]
+    suffix: ClassVar[str]
+    description: ClassVar[str]
+    default: ClassVar[bool]
+
+    def export(self, deck: RenderedDeck, out_dir: Path, context: ExportContext) -> list[Path]:
+        """Write the deck's files into out_dir (atomically) and return their paths."""
+        ...
+
+
+@functools.cache
+def available_exporters() -> dict[str, type[Exporter]]:
+    """Every installed exporter by format name, the built-ins included (they register alike)."""
+    found: dict[str, type[Exporter]] = {}
+    for entry in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        found[entry.name] = entry.load()
+    return found
+
+
+def default_formats() -> list[str]:
+    return [name for name, cls in available_exporters().items() if cls.default]

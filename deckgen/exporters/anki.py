@@ -1,0 +1,231 @@
+"""The .apkg exporter: frozen note types, stable ids, deterministic and compressed packages."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+import tempfile
+import time
+import warnings
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+import genanki
+import jinja2
+from markupsafe import Markup, escape
+
+from deckgen.atomic import atomic_output
+from deckgen.exporters import ExportContext
+from deckgen.model import CardType, Deck
+from deckgen.render import RenderedCard, RenderedDeck, pygments_css
+from deckgen.templating import template_environment
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CardTemplate:
+    name: str
+    front: str  # Jinja template path
+    back: str
+
+
+@dataclass(frozen=True)
+class NoteTypeSpec:
+    """A note type's identity. Anki compares field and template names on import: if they change,
+    it refuses to update existing notes. These names are frozen (a test guards them)."""
+
+    key: str
+    label: str
+    fields: tuple[str, ...]
+    templates: tuple[CardTemplate, ...]
+    cloze: bool = False
+
+
+_BASIC_CARD = CardTemplate("Card 1", "anki/basic/front.html", "anki/basic/back.html")
+_META_FIELDS = ("Extra", "Sources", "Breadcrumb", "CardId", "SourceFile")
+
+NOTE_TYPES: dict[CardType, NoteTypeSpec] = {
+    CardType.BASIC: NoteTypeSpec(
+        "basic", "Basic", ("Front", "Back", *_META_FIELDS), (_BASIC_CARD,)
+    ),
+    CardType.REVERSED: NoteTypeSpec(
+        "reversed",
+        "Basic and reversed",
+        ("Front", "Back", *_META_FIELDS),
+        (_BASIC_CARD, CardTemplate("Card 2", "anki/reversed/front.html", "anki/reversed/back.html")),
+    ),
+    CardType.CLOZE: NoteTypeSpec(
+        "cloze",
+        "Cloze",
+        ("Text", *_META_FIELDS),
+        (CardTemplate("Cloze", "anki/cloze/front.html", "anki/cloze/back.html"),),
+        cloze=True,
+    ),
+}
+
+NIGHT_SELECTORS = (".nightMode", ".night_mode")
+
+
+def stable_id(*parts: str) -> int:
+    """A deterministic id in genanki's recommended range [2**30, 2**31) from the given names."""
+    digest = hashlib.sha256("\x1f".join(("deckgen", *parts)).encode()).digest()
+    return (1 << 30) + int.from_bytes(digest[:8], "big") % (1 << 30)
+
+
+def model_id(deck_id: str, spec: NoteTypeSpec) -> int:
+    return stable_id(deck_id, "model", spec.key)
+
+
+def deck_id_for(deck_id: str, deck_name: str) -> int:
+    return stable_id(deck_id, "deck", deck_name)
+
+
+def note_guid(deck_id: str, card_id: str) -> str:
+    """The note's GUID: a function of the deck id and card id only, never of content or position."""
+    return str(genanki.guid_for(deck_id, card_id))
+
+
+def build_models(deck: Deck, env: jinja2.Environment) -> dict[CardType, genanki.Model]:
+    context = {"repository": deck.info.repository.rstrip("/")}
+    css = env.get_template("anki/style.css").render(
+        pygments_css=Markup(pygments_css(".highlight", NIGHT_SELECTORS))
+    )
+    models = {}
+    for card_type, spec in NOTE_TYPES.items():
+        models[card_type] = genanki.Model(
+            model_id=model_id(deck.info.id, spec),
+            name=f"{deck.info.name} · {spec.label}",
+            fields=[{"name": name} for name in spec.fields],
+            templates=[
+                {
+                    "name": t.name,
+                    "qfmt": env.get_template(t.front).render(context).strip(),
+                    "afmt": env.get_template(t.back).render(context).strip(),
+                }
+                for t in spec.templates
+            ],
+            css=css,
+            model_type=genanki.Model.CLOZE if spec.cloze else genanki.Model.FRONT_BACK,
+            sort_field_index=0,
+        )
+    return models
+
+
+def anki_tags(rendered: RenderedCard) -> list[str]:
+    card = rendered.card
+    return [f"round::{card.round}", f"topic::{card.topic}", *card.tags]
+
+
+def note_fields(
+    deck: Deck, rendered: RenderedCard, sources_template: jinja2.Template
+) -> list[str]:
+    card = rendered.card
+    round_ = deck.syllabus.round(card.round)
+    topic = deck.syllabus.topic(card.topic)
+    breadcrumb = f"{round_.title if round_ else card.round} › {topic.title if topic else card.topic}"
+    sources = (
+        sources_template.render(sources=[Markup(s) for s in rendered.sources]).strip()
+        if rendered.sources
+        else ""
+    )
+    try:
+        source_file = card.path.relative_to(deck.root.parent).as_posix()
+    except ValueError:
+        source_file = card.path.name
+    meta = [rendered.extra, sources, str(escape(breadcrumb)), card.id, str(escape(source_file))]
+    if card.type is CardType.CLOZE:
+        return [rendered.text, *meta]
+    return [rendered.front, rendered.back, *meta]
+
+
+def _zip_time(timestamp: int) -> tuple[int, int, int, int, int, int]:
+    stamp = time.gmtime(max(timestamp, 315532800))  # zip dates start in 1980
+    return (stamp.tm_year, stamp.tm_mon, stamp.tm_mday, stamp.tm_hour, stamp.tm_min, stamp.tm_sec)
+
+
+def repack_deterministic(source: Path, target: Path, timestamp: int) -> None:
+    """Copy genanki's stored zip into a deflated one with fixed dates and permissions."""
+    date_time = _zip_time(timestamp)
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(target, "w") as dst:
+        for item in src.infolist():
+            info = zipfile.ZipInfo(item.filename, date_time=date_time)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            info.create_system = 3
+            dst.writestr(info, src.read(item.filename), compresslevel=9)
+
+
+class AnkiExporter:
+    """Writes `<stem>.apkg`: one Anki package with nested decks <Deck>::<Round>::<Topic>."""
+
+    name: ClassVar[str] = "apkg"
+    suffix: ClassVar[str] = ".apkg"
+    description: ClassVar[str] = "Anki package (.apkg) for Anki desktop, AnkiDroid and AnkiMobile"
+    default: ClassVar[bool] = True
+
+    def export(self, deck: RenderedDeck, out_dir: Path, context: ExportContext) -> list[Path]:
+        env = template_environment(context.templates_dir)
+        models = build_models(deck.deck, env)
+        sources_template = env.get_template("anki/sources.html")
+        info = deck.deck.info
+        decks: dict[str, genanki.Deck] = {}
+
+        def anki_deck(name: str) -> genanki.Deck:
+            if name not in decks:
+                description = info.description if name == info.name else ""
+                decks[name] = genanki.Deck(deck_id_for(info.id, name), name, description)
+            return decks[name]
+
+        anki_deck(info.name)
+        for rendered in deck.cards:
+            card = rendered.card
+            note = genanki.Note(
+                model=models[card.type],
+                fields=note_fields(deck.deck, rendered, sources_template),
+                tags=anki_tags(rendered),
+                guid=note_guid(info.id, card.id),
+            )
+            anki_deck(deck.deck.deck_path(card)).add_note(note)
+
+        target = out_dir / f"{context.stem}{self.suffix}"
+        with tempfile.TemporaryDirectory(prefix="deckgen-apkg-") as tmp:
+            media_paths = _stage_media(deck, Path(tmp))
+            package = genanki.Package([decks[name] for name in sorted(decks)], media_paths)
+            raw = Path(tmp) / "genanki.apkg"
+            with warnings.catch_warnings():
+                # genanki warns about HTML tags it does not know; fields are sanitized already.
+                warnings.simplefilter("ignore")
+                package.write_to_file(str(raw), timestamp=context.timestamp)
+            with atomic_output(target) as tmp_target:
+                repack_deterministic(raw, tmp_target, context.timestamp)
+        log.info("wrote %s: %d notes, %d media", target, len(deck.cards), len(deck.media))
+        return [target]
+
+
+def _stage_media(deck: RenderedDeck, folder: Path) -> list[str]:
+    """Copy media under their content-hash names (genanki names media by file name)."""
+    media_dir = folder / "media"
+    media_dir.mkdir()
+    paths = []
+    for media in deck.media:
+        staged = media_dir / media.name
+        shutil.copyfile(media.path, staged)
+        paths.append(str(staged))
+    return paths
+
+
+def frozen_identity(deck_id: str) -> dict[str, dict[str, object]]:
+    """The names and ids Anki matches on; tests compare this with a committed copy."""
+    return {
+        spec.key: {
+            "model_id": model_id(deck_id, spec),
+            "fields": list(spec.fields),
+            "templates": [t.name for t in spec.templates],
+        }
+        for spec in NOTE_TYPES.values()
+    }
+

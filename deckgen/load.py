@@ -1,0 +1,549 @@
+"""Reading sources: deck.yaml, syllabus.yaml and the Markdown card files, with exact line numbers."""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from markdown_it.token import Token
+
+from deckgen.errors import DiagnosticSink, Location
+from deckgen.markdown import make_parser
+from deckgen.model import (
+    Card,
+    CardType,
+    Deck,
+    DeckInfo,
+    Round,
+    Subtopic,
+    Syllabus,
+    Text,
+    Topic,
+)
+
+log = logging.getLogger(__name__)
+
+DECK_FILE = "deck.yaml"
+SYLLABUS_FILE = "syllabus.yaml"
+
+ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+TAG_RE = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*(?:::[a-z0-9]+(?:[-_][a-z0-9]+)*)*$")
+MAX_ID_LENGTH = 80
+CLOZE_RE = re.compile(r"\{\{c(\d+)::")
+FIELD_RE = re.compile(r"^ {0,3}(Q|A|Cloze|Extra|Source|Tags|Type):(?:[ \t]+|$)(.*)$")
+FRONT_MATTER_KEYS = {"topic": str, "round": str, "tags": list}
+SINGLE_LINE_FIELDS = {"Tags", "Type"}
+
+
+# --------------------------------------------------------------------------- YAML with lines
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A safe loader that remembers the line of every mapping key, for precise messages."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
+    mapping = loader.construct_mapping(node, deep=True)
+    lines = {}
+    for key_node, _ in node.value:
+        lines[str(loader.construct_object(key_node))] = key_node.start_mark.line
+    mapping["__lines__"] = lines
+    mapping["__line__"] = node.start_mark.line
+    return mapping  # type: ignore[return-value]
+
+
+_LineLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _construct_mapping,  # type: ignore[arg-type]
+)
+
+
+def _load_yaml(
+    text: str, path: Path, first_line: int, sink: DiagnosticSink, code: str = "E001"
+) -> Any:
+    """Parse YAML safely; on failure record `path:line` (1-based, offset by first_line)."""
+    try:
+        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = first_line + (mark.line if mark is not None else 0)
+        col = mark.column + 1 if mark is not None else 0
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        sink.error(Location(path, line, col), f"invalid YAML: {problem}", code)
+        return None
+
+
+def _key_line(mapping: dict[str, Any], key: str, first_line: int) -> int:
+    line: int = mapping.get("__lines__", {}).get(key, mapping.get("__line__", 0))
+    return first_line + line
+
+
+def _public(mapping: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in mapping.items() if not k.startswith("__")}
+
+
+def suggest(word: str, choices: Iterable[str]) -> str:
+    """A ' (did you mean …?)' suffix for a misspelt id, or ''."""
+    matches = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{matches[0]}'?)" if matches else ""
+
+
+# --------------------------------------------------------------------------- deck and syllabus
+
+
+def load_deck_info(cards_dir: Path, sink: DiagnosticSink) -> DeckInfo:
+    path = cards_dir / DECK_FILE
+    if not path.is_file():
+        sink.error(Location(path), f"missing {DECK_FILE}: every deck needs an id and a name")
+        return DeckInfo(id="deck", name="Deck")
+    data = _load_yaml(path.read_text(encoding="utf-8"), path, 1, sink)
+    if not isinstance(data, dict):
+        if data is not None:
+            sink.error(Location(path, 1), f"{DECK_FILE} must be a mapping")
+        return DeckInfo(id="deck", name="Deck")
+    values = _public(data)
+    for key in sorted(set(values) - {"id", "name", "description", "repository"}):
+        sink.error(Location(path, _key_line(data, key, 1)), f"unknown key '{key}' in {DECK_FILE}")
+    deck_id = values.get("id")
+    if not isinstance(deck_id, str) or not ID_RE.match(deck_id):
+        sink.error(Location(path, _key_line(data, "id", 1)), "deck 'id' must be a lowercase slug")
+        deck_id = "deck"
+    name = values.get("name")
+    if not isinstance(name, str) or not name.strip() or "::" in name:
+        sink.error(
+            Location(path, _key_line(data, "name", 1)),
+            "deck 'name' must be a non-empty string without '::'",
+        )
+        name = "Deck"
+    return DeckInfo(
+        id=deck_id,
+        name=name.strip(),
+        description=str(values.get("description") or ""),
+        repository=str(values.get("repository") or ""),
+    )
+
+
+def load_syllabus(path: Path, sink: DiagnosticSink) -> Syllabus:
+    if not path.is_file():
+        sink.error(Location(path), "missing syllabus: rounds and topics are defined there")
+        return Syllabus((), ())
+    data = _load_yaml(path.read_text(encoding="utf-8"), path, 1, sink)
+    if not isinstance(data, dict):
+        if data is not None:
+            sink.error(Location(path, 1), "the syllabus must be a mapping with 'rounds' and 'topics'")
+        return Syllabus((), (), Location(path))
+
+    def items(key: str) -> list[dict[str, Any]]:
+        value = data.get(key)
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            sink.error(Location(path, _key_line(data, key, 1)), f"'{key}' must be a list of mappings")
+            return []
+        return value
+
+    def text(entry: dict[str, Any], key: str, required: bool = True) -> str:
+        value = entry.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+        if required or value is not None:
+            sink.error(Location(path, _key_line(entry, key, 1)), f"'{key}' must be a non-empty string")
+        return ""
+
+    def count(entry: dict[str, Any]) -> int:
+        value = entry.get("min_cards", 0)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            where = Location(path, _key_line(entry, "min_cards", 1))
+            sink.error(where, "'min_cards' must be a whole number >= 0")
+            return 0
+        return value
+
+    seen: dict[str, int] = {}
+
+    def ident(entry: dict[str, Any]) -> str:
+        value = text(entry, "id")
+        line = _key_line(entry, "id", 1)
+        if value and not ID_RE.match(value):
+            sink.error(Location(path, line), f"syllabus id '{value}' must be a lowercase slug")
+        elif value in seen:
+            sink.error(
+                Location(path, line),
+                f"duplicate syllabus id '{value}' (first defined at line {seen[value]})",
+            )
+        seen.setdefault(value, line)
+        return value
+
+    rounds = tuple(
+        Round(id=ident(r), title=text(r, "title"), summary=text(r, "summary", required=False))
+        for r in items("rounds")
+    )
+    round_ids = {r.id for r in rounds}
+    topics = []
+    for t in items("topics"):
+        topic_id = ident(t)
+        topic_rounds = t.get("rounds")
+        if not isinstance(topic_rounds, list) or not topic_rounds:
+            sink.error(Location(path, _key_line(t, "rounds", 1)), "'rounds' must be a non-empty list")
+            topic_rounds = []
+        for r in topic_rounds:
+            if r not in round_ids:
+                sink.error(
+                    Location(path, _key_line(t, "rounds", 1)),
+                    f"unknown round '{r}'{suggest(str(r), round_ids)}",
+                )
+        subtopics = tuple(
+            Subtopic(id=ident(s), title=text(s, "title"), min_cards=count(s))
+            for s in (t.get("subtopics") or [])
+            if isinstance(s, dict)
+        )
+        topics.append(
+            Topic(
+                id=topic_id,
+                title=text(t, "title"),
+                rounds=tuple(str(r) for r in topic_rounds),
+                min_cards=count(t),
+                subtopics=subtopics,
+            )
+        )
+    return Syllabus(rounds=rounds, topics=tuple(topics), location=Location(path))
+
+
+# --------------------------------------------------------------------------- card files
+
+
+@dataclass
+class _Field:
+    name: str
+    line: int  # 0-based line of the marker
+    first: str  # the text after the marker on its own line
+
+
+@dataclass
+class _Section:
+    """A card's heading and the top-level field markers found below it."""
+
+    id: str
+    line: int  # 0-based line of the heading
+    end: int  # 0-based line where the card stops (exclusive)
+    fields: list[_Field]
+    stray_line: int | None = None  # first content line before any field marker
+
+
+def _split_sections(tokens: list[Token], lines: list[str]) -> tuple[list[_Section], list[int]]:
+    """Find cards (H2 headings) and field markers using the token stream's line maps.
+
+    Returns the sections and the 0-based lines of field markers found outside any card.
+    """
+    sections: list[_Section] = []
+    outside: list[int] = []
+    current: _Section | None = None
+    for i, token in enumerate(tokens):
+        if token.level != 0 or token.map is None or token.nesting == -1:
+            continue
+        start, end = token.map
+        if token.type == "heading_open" and token.tag in ("h1", "h2"):
+            if current is not None:
+                current.end = start
+                current = None
+            if token.tag == "h2":
+                current = _Section(tokens[i + 1].content.strip(), start, len(lines), [])
+                sections.append(current)
+            continue
+        if token.type == "front_matter":
+            continue
+        if token.type == "paragraph_open":
+            for line_no in range(start, end):
+                match = FIELD_RE.match(lines[line_no])
+                if match is None:
+                    if current is not None and not current.fields and current.stray_line is None:
+                        current.stray_line = line_no
+                    continue
+                if current is None:
+                    outside.append(line_no)
+                else:
+                    current.fields.append(_Field(match.group(1), line_no, match.group(2)))
+        elif current is not None and not current.fields and current.stray_line is None:
+            current.stray_line = start
+    return sections, outside
+
+
+def _field_text(lines: list[str], field: _Field, stop: int) -> str:
+    body = [field.first, *lines[field.line + 1 : stop]]
+    while body and not body[-1].strip():
+        body.pop()
+    return "\n".join(body)
+
+
+def _split_tags(value: str) -> list[str]:
+    return [t for t in re.split(r"[\s,]+", value.strip()) if t]
+
+
+def parse_card_file(
+    path: Path, text: str, syllabus: Syllabus, sink: DiagnosticSink
+) -> list[Card]:
+    """Parse one Markdown file into cards; every problem goes to `sink` with its line."""
+    lines = text.splitlines()
+    tokens = make_parser().parse(text)
+    sections, outside = _split_sections(tokens, lines)
+    for line_no in outside:
+        sink.error(
+            Location(path, line_no + 1),
+            "field outside a card: start each card with a '## card-id' heading",
+            "E113",
+        )
+    if not sections:
+        if outside:
+            return []
+        log.debug("%s has no cards", path)
+        return []
+
+    meta = _front_matter(path, tokens, syllabus, sink)
+    if meta is None:
+        return []
+    topic_id, round_id, file_tags = meta
+
+    cards = []
+    for section in sections:
+        card = _build_card(path, lines, section, topic_id, round_id, file_tags, syllabus, sink)
+        if card is not None:
+            cards.append(card)
+    return cards
+
+
+def _front_matter(
+    path: Path, tokens: list[Token], syllabus: Syllabus, sink: DiagnosticSink
+) -> tuple[str, str, tuple[str, ...]] | None:
+    token = next((t for t in tokens if t.type == "front_matter"), None)
+    if token is None:
+        sink.error(Location(path, 1), "missing front matter: a file of cards starts with '---', "
+                   "then at least 'topic: <id>', then '---'", "E001")
+        return None
+    first_line = (token.map[0] if token.map else 0) + 2  # 1-based line after the opening '---'
+    data = _load_yaml(token.content, path, first_line, sink)
+    if data is None:
+        if not token.content.strip():
+            sink.error(Location(path, 1), "empty front matter: 'topic' is required", "E002")
+        return None
+    if not isinstance(data, dict):
+        sink.error(Location(path, first_line), "front matter must be a mapping of keys", "E002")
+        return None
+    ok = True
+    for key, value in _public(data).items():
+        where = Location(path, _key_line(data, key, first_line))
+        expected = FRONT_MATTER_KEYS.get(key)
+        if expected is None:
+            known = ", ".join(sorted(FRONT_MATTER_KEYS))
+            sink.error(where, f"unknown front-matter key '{key}'{suggest(key, FRONT_MATTER_KEYS)}"
+                       f" (known keys: {known})", "E002")
+            ok = False
+        elif key == "tags" and isinstance(value, str):
+            data[key] = _split_tags(value)
+        elif not isinstance(value, expected) or (
+            expected is list and not all(isinstance(v, str) for v in value)
+        ):
+            kind = "a list of strings" if expected is list else "a string"
+            sink.error(where, f"front-matter key '{key}' must be {kind}", "E002")
+            ok = False
+    topic_id = data.get("topic")
+    if "topic" not in data:
+        sink.error(Location(path, first_line), "front matter needs 'topic: <topic id>'", "E002")
+        return None
+    if not ok:
+        return None
+    topic = syllabus.topic(topic_id)
+    if topic is None:
+        sink.error(
+            Location(path, _key_line(data, "topic", first_line)),
+            f"unknown topic '{topic_id}'{suggest(topic_id, (t.id for t in syllabus.topics))}",
+            "E121",
+        )
+        return None
+    round_id = data.get("round") or (topic.rounds[0] if topic.rounds else "")
+    if syllabus.round(round_id) is None:
+        sink.error(
+            Location(path, _key_line(data, "round", first_line)),
+            f"unknown round '{round_id}'{suggest(round_id, (r.id for r in syllabus.rounds))}",
+            "E120",
+        )
+        return None
+    tags = data.get("tags") or []
+    tag_line = _key_line(data, "tags", first_line)
+    good_tags = _check_tags(path, tag_line, tags, syllabus, sink)
+    return topic_id, round_id, tuple(good_tags)
+
+
+def _check_tags(
+    path: Path, line: int, tags: Iterable[str], syllabus: Syllabus, sink: DiagnosticSink
+) -> list[str]:
+    vocabulary = syllabus.vocabulary()
+    good = []
+    for tag in tags:
+        if not TAG_RE.match(tag):
+            sink.error(Location(path, line), f"tag '{tag}' is not a lowercase slug", "E122")
+        elif tag.split("::")[0] not in vocabulary:
+            sink.error(
+                Location(path, line),
+                f"unknown tag '{tag}'{suggest(tag, vocabulary)}: tags come from the syllabus",
+                "E122",
+            )
+        else:
+            good.append(tag)
+    return good
+
+
+def _build_card(
+    path: Path,
+    lines: list[str],
+    section: _Section,
+    topic_id: str,
+    round_id: str,
+    file_tags: tuple[str, ...],
+    syllabus: Syllabus,
+    sink: DiagnosticSink,
+) -> Card | None:
+    where = Location(path, section.line + 1)
+    errors_before = len(sink.errors)
+    if not section.id:
+        sink.error(where, "missing card id: write the id after '## '", "E101")
+    elif not ID_RE.match(section.id) or len(section.id) > MAX_ID_LENGTH:
+        sink.error(
+            where,
+            f"invalid card id '{section.id}': use lowercase letters, digits and single hyphens "
+            f"(at most {MAX_ID_LENGTH} characters)",
+            "E102",
+        )
+    if section.stray_line is not None:
+        sink.error(
+            Location(path, section.stray_line + 1),
+            f"text before the first field of card '{section.id}': start it with 'Q:' or 'Cloze:'",
+            "E114",
+        )
+
+    texts: dict[str, Text] = {}
+    sources: list[Text] = []
+    tags: list[str] = list(file_tags)
+    type_name: str | None = None
+    for k, field in enumerate(section.fields):
+        stop = section.fields[k + 1].line if k + 1 < len(section.fields) else section.end
+        body = _field_text(lines, field, stop)
+        field_where = Location(path, field.line + 1)
+        if field.name in SINGLE_LINE_FIELDS and "\n" in body.strip():
+            sink.error(field_where, f"'{field.name}:' takes a single line", "E114")
+        if field.name == "Source":
+            if body.strip():
+                sources.append(Text(body, field.line + 1))
+            else:
+                sink.error(field_where, "empty 'Source:'", "E115")
+            continue
+        if field.name in texts or (field.name == "Type" and type_name is not None):
+            sink.error(field_where, f"duplicate field '{field.name}:' in card '{section.id}'", "E114")
+            continue
+        if field.name == "Tags":
+            tags.extend(_check_tags(path, field.line + 1, _split_tags(body), syllabus, sink))
+        elif field.name == "Type":
+            type_name = body.strip()
+        else:
+            texts[field.name] = Text(body, field.line + 1)
+
+    card_type = _card_type(where, section.id, type_name, texts, sink)
+    for name, value in texts.items():
+        if not value.markdown.strip():
+            sink.error(Location(path, value.line), f"empty '{name}:' in card '{section.id}'", "E115")
+    if card_type is CardType.CLOZE and "Cloze" in texts and not CLOZE_RE.search(
+        texts["Cloze"].markdown
+    ):
+        sink.error(
+            Location(path, texts["Cloze"].line),
+            f"cloze card '{section.id}' has no deletions: mark them as {{{{c1::…}}}}",
+            "E112",
+        )
+    if card_type is None or len(sink.errors) > errors_before:
+        return None
+    return Card(
+        id=section.id,
+        type=card_type,
+        location=where,
+        round=round_id,
+        topic=topic_id,
+        front=texts.get("Q"),
+        back=texts.get("A"),
+        text=texts.get("Cloze"),
+        extra=texts.get("Extra"),
+        sources=tuple(sources),
+        tags=tuple(dict.fromkeys(tags)),
+    )
+
+
+def _card_type(
+    where: Location,
+    card_id: str,
+    type_name: str | None,
+    texts: dict[str, Text],
+    sink: DiagnosticSink,
+) -> CardType | None:
+    if type_name is not None:
+        try:
+            card_type = CardType(type_name)
+        except ValueError:
+            names = ", ".join(t.value for t in CardType)
+            sink.error(where, f"unknown card type '{type_name}' (expected one of: {names})", "E110")
+            return None
+    else:
+        card_type = CardType.CLOZE if "Cloze" in texts else CardType.BASIC
+    if card_type is CardType.CLOZE:
+        if "Cloze" not in texts:
+            sink.error(where, f"cloze card '{card_id}' needs a 'Cloze:' field", "E111")
+            return None
+        if "Q" in texts or "A" in texts:
+            sink.error(where, f"card '{card_id}' mixes 'Cloze:' with 'Q:'/'A:'", "E111")
+            return None
+    else:
+        missing = [f"'{name}:'" for name in ("Q", "A") if name not in texts]
+        if missing:
+            sink.error(where, f"card '{card_id}' needs {' and '.join(missing)}", "E111")
+            return None
+        if "Cloze" in texts:
+            sink.error(where, f"card '{card_id}' mixes 'Cloze:' with 'Q:'/'A:'", "E111")
+            return None
+    return card_type
+
+
+def card_files(cards_dir: Path) -> list[Path]:
+    """Every Markdown file under the cards folder, in a stable order."""
+    return sorted(cards_dir.rglob("*.md"), key=lambda p: p.relative_to(cards_dir).as_posix())
+
+
+def load_deck(cards_dir: Path) -> Deck:
+    """Load and check every source under `cards_dir`; raise DeckgenError listing all problems."""
+    sink = DiagnosticSink()
+    if not cards_dir.is_dir():
+        sink.error(Location(cards_dir), "cards folder not found")
+        sink.raise_if_errors()
+    info = load_deck_info(cards_dir, sink)
+    syllabus = load_syllabus(cards_dir / SYLLABUS_FILE, sink)
+    cards: list[Card] = []
+    first_seen: dict[str, Card] = {}
+    for path in card_files(cards_dir):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            sink.error(Location(path), f"not UTF-8 text: {exc.reason}", "E001")
+            continue
+        for card in parse_card_file(path, text, syllabus, sink):
+            first = first_seen.get(card.id)
+            if first is not None:
+                sink.error(
+                    card.location,
+                    f"duplicate id '{card.id}' (first defined at {first.location.display()})",
+                    "E103",
+                )
+                continue
+            first_seen[card.id] = card
+            cards.append(card)
+    sink.raise_if_errors()
+    log.info("loaded %d cards from %s", len(cards), cards_dir)
+    return Deck(info=info, syllabus=syllabus, cards=tuple(cards), root=cards_dir)

@@ -1,0 +1,131 @@
+"""The deck's data model: frozen dataclasses shared by every stage of the pipeline."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from deckgen.errors import Location
+
+
+class CardType(enum.Enum):
+    BASIC = "basic"
+    REVERSED = "reversed"
+    CLOZE = "cloze"
+
+
+@dataclass(frozen=True)
+class Text:
+    """A piece of card Markdown and the line of the source file where it starts."""
+
+    markdown: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Card:
+    """One note as written by an author: its identity, its fields (as Markdown) and its metadata."""
+
+    id: str
+    type: CardType
+    location: Location
+    round: str
+    topic: str
+    front: Text | None = None
+    back: Text | None = None
+    text: Text | None = None
+    extra: Text | None = None
+    sources: tuple[Text, ...] = ()
+    tags: tuple[str, ...] = ()
+
+    @property
+    def path(self) -> Path:
+        return self.location.path
+
+    def all_tags(self) -> tuple[str, ...]:
+        """Every tag a selection can match: round, topic, then file and card tags."""
+        seen = dict.fromkeys((self.round, self.topic, *self.tags))
+        return tuple(seen)
+
+    def markdown_fields(self) -> Iterator[tuple[str, Text]]:
+        for name in ("front", "back", "text", "extra"):
+            value = getattr(self, name)
+            if value is not None:
+                yield name, value
+        for source in self.sources:
+            yield "source", source
+
+
+@dataclass(frozen=True)
+class Subtopic:
+    id: str
+    title: str
+    min_cards: int = 0
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    title: str
+    rounds: tuple[str, ...]
+    min_cards: int = 0
+    subtopics: tuple[Subtopic, ...] = ()
+
+
+@dataclass(frozen=True)
+class Round:
+    id: str
+    title: str
+    summary: str = ""
+
+
+@dataclass(frozen=True)
+class Syllabus:
+    """What the deck must cover; its ids are the tag vocabulary."""
+
+    rounds: tuple[Round, ...]
+    topics: tuple[Topic, ...]
+    location: Location | None = None
+
+    def round(self, round_id: str) -> Round | None:
+        return next((r for r in self.rounds if r.id == round_id), None)
+
+    def topic(self, topic_id: str) -> Topic | None:
+        return next((t for t in self.topics if t.id == topic_id), None)
+
+    def vocabulary(self) -> frozenset[str]:
+        ids = {r.id for r in self.rounds} | {t.id for t in self.topics}
+        ids |= {s.id for t in self.topics for s in t.subtopics}
+        return frozenset(ids)
+
+
+@dataclass(frozen=True)
+class DeckInfo:
+    """The deck's identity. `id` seeds GUIDs and note-type ids, so it never changes."""
+
+    id: str
+    name: str
+    description: str = ""
+    repository: str = ""
+
+
+@dataclass(frozen=True)
+class Deck:
+    info: DeckInfo
+    syllabus: Syllabus
+    cards: tuple[Card, ...]
+    root: Path
+    selection: tuple[str, ...] = field(default=())
+
+    def deck_path(self, card: Card) -> str:
+        """The Anki deck name of a card: <Deck>::<Round>::<Topic>."""
+        round_ = self.syllabus.round(card.round)
+        topic = self.syllabus.topic(card.topic)
+        parts = [
+            self.info.name,
+            round_.title if round_ else card.round,
+            topic.title if topic else card.topic,
+        ]
+        return "::".join(parts)

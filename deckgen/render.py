@@ -1,0 +1,316 @@
+"""Rendering card Markdown to safe HTML: Pygments code, MathJax passthrough, media, sanitizing."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import html
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import nh3
+from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
+
+from deckgen.errors import DiagnosticSink, Location
+from deckgen.markdown import make_parser
+from deckgen.model import Card, Deck, Text
+
+log = logging.getLogger(__name__)
+
+PYGMENTS_LIGHT_STYLE = "friendly"
+PYGMENTS_DARK_STYLE = "monokai"
+
+MEDIA_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
+
+# One allow-list serves both the check that reports unsafe raw HTML and the sanitizer that
+# cleans every rendered field, so the two can never disagree.
+ALLOWED_TAGS = frozenset(
+    """a abbr b blockquote br caption cite code col colgroup dd del details div dl dt em figcaption
+    figure h1 h2 h3 h4 h5 h6 hr i img ins kbd li mark ol p pre q s samp small span strong sub
+    summary sup table tbody td tfoot th thead tr u ul var""".split()
+)
+_COMMON_ATTRIBUTES = {"class", "title", "lang", "dir"}
+ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
+    "*": _COMMON_ATTRIBUTES,
+    "a": {"href"},
+    "img": {"src", "alt", "width", "height"},
+    "ol": {"start"},
+    "td": {"colspan", "rowspan", "style"},
+    "th": {"colspan", "rowspan", "scope", "style"},
+}
+LINK_SCHEMES = frozenset({"http", "https", "mailto"})
+_STYLE_PROPERTIES = frozenset({"text-align"})  # markdown-it writes table alignment this way
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    """An image copied into the deck under a name made from its content."""
+
+    name: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class RenderedCard:
+    card: Card
+    front: str = ""
+    back: str = ""
+    text: str = ""
+    extra: str = ""
+    sources: tuple[str, ...] = ()
+    media: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RenderedDeck:
+    deck: Deck
+    cards: tuple[RenderedCard, ...]
+    media: tuple[MediaFile, ...]
+
+
+# --------------------------------------------------------------------------- code and math
+
+
+@functools.lru_cache(maxsize=None)
+def _lexer(lang: str) -> Any:
+    try:
+        return get_lexer_by_name(lang, stripnl=False, ensurenl=False)
+    except ClassNotFound:
+        return None
+
+
+_FORMATTER = HtmlFormatter(nowrap=True)
+
+
+def highlight_code(code: str, lang: str, _attrs: Any = None) -> str:
+    """Pygments into CSS classes, wrapped the way markdown-it expects (a `<pre>` is kept as is)."""
+    name = lang.split()[0].lower() if lang else ""
+    lexer = _lexer(name) if name else None
+    body = highlight(code, lexer, _FORMATTER) if lexer is not None else escapeHtml(code)
+    css_lang = f' class="language-{escapeHtml(name)}"' if name else ""
+    return f'<pre class="highlight"><code{css_lang}>{body}</code></pre>\n'
+
+
+def pygments_css(selector: str = ".highlight", night_selectors: Sequence[str] = ()) -> str:
+    """CSS for highlighted code: the light style, then the dark one under the night selectors."""
+    light = HtmlFormatter(style=PYGMENTS_LIGHT_STYLE).get_style_defs(selector)
+    dark_formatter = HtmlFormatter(style=PYGMENTS_DARK_STYLE)
+    dark = dark_formatter.get_style_defs([f"{night} {selector}" for night in night_selectors])
+    return f"{light}\n{dark}\n" if night_selectors else f"{light}\n"
+
+
+def _render_math_inline(
+    _self: Any, tokens: Sequence[Token], idx: int, _options: OptionsDict, _env: EnvType
+) -> str:
+    return f"\\({escapeHtml(tokens[idx].content)}\\)"
+
+
+def _render_math_block(
+    _self: Any, tokens: Sequence[Token], idx: int, _options: OptionsDict, _env: EnvType
+) -> str:
+    return f"<p>\\[{escapeHtml(tokens[idx].content)}\\]</p>\n"
+
+
+@functools.lru_cache(maxsize=1)
+def html_renderer() -> MarkdownIt:
+    md = make_parser()
+    md.options["highlight"] = highlight_code
+    md.add_render_rule("math_inline", _render_math_inline)
+    md.add_render_rule("math_block", _render_math_block)
+    md.add_render_rule("math_block_eqno", _render_math_block)
+    return md
+
+
+# --------------------------------------------------------------------------- safety
+
+
+class _TagCollector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[str, list[tuple[str, str | None]]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.found.append((tag, attrs))
+
+    handle_startendtag = handle_starttag
+
+
+def _url_problem(url: str, *, image: bool) -> str | None:
+    cleaned = re.sub(r"[\x00-\x20]", "", html.unescape(url))
+    scheme = urlsplit(cleaned).scheme.lower()
+    if cleaned.startswith("//") or (image and scheme):
+        return f"remote or inline resource '{url}' (images must be files in the cards folder)"
+    if scheme and scheme not in LINK_SCHEMES:
+        return f"URL scheme '{scheme}:' is not allowed"
+    return None
+
+
+def unsafe_html(fragment: str) -> list[str]:
+    """Reasons why a piece of raw HTML is unsafe or not allowed; empty when it is fine."""
+    collector = _TagCollector()
+    collector.feed(fragment)
+    collector.close()
+    problems = []
+    for tag, attrs in collector.found:
+        if tag not in ALLOWED_TAGS:
+            problems.append(f"HTML tag <{tag}> is not allowed")
+            continue
+        allowed = ALLOWED_ATTRIBUTES["*"] | ALLOWED_ATTRIBUTES.get(tag, set())
+        for name, value in attrs:
+            if name.startswith("on"):
+                problems.append(f"event-handler attribute '{name}' on <{tag}> is not allowed")
+            elif name == "style" or name not in allowed:
+                problems.append(f"attribute '{name}' on <{tag}> is not allowed")
+            elif name in ("href", "src") and value is not None:
+                problem = _url_problem(value, image=(tag == "img"))
+                if problem:
+                    problems.append(problem)
+    return problems
+
+
+def _keep_attribute(tag: str, name: str, value: str) -> str | None:
+    if name in ("href", "src") and _url_problem(value, image=(tag == "img")):
+        return None
+    return value
+
+
+def sanitize(fragment: str) -> str:
+    """The last line of defence: nh3 with deckgen's allow-list, whatever produced the HTML."""
+    return nh3.clean(
+        fragment,
+        tags=set(ALLOWED_TAGS),
+        attributes=ALLOWED_ATTRIBUTES,
+        attribute_filter=_keep_attribute,
+        url_schemes=set(LINK_SCHEMES),
+        filter_style_properties=set(_STYLE_PROPERTIES),
+        link_rel="noopener noreferrer",
+        strip_comments=True,
+    )
+
+
+# --------------------------------------------------------------------------- sources
+
+_RFC_RE = re.compile(r"^RFC ?(\d{3,5})(?: ?§ ?((?:[A-Z]|\d+)(?:\.\d+)*))?(.*)$", re.DOTALL)
+_BARE_URL_RE = re.compile(r"^https?://\S+$")
+
+
+def source_markdown(source: str) -> str:
+    """Expand the shorthands a `Source:` line allows: `RFC 9293 §3.3.2` and bare URLs."""
+    text = " ".join(source.split())
+    match = _RFC_RE.match(text)
+    if match:
+        number, section, rest = match.groups()
+        url = f"https://www.rfc-editor.org/rfc/rfc{number}"
+        label = f"RFC {number}"
+        if section:
+            kind = "appendix" if section[0].isalpha() else "section"
+            url += f"#{kind}-{section}"
+            label += f" §{section}"
+        return f"[{label}]({url}){rest}"
+    if _BARE_URL_RE.match(text):
+        return f"<{text}>"
+    return text
+
+
+# --------------------------------------------------------------------------- cards
+
+
+class CardRenderer:
+    """Renders cards of one deck, collecting media and problems as it goes."""
+
+    def __init__(self, deck: Deck, sink: DiagnosticSink) -> None:
+        self.deck = deck
+        self.sink = sink
+        self.md = html_renderer()
+        self.media: dict[str, MediaFile] = {}
+        self._media_by_path: dict[Path, str] = {}
+        self._root = deck.root.resolve()
+
+    def _media_name(self, card: Card, src: str, line: int) -> str | None:
+        where = Location(card.path, line)
+        problem = _url_problem(src, image=True)
+        if problem:
+            self.sink.error(where, f"unsafe image in card '{card.id}': {problem}", "E202")
+            return None
+        target = (card.path.parent / unquote(src)).resolve()
+        if not target.is_relative_to(self._root):
+            self.sink.error(where, f"image '{src}' is outside the cards folder", "E202")
+            return None
+        if not target.is_file():
+            self.sink.error(where, f"missing image '{src}' in card '{card.id}'", "E201")
+            return None
+        if target.suffix.lower() not in MEDIA_SUFFIXES:
+            kinds = ", ".join(sorted(MEDIA_SUFFIXES))
+            self.sink.error(where, f"image '{src}' is not one of {kinds}", "E201")
+            return None
+        name = self._media_by_path.get(target)
+        if name is None:
+            digest = hashlib.sha256(target.read_bytes()).hexdigest()[:20]
+            name = f"{digest}{target.suffix.lower()}"
+            self._media_by_path[target] = name
+            self.media.setdefault(name, MediaFile(name, target))
+        return name
+
+    def markdown(self, card: Card, text: Text, used_media: list[str]) -> str:
+        """Render one field; raw HTML and images are checked against the card's source lines."""
+        tokens = self.md.parse(text.markdown)
+        for token in tokens:
+            line = text.line + (token.map[0] if token.map else 0)
+            if token.type == "html_block":
+                self._check_html(card, token.content, line)
+            for child in token.children or ():
+                if child.type == "html_inline":
+                    self._check_html(card, child.content, line)
+                elif child.type == "image":
+                    name = self._media_name(card, str(child.attrGet("src") or ""), line)
+                    if name is not None:
+                        child.attrSet("src", name)
+                        used_media.append(name)
+        return sanitize(self.md.renderer.render(tokens, self.md.options, {})).strip()
+
+    def _check_html(self, card: Card, fragment: str, line: int) -> None:
+        for problem in unsafe_html(fragment):
+            self.sink.error(Location(card.path, line), f"unsafe HTML in card '{card.id}': {problem}",
+                            "E202")
+
+    def render(self, card: Card) -> RenderedCard:
+        used: list[str] = []
+
+        def field(text: Text | None) -> str:
+            return self.markdown(card, text, used) if text is not None else ""
+
+        sources = tuple(
+            sanitize(self.md.renderInline(source_markdown(s.markdown))) for s in card.sources
+        )
+        return RenderedCard(
+            card=card,
+            front=field(card.front),
+            back=field(card.back),
+            text=field(card.text),
+            extra=field(card.extra),
+            sources=sources,
+            media=tuple(dict.fromkeys(used)),
+        )
+
+
+def render_deck(deck: Deck) -> RenderedDeck:
+    """Render every card of the deck; raise DeckgenError listing every problem found."""
+    sink = DiagnosticSink()
+    renderer = CardRenderer(deck, sink)
+    cards = tuple(renderer.render(card) for card in deck.cards)
+    sink.raise_if_errors()
+    media = tuple(sorted(renderer.media.values(), key=lambda m: m.name))
+    return RenderedDeck(deck=deck, cards=cards, media=media)
