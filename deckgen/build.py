@@ -31,11 +31,19 @@ def _git_commit_time(folder: Path) -> tuple[int, bool] | None:
     try:
         out = subprocess.run(
             ["git", "log", "-1", "--format=%ct", "--", "."],
-            cwd=folder, capture_output=True, text=True, check=True, timeout=20,
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=20,
         ).stdout.strip()
         dirty = subprocess.run(
             ["git", "status", "--porcelain", "--", "."],
-            cwd=folder, capture_output=True, text=True, check=True, timeout=20,
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=20,
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
@@ -91,8 +99,11 @@ def build(
     selected_cards = tuple(c for c in rendered.cards if is_selected(c.card, include, exclude))
     used = {name for c in selected_cards for name in c.media}
     selected = RenderedDeck(
-        deck=replace(deck, cards=tuple(c.card for c in selected_cards),
-                     selection=(*include, *(f"-{t}" for t in exclude))),
+        deck=replace(
+            deck,
+            cards=tuple(c.card for c in selected_cards),
+            selection=(*include, *(f"-{t}" for t in exclude)),
+        ),
         cards=selected_cards,
         media=tuple(m for m in rendered.media if m.name in used),
     )

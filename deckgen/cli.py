@@ -169,8 +169,11 @@ def build(
     for path in result.paths:
         click.echo(str(path))
     if not quiet:
-        _note(f"deckgen: built {len(result.deck.cards)} notes into {len(result.paths)} file(s)",
-              fg="green", bold=True)
+        _note(
+            f"deckgen: built {len(result.deck.cards)} notes into {len(result.paths)} file(s)",
+            fg="green",
+            bold=True,
+        )
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -24,10 +25,8 @@ class Location:
     def display(self, relative_to: Path | None = None) -> str:
         path = self.path
         if relative_to is not None:
-            try:
+            with contextlib.suppress(ValueError):
                 path = path.resolve().relative_to(relative_to.resolve())
-            except ValueError:
-                pass
         text = path.as_posix()
         if self.line:
             text += f":{self.line}"

@@ -1,4 +1,4 @@
-"""Reading sources: deck.yaml, syllabus.yaml and the Markdown card files, with exact line numbers."""
+"""Reading sources: deck.yaml, syllabus.yaml and the Markdown card files, with line numbers."""
 
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str,
 
 _LineLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_mapping,  # type: ignore[arg-type]
+    _construct_mapping,
 )
 
 
@@ -69,7 +69,7 @@ def _load_yaml(
 ) -> Any:
     """Parse YAML safely; on failure record `path:line` (1-based, offset by first_line)."""
     try:
-        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_LineLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = first_line + (mark.line if mark is not None else 0)
@@ -136,13 +136,17 @@ def load_syllabus(path: Path, sink: DiagnosticSink) -> Syllabus:
     data = _load_yaml(path.read_text(encoding="utf-8"), path, 1, sink)
     if not isinstance(data, dict):
         if data is not None:
-            sink.error(Location(path, 1), "the syllabus must be a mapping with 'rounds' and 'topics'")
+            sink.error(
+                Location(path, 1), "the syllabus must be a mapping with 'rounds' and 'topics'"
+            )
         return Syllabus((), (), Location(path))
 
     def items(key: str) -> list[dict[str, Any]]:
         value = data.get(key)
         if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-            sink.error(Location(path, _key_line(data, key, 1)), f"'{key}' must be a list of mappings")
+            sink.error(
+                Location(path, _key_line(data, key, 1)), f"'{key}' must be a list of mappings"
+            )
             return []
         return value
 
@@ -151,7 +155,9 @@ def load_syllabus(path: Path, sink: DiagnosticSink) -> Syllabus:
         if isinstance(value, str) and value.strip():
             return value.strip()
         if required or value is not None:
-            sink.error(Location(path, _key_line(entry, key, 1)), f"'{key}' must be a non-empty string")
+            sink.error(
+                Location(path, _key_line(entry, key, 1)), f"'{key}' must be a non-empty string"
+            )
         return ""
 
     def count(entry: dict[str, Any]) -> int:
@@ -187,7 +193,9 @@ def load_syllabus(path: Path, sink: DiagnosticSink) -> Syllabus:
         topic_id = ident(t)
         topic_rounds = t.get("rounds")
         if not isinstance(topic_rounds, list) or not topic_rounds:
-            sink.error(Location(path, _key_line(t, "rounds", 1)), "'rounds' must be a non-empty list")
+            sink.error(
+                Location(path, _key_line(t, "rounds", 1)), "'rounds' must be a non-empty list"
+            )
             topic_rounds = []
         for r in topic_rounds:
             if r not in round_ids:
@@ -282,9 +290,7 @@ def _split_tags(value: str) -> list[str]:
     return [t for t in re.split(r"[\s,]+", value.strip()) if t]
 
 
-def parse_card_file(
-    path: Path, text: str, syllabus: Syllabus, sink: DiagnosticSink
-) -> list[Card]:
+def parse_card_file(path: Path, text: str, syllabus: Syllabus, sink: DiagnosticSink) -> list[Card]:
     """Parse one Markdown file into cards; every problem goes to `sink` with its line."""
     lines = text.splitlines()
     tokens = make_parser().parse(text)
@@ -319,8 +325,12 @@ def _front_matter(
 ) -> tuple[str, str, tuple[str, ...]] | None:
     token = next((t for t in tokens if t.type == "front_matter"), None)
     if token is None:
-        sink.error(Location(path, 1), "missing front matter: a file of cards starts with '---', "
-                   "then at least 'topic: <id>', then '---'", "E001")
+        sink.error(
+            Location(path, 1),
+            "missing front matter: a file of cards starts with '---', "
+            "then at least 'topic: <id>', then '---'",
+            "E001",
+        )
         return None
     first_line = (token.map[0] if token.map else 0) + 2  # 1-based line after the opening '---'
     data = _load_yaml(token.content, path, first_line, sink)
@@ -337,8 +347,12 @@ def _front_matter(
         expected = FRONT_MATTER_KEYS.get(key)
         if expected is None:
             known = ", ".join(sorted(FRONT_MATTER_KEYS))
-            sink.error(where, f"unknown front-matter key '{key}'{suggest(key, FRONT_MATTER_KEYS)}"
-                       f" (known keys: {known})", "E002")
+            sink.error(
+                where,
+                f"unknown front-matter key '{key}'{suggest(key, FRONT_MATTER_KEYS)}"
+                f" (known keys: {known})",
+                "E002",
+            )
             ok = False
         elif key == "tags" and isinstance(value, str):
             data[key] = _split_tags(value)
@@ -348,7 +362,7 @@ def _front_matter(
             kind = "a list of strings" if expected is list else "a string"
             sink.error(where, f"front-matter key '{key}' must be {kind}", "E002")
             ok = False
-    topic_id = data.get("topic")
+    topic_id = str(data.get("topic"))
     if "topic" not in data:
         sink.error(Location(path, first_line), "front matter needs 'topic: <topic id>'", "E002")
         return None
@@ -362,7 +376,7 @@ def _front_matter(
             "E121",
         )
         return None
-    round_id = data.get("round") or (topic.rounds[0] if topic.rounds else "")
+    round_id = str(data.get("round") or (topic.rounds[0] if topic.rounds else ""))
     if syllabus.round(round_id) is None:
         sink.error(
             Location(path, _key_line(data, "round", first_line)),
@@ -440,7 +454,9 @@ def _build_card(
                 sink.error(field_where, "empty 'Source:'", "E115")
             continue
         if field.name in texts or (field.name == "Type" and type_name is not None):
-            sink.error(field_where, f"duplicate field '{field.name}:' in card '{section.id}'", "E114")
+            sink.error(
+                field_where, f"duplicate field '{field.name}:' in card '{section.id}'", "E114"
+            )
             continue
         if field.name == "Tags":
             tags.extend(_check_tags(path, field.line + 1, _split_tags(body), syllabus, sink))
@@ -452,9 +468,13 @@ def _build_card(
     card_type = _card_type(where, section.id, type_name, texts, sink)
     for name, value in texts.items():
         if not value.markdown.strip():
-            sink.error(Location(path, value.line), f"empty '{name}:' in card '{section.id}'", "E115")
-    if card_type is CardType.CLOZE and "Cloze" in texts and not CLOZE_RE.search(
-        texts["Cloze"].markdown
+            sink.error(
+                Location(path, value.line), f"empty '{name}:' in card '{section.id}'", "E115"
+            )
+    if (
+        card_type is CardType.CLOZE
+        and "Cloze" in texts
+        and not CLOZE_RE.search(texts["Cloze"].markdown)
     ):
         sink.error(
             Location(path, texts["Cloze"].line),

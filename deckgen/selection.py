@@ -32,7 +32,9 @@ def check_selection(deck: Deck, include: Sequence[str], exclude: Sequence[str]) 
     if any(is_selected(card, include, exclude) for card in deck.cards):
         return
     query = " ".join([*(f"--tag {t}" for t in include), *(f"--exclude-tag {t}" for t in exclude)])
-    message = f"no card matches {query or 'the selection'}; known tags: {', '.join(known_tags(deck))}"
+    message = (
+        f"no card matches {query or 'the selection'}; known tags: {', '.join(known_tags(deck))}"
+    )
     raise SelectionError([Diagnostic(Location(deck.root), message, "E300")])
 
 

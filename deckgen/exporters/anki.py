@@ -56,7 +56,10 @@ NOTE_TYPES: dict[CardType, NoteTypeSpec] = {
         "reversed",
         "Basic and reversed",
         ("Front", "Back", *_META_FIELDS),
-        (_BASIC_CARD, CardTemplate("Card 2", "anki/reversed/front.html", "anki/reversed/back.html")),
+        (
+            _BASIC_CARD,
+            CardTemplate("Card 2", "anki/reversed/front.html", "anki/reversed/back.html"),
+        ),
     ),
     CardType.CLOZE: NoteTypeSpec(
         "cloze",
@@ -120,13 +123,13 @@ def anki_tags(rendered: RenderedCard) -> list[str]:
     return [f"round::{card.round}", f"topic::{card.topic}", *card.tags]
 
 
-def note_fields(
-    deck: Deck, rendered: RenderedCard, sources_template: jinja2.Template
-) -> list[str]:
+def note_fields(deck: Deck, rendered: RenderedCard, sources_template: jinja2.Template) -> list[str]:
     card = rendered.card
     round_ = deck.syllabus.round(card.round)
     topic = deck.syllabus.topic(card.topic)
-    breadcrumb = f"{round_.title if round_ else card.round} › {topic.title if topic else card.topic}"
+    breadcrumb = (
+        f"{round_.title if round_ else card.round} › {topic.title if topic else card.topic}"
+    )
     sources = (
         sources_template.render(sources=[Markup(s) for s in rendered.sources]).strip()
         if rendered.sources
@@ -228,4 +231,3 @@ def frozen_identity(deck_id: str) -> dict[str, dict[str, object]]:
         }
         for spec in NOTE_TYPES.values()
     }
-

@@ -1,0 +1,132 @@
+"""The command line contract: exit codes, stdout carries only paths, errors name file and line."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from deckgen.cli import cli
+
+
+@pytest.fixture
+def run(sample_cards: Path, epoch: Callable[[int], None]) -> Callable[..., tuple[int, str, str]]:
+    runner = CliRunner()
+    root = sample_cards.parent
+
+    def invoke(*args: str) -> tuple[int, str, str]:
+        with contextlib.chdir(root):
+            result = runner.invoke(cli, list(args), catch_exceptions=False)
+        return result.exit_code, result.stdout, result.stderr
+
+    return invoke
+
+
+def test_build_prints_only_paths_on_stdout(
+    run: Callable[..., tuple[int, str, str]], sample_cards: Path
+) -> None:
+    code, out, err = run("build")
+    assert code == 0, err
+    assert out == "dist/sample-deck.apkg\n"
+    assert "loaded 7 cards" in err
+    assert (sample_cards.parent / "dist" / "sample-deck.apkg").is_file()
+
+
+def test_quiet_build_prints_nothing_on_stderr(run: Callable[..., tuple[int, str, str]]) -> None:
+    code, out, err = run("build", "-q", "--tag", "rust")
+    assert code == 0
+    assert out == "dist/sample-deck--rust.apkg\n"
+    assert err == ""
+
+
+def test_selection_names_the_file(run: Callable[..., tuple[int, str, str]]) -> None:
+    code, out, _ = run("build", "--tag", "net", "--tag", "rust", "--exclude-tag", "dns")
+    assert code == 0
+    assert out == "dist/sample-deck--net+rust--not-dns.apkg\n"
+
+
+def test_empty_selection_is_a_usage_error_listing_tags(
+    run: Callable[..., tuple[int, str, str]], sample_cards: Path
+) -> None:
+    code, out, err = run("build", "--tag", "bgp")
+    assert code == 2
+    assert out == ""
+    assert "no card matches --tag bgp" in err
+    assert "known tags: dns, lang, net, rust, tcp, tcp-handshake, tcp-time-wait" in err
+    assert not (sample_cards.parent / "dist").exists()
+
+
+def test_unknown_format_is_a_usage_error(run: Callable[..., tuple[int, str, str]]) -> None:
+    code, _, err = run("build", "--format", "docx")
+    assert code == 2
+    assert "'docx' is not an installed format (installed: apkg" in err
+
+
+def test_bad_cards_exit_1_with_every_problem_and_write_nothing(
+    run: Callable[..., tuple[int, str, str]],
+    write_card: Callable[[str, str], Path],
+    sample_cards: Path,
+) -> None:
+    write_card(
+        "net/zz-broken.md",  # read after net/tcp.md, so its copy of the id is the duplicate
+        "---\ntopic: tcp\n---\n\n"
+        "## tcp-time-wait-side\nQ: again?\n\nA: yes\n\n"  # duplicate id, line 5
+        "## tcp-no-type\nQ: where?\n\n"  # no answer, line 10
+        "## tcp-bad-type\nType: flashcard\nQ: a\n\nA: b\n",  # unknown type, line 13
+    )
+    code, out, err = run("build")
+    assert code == 1
+    assert out == ""
+    assert (
+        "cards/net/zz-broken.md:5: error: duplicate id 'tcp-time-wait-side' "
+        "(first defined at cards/net/tcp.md:8) [E103]" in err
+    )
+    assert "cards/net/zz-broken.md:10: error: card 'tcp-no-type' needs 'A:' [E111]" in err
+    assert "cards/net/zz-broken.md:13: error: unknown card type 'flashcard'" in err
+    assert "3 problems in 1 file; nothing was written." in err
+    assert "nothing was written" in err
+    assert not (sample_cards.parent / "dist").exists()
+
+
+def test_render_errors_also_block_the_build(
+    run: Callable[..., tuple[int, str, str]],
+    write_card: Callable[[str, str], Path],
+    sample_cards: Path,
+) -> None:
+    write_card(
+        "net/img-missing.md",
+        "---\ntopic: tcp\n---\n\n## tcp-no-image\nQ: where?\n\nA: see\n\n![x](img/nope.png)\n",
+    )
+    code, _, err = run("build")
+    assert code == 1
+    assert "cards/net/img-missing.md:10: error: missing image 'img/nope.png'" in err
+    assert not (sample_cards.parent / "dist").exists()
+
+
+def test_failed_build_leaves_previous_output_untouched(
+    run: Callable[..., tuple[int, str, str]],
+    write_card: Callable[[str, str], Path],
+    sample_cards: Path,
+) -> None:
+    assert run("build")[0] == 0
+    package = sample_cards.parent / "dist" / "sample-deck.apkg"
+    before = package.read_bytes()
+    write_card("net/bad.md", "---\ntopic: [oops\n---\n## x-y\nQ: a\n\nA: b\n")
+    assert run("build")[0] == 1
+    assert package.read_bytes() == before
+    assert sorted(p.name for p in package.parent.iterdir()) == ["sample-deck.apkg"]
+
+
+@pytest.mark.parametrize("command", [[], ["build"]])
+def test_every_command_has_help(command: list[str]) -> None:
+    result = CliRunner().invoke(cli, [*command, "--help"])
+    assert result.exit_code == 0
+    assert "Examples:" in result.output
+
+
+def test_build_help_lists_installed_formats() -> None:
+    result = CliRunner().invoke(cli, ["build", "--help"])
+    assert "apkg: Anki package" in " ".join(result.output.split())
