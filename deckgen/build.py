@@ -1,4 +1,4 @@
-"""The pipeline in one place: load → check selection → render → select → export."""
+"""The pipeline in one place: load and lint → render → select → export."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pathlib import Path
 
 from deckgen.errors import DeckgenError, Diagnostic, Location
 from deckgen.exporters import ExportContext, available_exporters, default_formats
-from deckgen.load import load_deck
-from deckgen.render import RenderedDeck, render_deck
+from deckgen.lint import lint_deck
+from deckgen.render import RenderedDeck
 from deckgen.selection import check_selection, is_selected, selection_suffix
 
 log = logging.getLogger(__name__)
@@ -24,6 +24,7 @@ Progress = Callable[[str], None]
 class BuildResult:
     paths: tuple[Path, ...]
     deck: RenderedDeck
+    warnings: tuple[Diagnostic, ...] = ()
 
 
 def _git_commit_time(folder: Path) -> tuple[int, bool] | None:
@@ -92,10 +93,12 @@ def build(
     if unknown:
         raise ValueError(f"unknown format(s): {', '.join(unknown)}")
 
-    deck = load_deck(cards_dir)
+    checked = lint_deck(cards_dir)
+    if checked.errors:
+        raise DeckgenError(checked.errors)
+    deck, rendered = checked.deck, checked.rendered
     say(f"loaded {len(deck.cards)} cards from {cards_dir}")
     check_selection(deck, include, exclude)
-    rendered = render_deck(deck)
     selected_cards = tuple(c for c in rendered.cards if is_selected(c.card, include, exclude))
     used = {name for c in selected_cards for name in c.media}
     selected = RenderedDeck(
@@ -119,4 +122,4 @@ def build(
     for name in chosen:
         say(f"writing {name}")
         paths.extend(exporters[name]().export(selected, out_dir, context))
-    return BuildResult(paths=tuple(paths), deck=selected)
+    return BuildResult(paths=tuple(paths), deck=selected, warnings=tuple(checked.warnings))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -13,38 +14,78 @@ import click
 
 from deckgen import __version__
 from deckgen.build import build as run_build
-from deckgen.errors import DeckgenError
+from deckgen.errors import DeckgenError, Diagnostic, Severity
 from deckgen.exporters import available_exporters, default_formats
+from deckgen.ids import read_lock, write_lock
+from deckgen.lint import lint_deck
+from deckgen.load import load_deck
+from deckgen.rules import RULES
+from deckgen.scaffold import scaffold_card
 from deckgen.selection import SelectionError
+from deckgen.stats import coverage
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _use_color() -> bool | None:
-    # click already strips colour when stderr is not a terminal; NO_COLOR turns it off everywhere.
+def _color() -> bool | None:
+    # click strips colour when the stream is not a terminal; NO_COLOR turns it off everywhere.
     return False if os.environ.get("NO_COLOR") else None
 
 
 def _note(message: str, *, fg: str | None = None, bold: bool = False) -> None:
-    click.secho(message, err=True, fg=fg, bold=bold, color=_use_color())
+    click.secho(message, err=True, fg=fg, bold=bold, color=_color())
 
 
-def _report(error: DeckgenError) -> None:
-    cwd = Path.cwd()
-    for diagnostic in error.diagnostics:
-        location = diagnostic.location.display(cwd)
-        label = click.style(f"{diagnostic.severity.value}", fg="red", bold=True)
-        click.echo(
-            f"{location}: {label}: {diagnostic.message} [{diagnostic.code}]",
-            err=True,
-            color=_use_color(),
-        )
-    files = {d.location.path for d in error.diagnostics}
-    count = len(error.diagnostics)
-    _note(
-        f"{count} problem{'s' if count != 1 else ''} in {len(files)} file"
-        f"{'s' if len(files) != 1 else ''}; nothing was written.",
-        fg="red",
+def _where(diagnostic: Diagnostic) -> str:
+    """`path:line:col` relative to the working folder; line and column are at least 1."""
+    location = diagnostic.location
+    path = location.display(Path.cwd()).split(":")[0]
+    return f"{path}:{max(location.line, 1)}:{max(location.col, 1)}"
+
+
+def _print_diagnostics(
+    diagnostics: Sequence[Diagnostic], output_format: str = "text", *, err: bool = False
+) -> None:
+    if output_format == "json":
+        payload = {
+            "diagnostics": [
+                {
+                    "path": d.location.display(Path.cwd()).split(":")[0],
+                    "line": max(d.location.line, 1),
+                    "col": max(d.location.col, 1),
+                    "code": d.code,
+                    "rule": RULES[d.code].name,
+                    "severity": d.severity.value,
+                    "message": d.message,
+                }
+                for d in diagnostics
+            ],
+            "errors": sum(d.severity is Severity.ERROR for d in diagnostics),
+            "warnings": sum(d.severity is Severity.WARNING for d in diagnostics),
+        }
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False), err=err)
+        return
+    for d in diagnostics:
+        if output_format == "github":
+            path, line, col = _where(d).rsplit(":", 2)
+            message = d.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+            click.echo(
+                f"::{d.severity.value} file={path},line={line},col={col},"
+                f"title={d.code} {RULES[d.code].name}::{message}",
+                err=err,
+            )
+            continue
+        colour = "red" if d.severity is Severity.ERROR else "yellow"
+        code = click.style(d.code, fg=colour, bold=True)
+        click.echo(f"{_where(d)}: {code} [{d.severity.value}] {d.message}", err=err, color=_color())
+
+
+def _summary(diagnostics: Sequence[Diagnostic]) -> str:
+    errors = sum(d.severity is Severity.ERROR for d in diagnostics)
+    warnings = len(diagnostics) - errors
+    return (
+        f"{errors} error{'s' if errors != 1 else ''}, "
+        f"{warnings} warning{'s' if warnings != 1 else ''}"
     )
 
 
@@ -74,7 +115,8 @@ def cli(verbose: bool) -> None:
     Examples:
       deckgen build                      # every default format into ./dist
       deckgen build --tag networking     # only the networking round
-      deckgen build --tag tcp --exclude-tag tcp-congestion
+      deckgen lint                       # check every card, with file:line messages
+      deckgen stats                      # cards per round and topic against the syllabus
     """
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
@@ -93,14 +135,7 @@ def cli(verbose: bool) -> None:
     show_default=True,
     help="Folder to write the outputs into.",
 )
-@click.option(
-    "--format",
-    "formats",
-    multiple=True,
-    metavar="FORMAT",
-    shell_complete=lambda *_: list(available_exporters()),
-    help=_format_help(),
-)
+@click.option("--format", "formats", multiple=True, metavar="FORMAT", help=_format_help())
 @click.option(
     "--tag",
     "include",
@@ -131,7 +166,8 @@ def build(
     """Build the deck into ./dist. Prints the written paths on stdout, one per line.
 
     A card matches --tag X when its round, topic or one of its tags is X or starts with X::.
-    A filtered build writes files whose names show the selection.
+    A filtered build writes files whose names show the selection. Cards with lint errors are
+    never built: the errors are listed and nothing is written.
 
     \b
     Examples:
@@ -164,16 +200,214 @@ def build(
     except SelectionError as error:
         raise click.UsageError(error.diagnostics[0].message) from None
     except DeckgenError as error:
-        _report(error)
+        _print_diagnostics(error.diagnostics, err=True)
+        _note(f"{_summary(error.diagnostics)}; nothing was written.", fg="red")
         sys.exit(1)
     for path in result.paths:
         click.echo(str(path))
     if not quiet:
+        if result.warnings:
+            _note(
+                f"deckgen: {len(result.warnings)} lint warnings (see `deckgen lint`)", fg="yellow"
+            )
         _note(
             f"deckgen: built {len(result.deck.cards)} notes into {len(result.paths)} file(s)",
             fg="green",
             bold=True,
         )
+
+
+@cli.command()
+@cards_option
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for tools, github for workflow annotations.",
+)
+@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+def lint(cards_dir: Path, output_format: str, strict: bool) -> None:
+    """Check every card and report each problem as path:line:col: CODE message.
+
+    Exits 1 when there are errors (or warnings with --strict), else 0. Rules are listed by
+    `deckgen rules`.
+
+    \b
+    Examples:
+      deckgen lint
+      deckgen lint --strict --format github
+    """
+    result = lint_deck(cards_dir)
+    _print_diagnostics(result.diagnostics, output_format)
+    failed = bool(result.errors) or (strict and bool(result.warnings))
+    if output_format == "text":
+        verdict = "failed" if failed else "passed"
+        _note(
+            f"lint {verdict}: {len(result.deck.cards)} cards, {_summary(result.diagnostics)}",
+            fg="red" if failed else "green",
+        )
+    sys.exit(1 if failed else 0)
+
+
+@cli.command()
+def rules() -> None:
+    """List every lint rule: code, severity, name and what it checks.
+
+    \b
+    Examples:
+      deckgen rules
+    """
+    for rule in RULES.values():
+        click.echo(f"{rule.code}  {rule.severity.value:<7}  {rule.name:<26} {rule.summary}")
+
+
+@cli.command()
+@cards_option
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="A table for people, or JSON.",
+)
+def stats(cards_dir: Path, output_format: str) -> None:
+    """Show cards per round, topic and subtopic against the syllabus minimum.
+
+    \b
+    Examples:
+      deckgen stats
+      deckgen stats --format json
+    """
+    try:
+        deck = load_deck(cards_dir)
+    except DeckgenError as error:
+        _print_diagnostics(error.diagnostics, err=True)
+        sys.exit(1)
+    rows = coverage(deck)
+    if output_format == "json":
+        payload = {
+            "cards": len(deck.cards),
+            "rows": [
+                {
+                    "kind": r.kind,
+                    "id": r.id,
+                    "title": r.title,
+                    "cards": r.have,
+                    "min_cards": r.need,
+                    "ok": not r.short,
+                }
+                for r in rows
+            ],
+        }
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+        return
+    width = max(len("  " * r.depth + r.title) for r in rows) + 2
+    click.echo(f"{'round / topic / subtopic':<{width}} {'cards':>5} {'min':>4}")
+    for row in rows:
+        label = "  " * row.depth + row.title
+        need = str(row.need) if row.kind != "round" else ""
+        status = click.style(" short", fg="red", bold=True) if row.short else ""
+        line = f"{label:<{width}} {row.have:>5} {need:>4}{status}"
+        click.echo(click.style(line, bold=True) if row.kind == "round" else line, color=_color())
+    short = sum(r.short for r in rows)
+    click.echo(f"{'total':<{width}} {len(deck.cards):>5}")
+    if short:
+        _note(f"{short} topic(s) below their minimum", fg="red")
+
+
+@cli.command()
+@cards_option
+@click.argument("topic")
+@click.argument("question", required=False, default="")
+@click.option("--id", "card_id", help="The card id (a lowercase slug); made up if not given.")
+@click.option(
+    "--type",
+    "card_type",
+    type=click.Choice(["basic", "reversed", "cloze"]),
+    default="basic",
+    show_default=True,
+)
+def new(cards_dir: Path, topic: str, question: str, card_id: str | None, card_type: str) -> None:
+    """Add a card skeleton for TOPIC (a topic or subtopic id) in the right file.
+
+    Prints `path:line` of the new card on stdout.
+
+    \b
+    Examples:
+      deckgen new tcp-time-wait "How long does TIME_WAIT last?"
+      deckgen new dnssec --type cloze
+    """
+    try:
+        path, line = scaffold_card(cards_dir, topic, question, card_id, card_type)
+    except DeckgenError as error:
+        _print_diagnostics(error.diagnostics, err=True)
+        sys.exit(1)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+    click.echo(f"{path}:{line}")
+    _note(f"deckgen: added a card at {path}:{line}; fill in the fields, then run deckgen lint")
+
+
+@cli.command()
+@cards_option
+@click.option("--check", is_flag=True, help="Only check that every card id is recorded.")
+def lock(cards_dir: Path, check: bool) -> None:
+    """Record every card id as published (cards/published-ids.yaml).
+
+    Run before a release. Once published, an id may not disappear: `deckgen lint` fails
+    until the card is restored or retired with `deckgen retire`.
+
+    \b
+    Examples:
+      deckgen lock
+      deckgen lock --check     # in the release workflow
+    """
+    try:
+        deck = load_deck(cards_dir)
+    except DeckgenError as error:
+        _print_diagnostics(error.diagnostics, err=True)
+        sys.exit(1)
+    record = read_lock(cards_dir)
+    new_ids = sorted({c.id for c in deck.cards} - set(record.published))
+    if check:
+        if new_ids:
+            _note(
+                f"{len(new_ids)} unpublished id(s): {', '.join(new_ids)}; run deckgen lock",
+                fg="red",
+            )
+            sys.exit(1)
+        _note("every card id is recorded", fg="green")
+        return
+    record.published = sorted(set(record.published) | set(new_ids))
+    write_lock(record)
+    click.echo(str(record.path))
+    _note(f"deckgen: recorded {len(new_ids)} new id(s), {len(record.published)} in all")
+
+
+@cli.command()
+@cards_option
+@click.argument("card_id")
+@click.option("--reason", required=True, help="Why the card goes (kept in the record).")
+def retire(cards_dir: Path, card_id: str, reason: str) -> None:
+    """Retire a published card on purpose, so that lint accepts its removal.
+
+    Anki never deletes notes on import: learners keep the retired card until they delete it.
+    A retired id can never be used again.
+
+    \b
+    Examples:
+      deckgen retire tcp-old-card --reason "merged into tcp-time-wait-side"
+    """
+    record = read_lock(cards_dir)
+    if card_id not in record.published:
+        raise click.UsageError(f"'{card_id}' is not a published id in {record.path}")
+    record.retired[card_id] = reason
+    write_lock(record)
+    click.echo(str(record.path))
+    _note(f"deckgen: retired '{card_id}'; now delete the card from its Markdown file")
 
 
 def main() -> None:

@@ -41,7 +41,7 @@ class Diagnostic:
 
     location: Location
     message: str
-    code: str = "E000"
+    code: str = "DG000"
     severity: Severity = Severity.ERROR
 
     def display(self, relative_to: Path | None = None) -> str:
@@ -62,11 +62,11 @@ class DiagnosticSink:
     def __init__(self) -> None:
         self.items: list[Diagnostic] = []
 
-    def error(self, location: Location, message: str, code: str = "E000") -> None:
-        self.items.append(Diagnostic(location, message, code, Severity.ERROR))
+    def report(self, location: Location, message: str, code: str) -> None:
+        """Record a finding; its severity comes from the rule catalogue (deckgen.rules)."""
+        from deckgen.rules import severity_of  # the catalogue imports this module
 
-    def warning(self, location: Location, message: str, code: str = "W000") -> None:
-        self.items.append(Diagnostic(location, message, code, Severity.WARNING))
+        self.items.append(Diagnostic(location, message, code, severity_of(code)))
 
     def extend(self, diagnostics: Iterable[Diagnostic]) -> None:
         self.items.extend(diagnostics)

@@ -65,7 +65,7 @@ _LineLoader.add_constructor(
 
 
 def _load_yaml(
-    text: str, path: Path, first_line: int, sink: DiagnosticSink, code: str = "E001"
+    text: str, path: Path, first_line: int, sink: DiagnosticSink, code: str = "DG101"
 ) -> Any:
     """Parse YAML safely; on failure record `path:line` (1-based, offset by first_line)."""
     try:
@@ -75,7 +75,7 @@ def _load_yaml(
         line = first_line + (mark.line if mark is not None else 0)
         col = mark.column + 1 if mark is not None else 0
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        sink.error(Location(path, line, col), f"invalid YAML: {problem}", code)
+        sink.report(Location(path, line, col), f"invalid YAML: {problem}", code)
         return None
 
 
@@ -100,25 +100,32 @@ def suggest(word: str, choices: Iterable[str]) -> str:
 def load_deck_info(cards_dir: Path, sink: DiagnosticSink) -> DeckInfo:
     path = cards_dir / DECK_FILE
     if not path.is_file():
-        sink.error(Location(path), f"missing {DECK_FILE}: every deck needs an id and a name")
+        sink.report(
+            Location(path), f"missing {DECK_FILE}: every deck needs an id and a name", "DG110"
+        )
         return DeckInfo(id="deck", name="Deck")
     data = _load_yaml(path.read_text(encoding="utf-8"), path, 1, sink)
     if not isinstance(data, dict):
         if data is not None:
-            sink.error(Location(path, 1), f"{DECK_FILE} must be a mapping")
+            sink.report(Location(path, 1), f"{DECK_FILE} must be a mapping", "DG110")
         return DeckInfo(id="deck", name="Deck")
     values = _public(data)
     for key in sorted(set(values) - {"id", "name", "description", "repository"}):
-        sink.error(Location(path, _key_line(data, key, 1)), f"unknown key '{key}' in {DECK_FILE}")
+        sink.report(
+            Location(path, _key_line(data, key, 1)), f"unknown key '{key}' in {DECK_FILE}", "DG110"
+        )
     deck_id = values.get("id")
     if not isinstance(deck_id, str) or not ID_RE.match(deck_id):
-        sink.error(Location(path, _key_line(data, "id", 1)), "deck 'id' must be a lowercase slug")
+        sink.report(
+            Location(path, _key_line(data, "id", 1)), "deck 'id' must be a lowercase slug", "DG110"
+        )
         deck_id = "deck"
     name = values.get("name")
     if not isinstance(name, str) or not name.strip() or "::" in name:
-        sink.error(
+        sink.report(
             Location(path, _key_line(data, "name", 1)),
             "deck 'name' must be a non-empty string without '::'",
+            "DG110",
         )
         name = "Deck"
     return DeckInfo(
@@ -131,21 +138,27 @@ def load_deck_info(cards_dir: Path, sink: DiagnosticSink) -> DeckInfo:
 
 def load_syllabus(path: Path, sink: DiagnosticSink) -> Syllabus:
     if not path.is_file():
-        sink.error(Location(path), "missing syllabus: rounds and topics are defined there")
+        sink.report(
+            Location(path), "missing syllabus: rounds and topics are defined there", "DG110"
+        )
         return Syllabus((), ())
     data = _load_yaml(path.read_text(encoding="utf-8"), path, 1, sink)
     if not isinstance(data, dict):
         if data is not None:
-            sink.error(
-                Location(path, 1), "the syllabus must be a mapping with 'rounds' and 'topics'"
+            sink.report(
+                Location(path, 1),
+                "the syllabus must be a mapping with 'rounds' and 'topics'",
+                "DG110",
             )
         return Syllabus((), (), Location(path))
 
     def items(key: str) -> list[dict[str, Any]]:
         value = data.get(key)
         if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-            sink.error(
-                Location(path, _key_line(data, key, 1)), f"'{key}' must be a list of mappings"
+            sink.report(
+                Location(path, _key_line(data, key, 1)),
+                f"'{key}' must be a list of mappings",
+                "DG110",
             )
             return []
         return value
@@ -155,8 +168,10 @@ def load_syllabus(path: Path, sink: DiagnosticSink) -> Syllabus:
         if isinstance(value, str) and value.strip():
             return value.strip()
         if required or value is not None:
-            sink.error(
-                Location(path, _key_line(entry, key, 1)), f"'{key}' must be a non-empty string"
+            sink.report(
+                Location(path, _key_line(entry, key, 1)),
+                f"'{key}' must be a non-empty string",
+                "DG110",
             )
         return ""
 
@@ -164,7 +179,7 @@ def load_syllabus(path: Path, sink: DiagnosticSink) -> Syllabus:
         value = entry.get("min_cards", 0)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             where = Location(path, _key_line(entry, "min_cards", 1))
-            sink.error(where, "'min_cards' must be a whole number >= 0")
+            sink.report(where, "'min_cards' must be a whole number >= 0", "DG110")
             return 0
         return value
 
@@ -174,11 +189,14 @@ def load_syllabus(path: Path, sink: DiagnosticSink) -> Syllabus:
         value = text(entry, "id")
         line = _key_line(entry, "id", 1)
         if value and not ID_RE.match(value):
-            sink.error(Location(path, line), f"syllabus id '{value}' must be a lowercase slug")
+            sink.report(
+                Location(path, line), f"syllabus id '{value}' must be a lowercase slug", "DG110"
+            )
         elif value in seen:
-            sink.error(
+            sink.report(
                 Location(path, line),
                 f"duplicate syllabus id '{value}' (first defined at line {seen[value]})",
+                "DG110",
             )
         seen.setdefault(value, line)
         return value
@@ -193,18 +211,23 @@ def load_syllabus(path: Path, sink: DiagnosticSink) -> Syllabus:
         topic_id = ident(t)
         topic_rounds = t.get("rounds")
         if not isinstance(topic_rounds, list) or not topic_rounds:
-            sink.error(
-                Location(path, _key_line(t, "rounds", 1)), "'rounds' must be a non-empty list"
+            sink.report(
+                Location(path, _key_line(t, "rounds", 1)),
+                "'rounds' must be a non-empty list",
+                "DG110",
             )
             topic_rounds = []
         for r in topic_rounds:
             if r not in round_ids:
-                sink.error(
+                sink.report(
                     Location(path, _key_line(t, "rounds", 1)),
                     f"unknown round '{r}'{suggest(str(r), round_ids)}",
+                    "DG110",
                 )
         subtopics = tuple(
-            Subtopic(id=ident(s), title=text(s, "title"), min_cards=count(s))
+            Subtopic(
+                id=ident(s), title=text(s, "title"), min_cards=count(s), line=_key_line(s, "id", 1)
+            )
             for s in (t.get("subtopics") or [])
             if isinstance(s, dict)
         )
@@ -215,6 +238,7 @@ def load_syllabus(path: Path, sink: DiagnosticSink) -> Syllabus:
                 rounds=tuple(str(r) for r in topic_rounds),
                 min_cards=count(t),
                 subtopics=subtopics,
+                line=_key_line(t, "id", 1),
             )
         )
     return Syllabus(rounds=rounds, topics=tuple(topics), location=Location(path))
@@ -228,6 +252,7 @@ class _Field:
     name: str
     line: int  # 0-based line of the marker
     first: str  # the text after the marker on its own line
+    col: int  # 1-based column where that text starts
 
 
 @dataclass
@@ -273,7 +298,9 @@ def _split_sections(tokens: list[Token], lines: list[str]) -> tuple[list[_Sectio
                 if current is None:
                     outside.append(line_no)
                 else:
-                    current.fields.append(_Field(match.group(1), line_no, match.group(2)))
+                    current.fields.append(
+                        _Field(match.group(1), line_no, match.group(2), match.start(2) + 1)
+                    )
         elif current is not None and not current.fields and current.stray_line is None:
             current.stray_line = start
     return sections, outside
@@ -296,10 +323,10 @@ def parse_card_file(path: Path, text: str, syllabus: Syllabus, sink: DiagnosticS
     tokens = make_parser().parse(text)
     sections, outside = _split_sections(tokens, lines)
     for line_no in outside:
-        sink.error(
+        sink.report(
             Location(path, line_no + 1),
             "field outside a card: start each card with a '## card-id' heading",
-            "E113",
+            "DG106",
         )
     if not sections:
         if outside:
@@ -325,21 +352,21 @@ def _front_matter(
 ) -> tuple[str, str, tuple[str, ...]] | None:
     token = next((t for t in tokens if t.type == "front_matter"), None)
     if token is None:
-        sink.error(
+        sink.report(
             Location(path, 1),
             "missing front matter: a file of cards starts with '---', "
             "then at least 'topic: <id>', then '---'",
-            "E001",
+            "DG101",
         )
         return None
     first_line = (token.map[0] if token.map else 0) + 2  # 1-based line after the opening '---'
     data = _load_yaml(token.content, path, first_line, sink)
     if data is None:
         if not token.content.strip():
-            sink.error(Location(path, 1), "empty front matter: 'topic' is required", "E002")
+            sink.report(Location(path, 1), "empty front matter: 'topic' is required", "DG102")
         return None
     if not isinstance(data, dict):
-        sink.error(Location(path, first_line), "front matter must be a mapping of keys", "E002")
+        sink.report(Location(path, first_line), "front matter must be a mapping of keys", "DG102")
         return None
     ok = True
     for key, value in _public(data).items():
@@ -347,11 +374,11 @@ def _front_matter(
         expected = FRONT_MATTER_KEYS.get(key)
         if expected is None:
             known = ", ".join(sorted(FRONT_MATTER_KEYS))
-            sink.error(
+            sink.report(
                 where,
                 f"unknown front-matter key '{key}'{suggest(key, FRONT_MATTER_KEYS)}"
                 f" (known keys: {known})",
-                "E002",
+                "DG102",
             )
             ok = False
         elif key == "tags" and isinstance(value, str):
@@ -360,28 +387,28 @@ def _front_matter(
             expected is list and not all(isinstance(v, str) for v in value)
         ):
             kind = "a list of strings" if expected is list else "a string"
-            sink.error(where, f"front-matter key '{key}' must be {kind}", "E002")
+            sink.report(where, f"front-matter key '{key}' must be {kind}", "DG102")
             ok = False
     topic_id = str(data.get("topic"))
     if "topic" not in data:
-        sink.error(Location(path, first_line), "front matter needs 'topic: <topic id>'", "E002")
+        sink.report(Location(path, first_line), "front matter needs 'topic: <topic id>'", "DG102")
         return None
     if not ok:
         return None
     topic = syllabus.topic(topic_id)
     if topic is None:
-        sink.error(
+        sink.report(
             Location(path, _key_line(data, "topic", first_line)),
             f"unknown topic '{topic_id}'{suggest(topic_id, (t.id for t in syllabus.topics))}",
-            "E121",
+            "DG202",
         )
         return None
     round_id = str(data.get("round") or (topic.rounds[0] if topic.rounds else ""))
     if syllabus.round(round_id) is None:
-        sink.error(
+        sink.report(
             Location(path, _key_line(data, "round", first_line)),
             f"unknown round '{round_id}'{suggest(round_id, (r.id for r in syllabus.rounds))}",
-            "E120",
+            "DG201",
         )
         return None
     tags = data.get("tags") or []
@@ -397,12 +424,12 @@ def _check_tags(
     good = []
     for tag in tags:
         if not TAG_RE.match(tag):
-            sink.error(Location(path, line), f"tag '{tag}' is not a lowercase slug", "E122")
+            sink.report(Location(path, line), f"tag '{tag}' is not a lowercase slug", "DG203")
         elif tag.split("::")[0] not in vocabulary:
-            sink.error(
+            sink.report(
                 Location(path, line),
                 f"unknown tag '{tag}'{suggest(tag, vocabulary)}: tags come from the syllabus",
-                "E122",
+                "DG203",
             )
         else:
             good.append(tag)
@@ -422,19 +449,19 @@ def _build_card(
     where = Location(path, section.line + 1)
     errors_before = len(sink.errors)
     if not section.id:
-        sink.error(where, "missing card id: write the id after '## '", "E101")
+        sink.report(where, "missing card id: write the id after '## '", "DG103")
     elif not ID_RE.match(section.id) or len(section.id) > MAX_ID_LENGTH:
-        sink.error(
+        sink.report(
             where,
             f"invalid card id '{section.id}': use lowercase letters, digits and single hyphens "
             f"(at most {MAX_ID_LENGTH} characters)",
-            "E102",
+            "DG104",
         )
     if section.stray_line is not None:
-        sink.error(
+        sink.report(
             Location(path, section.stray_line + 1),
             f"text before the first field of card '{section.id}': start it with 'Q:' or 'Cloze:'",
-            "E114",
+            "DG106",
         )
 
     texts: dict[str, Text] = {}
@@ -446,16 +473,16 @@ def _build_card(
         body = _field_text(lines, field, stop)
         field_where = Location(path, field.line + 1)
         if field.name in SINGLE_LINE_FIELDS and "\n" in body.strip():
-            sink.error(field_where, f"'{field.name}:' takes a single line", "E114")
+            sink.report(field_where, f"'{field.name}:' takes a single line", "DG106")
         if field.name == "Source":
             if body.strip():
-                sources.append(Text(body, field.line + 1))
+                sources.append(Text(body, field.line + 1, field.col))
             else:
-                sink.error(field_where, "empty 'Source:'", "E115")
+                sink.report(field_where, "empty 'Source:'", "DG109")
             continue
         if field.name in texts or (field.name == "Type" and type_name is not None):
-            sink.error(
-                field_where, f"duplicate field '{field.name}:' in card '{section.id}'", "E114"
+            sink.report(
+                field_where, f"duplicate field '{field.name}:' in card '{section.id}'", "DG106"
             )
             continue
         if field.name == "Tags":
@@ -463,23 +490,23 @@ def _build_card(
         elif field.name == "Type":
             type_name = body.strip()
         else:
-            texts[field.name] = Text(body, field.line + 1)
+            texts[field.name] = Text(body, field.line + 1, field.col)
 
     card_type = _card_type(where, section.id, type_name, texts, sink)
     for name, value in texts.items():
         if not value.markdown.strip():
-            sink.error(
-                Location(path, value.line), f"empty '{name}:' in card '{section.id}'", "E115"
+            sink.report(
+                Location(path, value.line), f"empty '{name}:' in card '{section.id}'", "DG109"
             )
     if (
         card_type is CardType.CLOZE
         and "Cloze" in texts
         and not CLOZE_RE.search(texts["Cloze"].markdown)
     ):
-        sink.error(
+        sink.report(
             Location(path, texts["Cloze"].line),
             f"cloze card '{section.id}' has no deletions: mark them as {{{{c1::…}}}}",
-            "E112",
+            "DG305",
         )
     if card_type is None or len(sink.errors) > errors_before:
         return None
@@ -510,24 +537,26 @@ def _card_type(
             card_type = CardType(type_name)
         except ValueError:
             names = ", ".join(t.value for t in CardType)
-            sink.error(where, f"unknown card type '{type_name}' (expected one of: {names})", "E110")
+            sink.report(
+                where, f"unknown card type '{type_name}' (expected one of: {names})", "DG107"
+            )
             return None
     else:
         card_type = CardType.CLOZE if "Cloze" in texts else CardType.BASIC
     if card_type is CardType.CLOZE:
         if "Cloze" not in texts:
-            sink.error(where, f"cloze card '{card_id}' needs a 'Cloze:' field", "E111")
+            sink.report(where, f"cloze card '{card_id}' needs a 'Cloze:' field", "DG108")
             return None
         if "Q" in texts or "A" in texts:
-            sink.error(where, f"card '{card_id}' mixes 'Cloze:' with 'Q:'/'A:'", "E111")
+            sink.report(where, f"card '{card_id}' mixes 'Cloze:' with 'Q:'/'A:'", "DG108")
             return None
     else:
         missing = [f"'{name}:'" for name in ("Q", "A") if name not in texts]
         if missing:
-            sink.error(where, f"card '{card_id}' needs {' and '.join(missing)}", "E111")
+            sink.report(where, f"card '{card_id}' needs {' and '.join(missing)}", "DG108")
             return None
         if "Cloze" in texts:
-            sink.error(where, f"card '{card_id}' mixes 'Cloze:' with 'Q:'/'A:'", "E111")
+            sink.report(where, f"card '{card_id}' mixes 'Cloze:' with 'Q:'/'A:'", "DG108")
             return None
     return card_type
 
@@ -537,12 +566,11 @@ def card_files(cards_dir: Path) -> list[Path]:
     return sorted(cards_dir.rglob("*.md"), key=lambda p: p.relative_to(cards_dir).as_posix())
 
 
-def load_deck(cards_dir: Path) -> Deck:
-    """Load and check every source under `cards_dir`; raise DeckgenError listing all problems."""
-    sink = DiagnosticSink()
+def read_deck(cards_dir: Path, sink: DiagnosticSink) -> Deck:
+    """Read every source under `cards_dir`, reporting problems to `sink`; keep the good cards."""
     if not cards_dir.is_dir():
-        sink.error(Location(cards_dir), "cards folder not found")
-        sink.raise_if_errors()
+        sink.report(Location(cards_dir), "cards folder not found", "DG110")
+        return Deck(DeckInfo("deck", "Deck"), Syllabus((), ()), (), cards_dir)
     info = load_deck_info(cards_dir, sink)
     syllabus = load_syllabus(cards_dir / SYLLABUS_FILE, sink)
     cards: list[Card] = []
@@ -551,19 +579,26 @@ def load_deck(cards_dir: Path) -> Deck:
         try:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError as exc:
-            sink.error(Location(path), f"not UTF-8 text: {exc.reason}", "E001")
+            sink.report(Location(path), f"not UTF-8 text: {exc.reason}", "DG101")
             continue
         for card in parse_card_file(path, text, syllabus, sink):
             first = first_seen.get(card.id)
             if first is not None:
-                sink.error(
+                sink.report(
                     card.location,
                     f"duplicate id '{card.id}' (first defined at {first.location.display()})",
-                    "E103",
+                    "DG105",
                 )
                 continue
             first_seen[card.id] = card
             cards.append(card)
-    sink.raise_if_errors()
-    log.info("loaded %d cards from %s", len(cards), cards_dir)
+    log.info("read %d cards from %s", len(cards), cards_dir)
     return Deck(info=info, syllabus=syllabus, cards=tuple(cards), root=cards_dir)
+
+
+def load_deck(cards_dir: Path) -> Deck:
+    """Load every source under `cards_dir`; raise DeckgenError listing all problems."""
+    sink = DiagnosticSink()
+    deck = read_deck(cards_dir, sink)
+    sink.raise_if_errors()
+    return deck

@@ -22,6 +22,7 @@ class Text:
 
     markdown: str
     line: int
+    col: int = 1  # where the Markdown starts on its first line (after 'A: ')
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class Subtopic:
     id: str
     title: str
     min_cards: int = 0
+    line: int = 0  # where the syllabus defines it, for coverage messages
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class Topic:
     rounds: tuple[str, ...]
     min_cards: int = 0
     subtopics: tuple[Subtopic, ...] = ()
+    line: int = 0
 
 
 @dataclass(frozen=True)

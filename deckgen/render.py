@@ -7,7 +7,7 @@ import hashlib
 import html
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -106,6 +106,11 @@ ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
 }
 LINK_SCHEMES = frozenset({"http", "https", "mailto"})
 _STYLE_PROPERTIES = frozenset({"text-align"})  # markdown-it writes table alignment this way
+
+
+# Called with (card, field name, field text, tokens) for every field parsed: lint rules hook in
+# here so that each field is parsed once for both checking and rendering.
+FieldHook = Callable[[Card, str, Text, list[Token]], None]
 
 
 @dataclass(frozen=True)
@@ -286,9 +291,12 @@ def source_markdown(source: str) -> str:
 class CardRenderer:
     """Renders cards of one deck, collecting media and problems as it goes."""
 
-    def __init__(self, deck: Deck, sink: DiagnosticSink) -> None:
+    def __init__(
+        self, deck: Deck, sink: DiagnosticSink, field_hook: FieldHook | None = None
+    ) -> None:
         self.deck = deck
         self.sink = sink
+        self.field_hook = field_hook
         self.md = html_renderer()
         self.media: dict[str, MediaFile] = {}
         self._media_by_path: dict[Path, str] = {}
@@ -298,18 +306,18 @@ class CardRenderer:
         where = Location(card.path, line)
         problem = _url_problem(src, image=True)
         if problem:
-            self.sink.error(where, f"unsafe image in card '{card.id}': {problem}", "E202")
+            self.sink.report(where, f"unsafe image in card '{card.id}': {problem}", "DG404")
             return None
         target = (card.path.parent / unquote(src)).resolve()
         if not target.is_relative_to(self._root):
-            self.sink.error(where, f"image '{src}' is outside the cards folder", "E202")
+            self.sink.report(where, f"image '{src}' is outside the cards folder", "DG405")
             return None
         if not target.is_file():
-            self.sink.error(where, f"missing image '{src}' in card '{card.id}'", "E201")
+            self.sink.report(where, f"missing image '{src}' in card '{card.id}'", "DG401")
             return None
         if target.suffix.lower() not in MEDIA_SUFFIXES:
             kinds = ", ".join(sorted(MEDIA_SUFFIXES))
-            self.sink.error(where, f"image '{src}' is not one of {kinds}", "E201")
+            self.sink.report(where, f"image '{src}' is not one of {kinds}", "DG405")
             return None
         name = self._media_by_path.get(target)
         if name is None:
@@ -319,9 +327,11 @@ class CardRenderer:
             self.media.setdefault(name, MediaFile(name, target))
         return name
 
-    def markdown(self, card: Card, text: Text, used_media: list[str]) -> str:
+    def markdown(self, card: Card, name: str, text: Text, used_media: list[str]) -> str:
         """Render one field; raw HTML and images are checked against the card's source lines."""
         tokens = self.md.parse(text.markdown)
+        if self.field_hook is not None:
+            self.field_hook(card, name, text, tokens)
         for token in tokens:
             line = text.line + (token.map[0] if token.map else 0)
             if token.type == "html_block":
@@ -330,33 +340,38 @@ class CardRenderer:
                 if child.type == "html_inline":
                     self._check_html(card, child.content, line)
                 elif child.type == "image":
-                    name = self._media_name(card, str(child.attrGet("src") or ""), line)
-                    if name is not None:
-                        child.attrSet("src", name)
-                        used_media.append(name)
+                    media = self._media_name(card, str(child.attrGet("src") or ""), line)
+                    if media is not None:
+                        child.attrSet("src", media)
+                        used_media.append(media)
         return sanitize(self.md.renderer.render(tokens, self.md.options, {})).strip()
 
     def _check_html(self, card: Card, fragment: str, line: int) -> None:
         for problem in unsafe_html(fragment):
-            self.sink.error(
-                Location(card.path, line), f"unsafe HTML in card '{card.id}': {problem}", "E202"
+            self.sink.report(
+                Location(card.path, line), f"unsafe HTML in card '{card.id}': {problem}", "DG404"
             )
+
+    def finish(self, cards: tuple[RenderedCard, ...]) -> RenderedDeck:
+        """The deck of rendered cards with every media file they use, in a stable order."""
+        media = tuple(sorted(self.media.values(), key=lambda m: m.name))
+        return RenderedDeck(deck=self.deck, cards=cards, media=media)
 
     def render(self, card: Card) -> RenderedCard:
         used: list[str] = []
 
-        def field(text: Text | None) -> str:
-            return self.markdown(card, text, used) if text is not None else ""
+        def field(name: str, text: Text | None) -> str:
+            return self.markdown(card, name, text, used) if text is not None else ""
 
         sources = tuple(
             sanitize(self.md.renderInline(source_markdown(s.markdown))) for s in card.sources
         )
         return RenderedCard(
             card=card,
-            front=field(card.front),
-            back=field(card.back),
-            text=field(card.text),
-            extra=field(card.extra),
+            front=field("front", card.front),
+            back=field("back", card.back),
+            text=field("text", card.text),
+            extra=field("extra", card.extra),
             sources=sources,
             media=tuple(dict.fromkeys(used)),
         )
@@ -366,7 +381,6 @@ def render_deck(deck: Deck) -> RenderedDeck:
     """Render every card of the deck; raise DeckgenError listing every problem found."""
     sink = DiagnosticSink()
     renderer = CardRenderer(deck, sink)
-    cards = tuple(renderer.render(card) for card in deck.cards)
+    rendered = renderer.finish(tuple(renderer.render(card) for card in deck.cards))
     sink.raise_if_errors()
-    media = tuple(sorted(renderer.media.values(), key=lambda m: m.name))
-    return RenderedDeck(deck=deck, cards=cards, media=media)
+    return rendered

@@ -35,7 +35,7 @@ def check_selection(deck: Deck, include: Sequence[str], exclude: Sequence[str]) 
     message = (
         f"no card matches {query or 'the selection'}; known tags: {', '.join(known_tags(deck))}"
     )
-    raise SelectionError([Diagnostic(Location(deck.root), message, "E300")])
+    raise SelectionError([Diagnostic(Location(deck.root), message, "DG901")])
 
 
 def selection_suffix(include: Sequence[str], exclude: Sequence[str]) -> str:

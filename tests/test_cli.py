@@ -81,12 +81,12 @@ def test_bad_cards_exit_1_with_every_problem_and_write_nothing(
     assert code == 1
     assert out == ""
     assert (
-        "cards/net/zz-broken.md:5: error: duplicate id 'tcp-time-wait-side' "
-        "(first defined at cards/net/tcp.md:8) [E103]" in err
+        "cards/net/zz-broken.md:5:1: DG105 [error] duplicate id 'tcp-time-wait-side' "
+        "(first defined at cards/net/tcp.md:8)\n" in err
     )
-    assert "cards/net/zz-broken.md:10: error: card 'tcp-no-type' needs 'A:' [E111]" in err
-    assert "cards/net/zz-broken.md:13: error: unknown card type 'flashcard'" in err
-    assert "3 problems in 1 file; nothing was written." in err
+    assert "cards/net/zz-broken.md:10:1: DG108 [error] card 'tcp-no-type' needs 'A:'\n" in err
+    assert "cards/net/zz-broken.md:13:1: DG107 [error] unknown card type 'flashcard'" in err
+    assert "3 errors, 0 warnings; nothing was written." in err
     assert "nothing was written" in err
     assert not (sample_cards.parent / "dist").exists()
 
@@ -102,7 +102,7 @@ def test_render_errors_also_block_the_build(
     )
     code, _, err = run("build")
     assert code == 1
-    assert "cards/net/img-missing.md:10: error: missing image 'img/nope.png'" in err
+    assert "cards/net/img-missing.md:10:1: DG401 [error] missing image 'img/nope.png'" in err
     assert not (sample_cards.parent / "dist").exists()
 
 
@@ -120,7 +120,9 @@ def test_failed_build_leaves_previous_output_untouched(
     assert sorted(p.name for p in package.parent.iterdir()) == ["sample-deck.apkg"]
 
 
-@pytest.mark.parametrize("command", [[], ["build"]])
+@pytest.mark.parametrize(
+    "command", [[], ["build"], ["lint"], ["stats"], ["new"], ["lock"], ["retire"], ["rules"]]
+)
 def test_every_command_has_help(command: list[str]) -> None:
     result = CliRunner().invoke(cli, [*command, "--help"])
     assert result.exit_code == 0

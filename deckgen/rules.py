@@ -1,0 +1,65 @@
+"""The catalogue of checks: every diagnostic deckgen emits has a code, a name and a severity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from deckgen.errors import Severity
+
+E = Severity.ERROR
+W = Severity.WARNING
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    severity: Severity
+    summary: str
+
+
+_RULES = [
+    # DG1xx: files, front matter and card structure
+    Rule("DG101", "invalid-yaml", E, "YAML that does not parse (front matter, deck or syllabus)"),
+    Rule("DG102", "front-matter-schema", E, "unknown front-matter keys, wrong types, no topic"),
+    Rule("DG103", "missing-id", E, "a card heading without an id"),
+    Rule("DG104", "invalid-id", E, "an id that is not a lowercase slug"),
+    Rule("DG105", "duplicate-id", E, "two cards with the same id"),
+    Rule("DG106", "card-structure", E, "fields outside a card, repeated, or text before a field"),
+    Rule("DG107", "unknown-card-type", E, "a Type: other than basic, reversed or cloze"),
+    Rule("DG108", "missing-field", E, "a basic card without Q:/A:, a cloze card without Cloze:"),
+    Rule("DG109", "empty-field", E, "an empty question, answer or source"),
+    Rule("DG110", "deck-config", E, "deck.yaml or syllabus.yaml is missing or malformed"),
+    # DG2xx: the syllabus vocabulary and coverage
+    Rule("DG201", "unknown-round", E, "a round the syllabus does not define"),
+    Rule("DG202", "unknown-topic", E, "a topic the syllabus does not define"),
+    Rule("DG203", "unknown-tag", E, "a tag that is not a syllabus id"),
+    Rule("DG210", "coverage", E, "a topic or subtopic with fewer cards than its minimum"),
+    Rule("DG211", "no-subtopic", W, "a card of a topic with subtopics that names none of them"),
+    # DG3xx: card content
+    Rule("DG301", "near-duplicate", W, "two questions that are almost the same text"),
+    Rule("DG302", "cloze-syntax", E, "broken or unbalanced cloze markup"),
+    Rule("DG303", "cloze-in-code", E, "a cloze deletion inside inline code or a code block"),
+    Rule("DG304", "code-fence-language", W, "a fenced code block that names no language"),
+    Rule("DG305", "cloze-without-deletions", E, "a cloze card with no {{c1::…}} deletion"),
+    Rule("DG306", "cloze-outside-cloze-card", E, "cloze markup in a basic or reversed card"),
+    Rule("DG310", "answer-too-long", W, "an answer over the word or list-item limit"),
+    Rule("DG311", "missing-source", W, "a card without a Source:"),
+    # DG4xx: media, links and HTML
+    Rule("DG401", "missing-media", E, "an image file that does not exist"),
+    Rule("DG402", "oversized-media", W, "an image larger than the size limit"),
+    Rule("DG403", "broken-link", E, "a relative link to a file that does not exist"),
+    Rule("DG404", "unsafe-html", E, "scripts, event handlers, javascript: URLs, remote resources"),
+    Rule("DG405", "media-outside", E, "an image outside the cards folder or of a wrong type"),
+    # DG5xx: identity over time
+    Rule("DG501", "published-id-removed", E, "a published card id that disappeared"),
+    Rule("DG502", "retired-id-reused", E, "a retired card id used again"),
+    # DG9xx: command-level problems
+    Rule("DG901", "empty-selection", E, "a tag query that selects no card"),
+]
+
+RULES: dict[str, Rule] = {rule.code: rule for rule in _RULES}
+
+
+def severity_of(code: str) -> Severity:
+    return RULES[code].severity

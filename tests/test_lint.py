@@ -1,0 +1,240 @@
+"""Every lint rule: a fixture that triggers it with its code and line, and one that does not."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from deckgen.cli import cli
+from deckgen.lint import lint_deck, near_duplicates
+from deckgen.load import load_deck
+from deckgen.rules import RULES
+from tests.conftest import FIXTURES, PROJECT
+
+LINT = FIXTURES / "lint"
+
+# rule code -> the exact `path:line:col: CODE [severity] message` start of the expected finding
+BAD = {
+    "DG101": "cards/zz/DG101.md:2:13: DG101 [error] invalid YAML: expected ',' or ']'",
+    "DG102": "cards/zz/DG102.md:3:1: DG102 [error] unknown front-matter key 'topics' "
+    "(did you mean 'topic'?)",
+    "DG103": "cards/zz/DG103.md:5:1: DG103 [error] missing card id",
+    "DG104": "cards/zz/DG104.md:5:1: DG104 [error] invalid card id 'Lint_A'",
+    "DG105": "cards/zz/DG105.md:12:1: DG105 [error] duplicate id 'lint-a' "
+    "(first defined at cards/zz/DG105.md:5)",
+    "DG106": "cards/zz/DG106.md:6:1: DG106 [error] text before the first field of card 'lint-a'",
+    "DG107": "cards/zz/DG107.md:5:1: DG107 [error] unknown card type 'front-back'",
+    "DG108": "cards/zz/DG108.md:5:1: DG108 [error] card 'lint-a' needs 'A:'",
+    "DG109": "cards/zz/DG109.md:8:1: DG109 [error] empty 'A:' in card 'lint-a'",
+    "DG201": "cards/zz/DG201.md:3:1: DG201 [error] unknown round 'langs' (did you mean 'lang'?)",
+    "DG202": "cards/zz/DG202.md:2:1: DG202 [error] unknown topic 'rusty' (did you mean 'rust'?)",
+    "DG203": "cards/zz/DG203.md:6:1: DG203 [error] unknown tag 'tcp-handshak' "
+    "(did you mean 'tcp-handshake'?)",
+    "DG301": "cards/zz/DG301.md:5:1: DG301 [warning] question of 'lint-a' is nearly the same as "
+    "'tcp-time-wait-side' (cards/net/tcp.md:8, 83% of words shared)",
+    "DG302": "cards/zz/DG302.md:6:23: DG302 [error] cloze deletion in 'lint-a' is never closed",
+    "DG303": "cards/zz/DG303.md:6:1: DG303 [error] cloze deletion inside code in card 'lint-a'",
+    "DG304": "cards/zz/DG304.md:8:1: DG304 [warning] code block in card 'lint-a' names no language",
+    "DG305": "cards/zz/DG305.md:6:1: DG305 [error] cloze card 'lint-a' has no deletions",
+    "DG306": "cards/zz/DG306.md:8:1: DG306 [error] cloze markup in the back of 'lint-a'",
+    "DG310": "cards/zz/DG310.md:8:1: DG310 [warning] answer of 'lint-a' has 61 words (limit 60)",
+    "DG311": "cards/zz/DG311.md:5:1: DG311 [warning] card 'lint-a' has no Source:",
+    "DG401": "cards/zz/DG401.md:8:1: DG401 [error] missing image 'img/none.png' in card 'lint-a'",
+    "DG403": "cards/zz/DG403.md:8:1: DG403 [error] broken link 'missing.md' in card 'lint-a'",
+    "DG404": "cards/zz/DG404.md:8:1: DG404 [error] unsafe HTML in card 'lint-a': URL scheme "
+    "'javascript:' is not allowed",
+    "DG405": "cards/zz/DG405.md:8:1: DG405 [error] image '../../../../../etc/hostname' is outside "
+    "the cards folder",
+}
+
+
+def lint_output(cards: Path, *args: str) -> tuple[int, str]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(cards.parent)
+        result = CliRunner().invoke(cli, ["lint", "--cards", cards.name, *args])
+    return result.exit_code, result.stdout
+
+
+def with_fixture(cards: Path, kind: str, code: str) -> Path:
+    # "zz" sorts after the sample's folders, so a clash is reported on the fixture's side.
+    target = cards / "zz" / f"{code}.md"
+    target.parent.mkdir()
+    shutil.copy(LINT / kind / f"{code}.md", target)
+    return target
+
+
+def test_sample_deck_is_clean(sample_cards: Path) -> None:
+    assert lint_output(sample_cards, "--strict") == (0, "")
+
+
+@pytest.mark.parametrize("code", sorted(BAD))
+def test_bad_fixture_triggers_rule(sample_cards: Path, code: str) -> None:
+    with_fixture(sample_cards, "bad", code)
+    exit_code, out = lint_output(sample_cards)
+    assert BAD[code] in out
+    failing = RULES[code].severity.value == "error"
+    assert exit_code == (1 if failing else 0)
+    assert lint_output(sample_cards, "--strict")[0] == 1
+
+
+@pytest.mark.parametrize("code", sorted(BAD))
+def test_good_fixture_passes(sample_cards: Path, code: str) -> None:
+    with_fixture(sample_cards, "good", code)
+    assert lint_output(sample_cards, "--strict") == (0, "")
+
+
+def test_every_rule_is_exercised() -> None:
+    custom = {"DG110", "DG210", "DG211", "DG402", "DG501", "DG502", "DG901"}
+    assert set(RULES) == set(BAD) | custom
+
+
+def test_missing_deck_file(sample_cards: Path) -> None:
+    (sample_cards / "deck.yaml").unlink()
+    code, out = lint_output(sample_cards)
+    assert code == 1
+    assert "cards/deck.yaml:1:1: DG110 [error] missing deck.yaml" in out
+
+
+def test_coverage_names_each_short_topic(sample_cards: Path) -> None:
+    (sample_cards / "net" / "dns.md").unlink()
+    code, out = lint_output(sample_cards)
+    assert code == 1
+    assert "cards/syllabus.yaml:12:1: DG210 [error] topic 'dns' (DNS) has 0 cards, needs 2\n" in out
+
+
+def test_missing_subtopic_tag_is_a_warning(
+    sample_cards: Path, write_card: Callable[[str, str], Path]
+) -> None:
+    write_card("net/zz.md", "---\ntopic: tcp\n---\n## tcp-x\nQ: a?\n\nA: b\n\nSource: RFC 9293\n")
+    code, out = lint_output(sample_cards)
+    assert code == 0
+    assert (
+        "cards/net/zz.md:4:1: DG211 [warning] card 'tcp-x' names no subtopic of 'tcp' "
+        "(one of: tcp-handshake, tcp-time-wait)" in out
+    )
+
+
+def test_oversized_media_is_a_warning(sample_cards: Path) -> None:
+    image = sample_cards / "net" / "img" / "handshake.png"
+    image.write_bytes(image.read_bytes() + b"\0" * (1024 * 1024 + 1))
+    code, out = lint_output(sample_cards)
+    assert code == 0
+    assert "cards/net/img/handshake.png:1:1: DG402 [warning] image is 1.0 MiB" in out
+
+
+def test_published_id_that_disappears_is_an_error(sample_cards: Path) -> None:
+    runner = CliRunner()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(sample_cards.parent)
+        assert runner.invoke(cli, ["lock", "--check"]).exit_code == 1
+        assert runner.invoke(cli, ["lock"]).exit_code == 0
+        assert runner.invoke(cli, ["lock", "--check"]).exit_code == 0
+    lock_text = (sample_cards / "published-ids.yaml").read_text()
+    assert "- tcp-time-wait-length\n" in lock_text
+
+    tcp = sample_cards / "net" / "tcp.md"
+    text = tcp.read_text()
+    start, end = text.index("## tcp-time-wait-length"), text.index("## tcp-handshake-diagram")
+    tcp.write_text(text[:start] + text[end:])
+    code, out = lint_output(sample_cards)
+    assert code == 1
+    line = lock_text.splitlines().index("- tcp-time-wait-length") + 1
+    assert (
+        f"cards/published-ids.yaml:{line}:1: DG501 [error] published card "
+        "'tcp-time-wait-length' has disappeared" in out
+    )
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(sample_cards.parent)
+        retired = runner.invoke(
+            cli, ["retire", "tcp-time-wait-length", "--reason", "merged into another card"]
+        )
+    assert retired.exit_code == 0, retired.output
+    assert lint_output(sample_cards) == (0, "")
+
+    tcp.write_text(text)  # the retired id comes back
+    code, out = lint_output(sample_cards)
+    assert code == 1
+    assert (
+        "cards/net/tcp.md:15:1: DG502 [error] card id 'tcp-time-wait-length' was retired "
+        "(merged into another card)" in out
+    )
+
+
+def test_json_and_github_formats(sample_cards: Path) -> None:
+    with_fixture(sample_cards, "bad", "DG105")
+    code, out = lint_output(sample_cards, "--format", "json")
+    payload = json.loads(out)
+    assert code == 1
+    assert payload["errors"] == 1
+    assert payload["diagnostics"][0] == {
+        "path": "cards/zz/DG105.md",
+        "line": 12,
+        "col": 1,
+        "code": "DG105",
+        "rule": "duplicate-id",
+        "severity": "error",
+        "message": "duplicate id 'lint-a' (first defined at cards/zz/DG105.md:5)",
+    }
+    code, out = lint_output(sample_cards, "--format", "github")
+    assert out == (
+        "::error file=cards/zz/DG105.md,line=12,col=1,title=DG105 duplicate-id::"
+        "duplicate id 'lint-a' (first defined at cards/zz/DG105.md:5)\n"
+    )
+
+
+def test_build_refuses_cards_with_lint_errors(sample_cards: Path) -> None:
+    with_fixture(sample_cards, "bad", "DG303")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(sample_cards.parent)
+        result = CliRunner().invoke(cli, ["build"])
+    assert result.exit_code == 1
+    assert "cards/zz/DG303.md:6:1: DG303 [error]" in result.stderr
+    assert not (sample_cards.parent / "dist").exists()
+
+
+def test_near_duplicates_match_brute_force(sample_cards: Path) -> None:
+    """The prefix-filtered join finds exactly the pairs an all-pairs comparison finds."""
+    deck = load_deck(PROJECT / "cards")
+    from deckgen.lint import question_words
+
+    cards = list(deck.cards)
+    words = [set(question_words(c)) for c in cards]
+    compared = 0
+    for threshold in (0.5, 0.6, 0.8):
+        brute = {
+            (cards[i].id, cards[j].id)
+            for i in range(len(cards))
+            for j in range(i + 1, len(cards))
+            if words[i]
+            and words[j]
+            and len(words[i] & words[j]) / len(words[i] | words[j]) >= threshold
+        }
+        fast = {(a.id, b.id) for a, b, _ in near_duplicates(cards, threshold)}
+        assert fast == brute
+        compared += len(brute)
+    assert compared  # the real deck has similar questions at 0.5, so this compares something
+
+
+def test_shipped_deck_passes_strict_lint() -> None:
+    result = lint_deck(PROJECT / "cards")
+    assert [d.display(PROJECT) for d in result.diagnostics] == []
+
+
+@pytest.mark.parametrize(
+    "topic", ["tcp", "http", "tls", "dns", "workers", "durable-objects", "ddos", "rust", "go"]
+)
+def test_removing_a_topic_fails_lint_naming_it(tmp_path: Path, topic: str) -> None:
+    cards = tmp_path / "cards"
+    shutil.copytree(PROJECT / "cards", cards)
+    for path in cards.rglob("*.md"):
+        if f"\ntopic: {topic}\n" in path.read_text():
+            path.unlink()
+    code, out = lint_output(cards)
+    assert code == 1
+    assert f"DG210 [error] topic '{topic}' " in out

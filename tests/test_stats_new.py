@@ -1,0 +1,86 @@
+"""`deckgen stats` and `deckgen new` on the sample deck."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from deckgen.cli import cli
+from deckgen.load import load_deck
+
+
+def invoke(cards: Path, *args: str) -> tuple[int, str, str]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(cards.parent)
+        result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_stats_table(sample_cards: Path) -> None:
+    code, out, _ = invoke(sample_cards, "stats")
+    assert code == 0
+    lines = [" ".join(line.split()) for line in out.splitlines()]
+    assert lines == [
+        "round / topic / subtopic cards min",
+        "1 · Networking 5",
+        "TCP 3 2",
+        "Handshake 1 1",
+        "TIME_WAIT 3 1",
+        "DNS 2 2",
+        "2 · Languages 2",
+        "Rust 2 1",
+        "total 7",
+    ]
+
+
+def test_stats_json_marks_short_topics(sample_cards: Path) -> None:
+    (sample_cards / "net" / "dns.md").unlink()
+    code, out, _ = invoke(sample_cards, "stats", "--format", "json")
+    assert code == 0
+    rows = {row["id"]: row for row in json.loads(out)["rows"]}
+    assert rows["dns"] == {
+        "kind": "topic",
+        "id": "dns",
+        "title": "DNS",
+        "cards": 0,
+        "min_cards": 2,
+        "ok": False,
+    }
+    assert rows["tcp"]["ok"] is True
+
+
+def test_new_appends_to_the_subtopic_file(sample_cards: Path) -> None:
+    code, out, _ = invoke(sample_cards, "new", "tcp-handshake", "What is a SYN cookie?")
+    assert code == 0
+    path, line = out.strip().rsplit(":", 1)
+    assert path == "cards/net/tcp.md"
+    text = (sample_cards / "net" / "tcp.md").read_text().splitlines()
+    assert text[int(line) - 1] == "## tcp-syn-cookie"
+    card = next(c for c in load_deck(sample_cards).cards if c.id == "tcp-syn-cookie")
+    assert card.front is not None and card.front.markdown == "What is a SYN cookie?"
+    # a second card with the same question gets a fresh id
+    code, out, _ = invoke(sample_cards, "new", "tcp-handshake", "What is a SYN cookie?")
+    assert code == 0
+    assert "## tcp-syn-cookie-2" in (sample_cards / "net" / "tcp.md").read_text()
+
+
+def test_new_creates_a_file_for_an_uncovered_topic(sample_cards: Path) -> None:
+    (sample_cards / "lang" / "rust.md").unlink()
+    code, out, _ = invoke(sample_cards, "new", "rust", "--type", "cloze")
+    assert code == 0
+    assert out.strip() == "cards/lang/rust.md:6"
+    (card,) = [c for c in load_deck(sample_cards).cards if c.topic == "rust"]
+    assert card.id == "rust-new"
+    assert card.text is not None and "{{c1::answer}}" in card.text.markdown
+
+
+def test_new_rejects_unknown_topics_and_taken_ids(sample_cards: Path) -> None:
+    code, _, err = invoke(sample_cards, "new", "tpc")
+    assert code == 2
+    assert "unknown topic 'tpc' (did you mean 'tcp'?)" in err
+    code, _, err = invoke(sample_cards, "new", "tcp", "--id", "tcp-time-wait-side")
+    assert code == 2
+    assert "id 'tcp-time-wait-side' is already taken" in err
