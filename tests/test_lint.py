@@ -238,3 +238,14 @@ def test_removing_a_topic_fails_lint_naming_it(tmp_path: Path, topic: str) -> No
     code, out = lint_output(cards)
     assert code == 1
     assert f"DG210 [error] topic '{topic}' " in out
+
+
+def test_contributing_lists_every_rule() -> None:
+    text = (PROJECT / "CONTRIBUTING.md").read_text()
+    rows = {
+        cells[0]: (cells[1], cells[2])
+        for line in text.splitlines()
+        if line.startswith("| DG")
+        for cells in [[c.strip() for c in line.strip("|").split("|")]]
+    }
+    assert rows == {code: (r.severity.value, r.name) for code, r in RULES.items()}
