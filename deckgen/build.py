@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import subprocess
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -84,6 +84,7 @@ def build(
     exclude: Sequence[str] = (),
     templates_dir: Path | None = None,
     progress: Progress | None = None,
+    options: Mapping[str, str] | None = None,
 ) -> BuildResult:
     """Compile the cards into every requested format; nothing is written if any card is bad."""
     say = progress or (lambda _message: None)
@@ -117,9 +118,11 @@ def build(
         stem=f"{deck.info.id}{selection_suffix(include, exclude)}",
         timestamp=source_date_epoch(cards_dir),
         templates_dir=templates_dir,
+        options=dict(options or {}),
     )
     paths: list[Path] = []
     for name in chosen:
         say(f"writing {name}")
         paths.extend(exporters[name]().export(selected, out_dir, context))
-    return BuildResult(paths=tuple(paths), deck=selected, warnings=tuple(checked.warnings))
+    warnings = (*checked.warnings, *context.sink.items)
+    return BuildResult(paths=tuple(paths), deck=selected, warnings=warnings)

@@ -19,6 +19,7 @@ from deckgen.exporters import available_exporters, default_formats
 from deckgen.ids import read_lock, write_lock
 from deckgen.lint import lint_deck
 from deckgen.load import load_deck
+from deckgen.printing import LAYOUTS, PAPERS, PrintOptions, parse_grid
 from deckgen.rules import RULES
 from deckgen.scaffold import scaffold_card
 from deckgen.selection import SelectionError
@@ -153,6 +154,26 @@ def cli(verbose: bool) -> None:
     default=None,
     help="Use your own Jinja templates folder instead of the built-in one.",
 )
+@click.option(
+    "--paper",
+    type=click.Choice(sorted(PAPERS)),
+    default="a4",
+    show_default=True,
+    help="Paper size of the PDFs.",
+)
+@click.option(
+    "--pdf-layout",
+    type=click.Choice(LAYOUTS),
+    default=None,
+    help="Only this PDF: cut-out 'cards' or the study 'sheet' (default: both).",
+)
+@click.option(
+    "--grid",
+    default="2x4",
+    show_default=True,
+    metavar="COLSxROWS",
+    help="Cards per page of the cut-out PDF.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress messages, only errors.")
 def build(
     cards_dir: Path,
@@ -161,6 +182,9 @@ def build(
     include: tuple[str, ...],
     exclude: tuple[str, ...],
     templates_dir: Path | None,
+    paper: str,
+    pdf_layout: str | None,
+    grid: str,
     quiet: bool,
 ) -> None:
     """Build the deck into ./dist. Prints the written paths on stdout, one per line.
@@ -174,7 +198,15 @@ def build(
       deckgen build
       deckgen build --tag networking
       deckgen build --cards my-cards --out out --format apkg
+      deckgen build --format pdf --tag networking --paper letter
     """
+    try:
+        PrintOptions(paper, *parse_grid(grid))
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--grid") from None
+    options = {"paper": paper, "grid": grid}
+    if pdf_layout:
+        options["pdf_layout"] = pdf_layout
     installed = available_exporters()
     for name in formats:
         if name not in installed:
@@ -196,6 +228,7 @@ def build(
             exclude=exclude,
             templates_dir=templates_dir,
             progress=progress,
+            options=options,
         )
     except SelectionError as error:
         raise click.UsageError(error.diagnostics[0].message) from None
@@ -207,9 +240,7 @@ def build(
         click.echo(str(path))
     if not quiet:
         if result.warnings:
-            _note(
-                f"deckgen: {len(result.warnings)} lint warnings (see `deckgen lint`)", fg="yellow"
-            )
+            _print_diagnostics(result.warnings, err=True)
         _note(
             f"deckgen: built {len(result.deck.cards)} notes into {len(result.paths)} file(s)",
             fg="green",

@@ -45,6 +45,7 @@ _RULES = [
     Rule("DG306", "cloze-outside-cloze-card", E, "cloze markup in a basic or reversed card"),
     Rule("DG310", "answer-too-long", W, "an answer over the word or list-item limit"),
     Rule("DG311", "missing-source", W, "a card without a Source:"),
+    Rule("DG320", "print-overflow", W, "a card too long for its printed cell at the smallest size"),
     # DG4xx: media, links and HTML
     Rule("DG401", "missing-media", E, "an image file that does not exist"),
     Rule("DG402", "oversized-media", W, "an image larger than the size limit"),

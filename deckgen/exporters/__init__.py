@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import ClassVar, Protocol
 
+from deckgen.errors import DiagnosticSink
 from deckgen.render import RenderedDeck
 
 ENTRY_POINT_GROUP = "deckgen.exporters"
@@ -20,6 +22,8 @@ class ExportContext:
     stem: str  # file name without suffix; shows the selection, e.g. "my-deck--networking"
     timestamp: int  # seconds since the epoch; fixed per source state so builds are reproducible
     templates_dir: Path | None = None
+    options: Mapping[str, str] = field(default_factory=dict)  # format options, e.g. paper
+    sink: DiagnosticSink = field(default_factory=DiagnosticSink)  # warnings found on export
 
 
 class Exporter(Protocol):

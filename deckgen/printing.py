@@ -1,0 +1,243 @@
+"""Print layouts: cards as Typst, laid out by Jinja templates, typeset in-process by Typst."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+import typst
+
+from deckgen.model import Card, CardType, Deck
+from deckgen.render import MediaFile, RenderedDeck, source_markdown
+from deckgen.typst import (
+    TypstCode,
+    TypstRenderer,
+    cloze_back,
+    cloze_front,
+    typst_environment,
+    typst_text,
+)
+
+PAPERS = {"a4": (210.0, 297.0), "letter": (215.9, 279.4)}
+LAYOUTS = ("cards", "sheet")
+FONT = "Libertinus Serif"
+MONO_FONT = "DejaVu Sans Mono"
+CARD_SIZES_PT = (11.0, 10.0, 9.0, 8.0, 7.0)  # 7 pt is the smallest size a card may shrink to
+CUT_MARGIN_MM = 10.0
+
+
+@dataclass(frozen=True)
+class PrintOptions:
+    paper: str = "a4"
+    cols: int = 2
+    rows: int = 4
+
+    def __post_init__(self) -> None:
+        if self.paper not in PAPERS:
+            raise ValueError(f"unknown paper '{self.paper}' (choose {', '.join(PAPERS)})")
+        if not (1 <= self.cols <= 6 and 1 <= self.rows <= 8):
+            raise ValueError("the grid must be between 1x1 and 6x8 cards")
+
+
+def parse_grid(text: str) -> tuple[int, int]:
+    """'2x4' → (2, 4): columns by rows."""
+    try:
+        cols, rows = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise ValueError(f"grid '{text}' is not COLSxROWS, e.g. 2x4") from None
+    return cols, rows
+
+
+@dataclass(frozen=True)
+class PrintCard:
+    id: str
+    label: str
+    front: TypstCode
+    back: TypstCode
+    extra: TypstCode
+    sources: tuple[TypstCode, ...]
+    col: int = 0
+    row: int = 0
+
+
+def _fields(card: Card) -> tuple[str, str]:
+    if card.type is CardType.CLOZE and card.text is not None:
+        return cloze_front(card.text.markdown), cloze_back(card.text.markdown)
+    front = card.front.markdown if card.front else ""
+    back = card.back.markdown if card.back else ""
+    return front, back
+
+
+def print_cards(deck: RenderedDeck) -> list[PrintCard]:
+    """Every selected card as Typst markup, its images pointing at the staged media copies."""
+    by_path = {m.path: m.name for m in deck.media}
+    result = []
+    for rendered in deck.cards:
+        card = rendered.card
+        folder = card.path.parent
+
+        def media_name(src: str, folder: Path = folder) -> str | None:
+            return by_path.get((folder / unquote(src)).resolve())
+
+        renderer = TypstRenderer(media_name)
+        front, back = _fields(card)
+        topic = deck.deck.syllabus.topic(card.topic)
+        result.append(
+            PrintCard(
+                id=card.id,
+                label=typst_text(topic.title if topic else card.topic),
+                front=renderer.render(front),
+                back=renderer.render(back),
+                extra=renderer.render(card.extra.markdown) if card.extra else TypstCode(""),
+                sources=tuple(renderer.render(source_markdown(s.markdown)) for s in card.sources),
+            )
+        )
+    return result
+
+
+def _date(timestamp: int) -> tuple[TypstCode, str]:
+    moment = dt.datetime.fromtimestamp(timestamp, dt.UTC)
+    code = (
+        f"datetime(year: {moment.year}, month: {moment.month}, day: {moment.day}, "
+        f"hour: {moment.hour}, minute: {moment.minute}, second: {moment.second})"
+    )
+    return TypstCode(code), moment.strftime("%Y-%m-%d")
+
+
+def _common(deck: Deck, options: PrintOptions, timestamp: int) -> dict[str, Any]:
+    page_w, page_h = PAPERS[options.paper]
+    date_code, date_text = _date(timestamp)
+    return {
+        "title": deck.info.name,
+        "author": deck.info.name,
+        "description": deck.info.description,
+        "date": date_code,
+        "date_text": date_text,
+        "page_w": page_w,
+        "page_h": page_h,
+        "font": FONT,
+        "mono_font": MONO_FONT,
+    }
+
+
+def cards_source(
+    deck: RenderedDeck,
+    cards: Sequence[PrintCard],
+    options: PrintOptions,
+    timestamp: int,
+    templates_dir: Path | None = None,
+) -> str:
+    """Typst source of the cut-out cards document."""
+    page_w, page_h = PAPERS[options.paper]
+    per_page = options.cols * options.rows
+    cards = _in_syllabus_order(deck, cards)
+    sheets = []
+    for start in range(0, len(cards), per_page):
+        sheet = []
+        for k, card in enumerate(cards[start : start + per_page]):
+            row, col = divmod(k, options.cols)
+            sheet.append(_placed(card, col, row))
+        sheets.append(sheet)
+    env = typst_environment(templates_dir)
+    return env.get_template("print/cards.typ").render(
+        **_common(deck.deck, options, timestamp),
+        sheets=sheets,
+        cols=options.cols,
+        rows=options.rows,
+        sizes=CARD_SIZES_PT,
+        cell_w=round((page_w - 2 * CUT_MARGIN_MM) / options.cols, 3),
+        cell_h=round((page_h - 2 * CUT_MARGIN_MM) / options.rows, 3),
+        margin_x=CUT_MARGIN_MM,
+        margin_y=CUT_MARGIN_MM,
+    )
+
+
+def _in_syllabus_order(deck: RenderedDeck, cards: Sequence[PrintCard]) -> list[PrintCard]:
+    """Cards by round, then topic, as the syllabus lists them; file order within a topic."""
+    syllabus = deck.deck.syllabus
+    rounds = {r.id: i for i, r in enumerate(syllabus.rounds)}
+    topics = {t.id: i for i, t in enumerate(syllabus.topics)}
+    key = {
+        r.card.id: (rounds.get(r.card.round, 0), topics.get(r.card.topic, 0), n)
+        for n, r in enumerate(deck.cards)
+    }
+    return sorted(cards, key=lambda c: key[c.id])
+
+
+def _placed(card: PrintCard, col: int, row: int) -> PrintCard:
+    return PrintCard(card.id, card.label, card.front, card.back, card.extra, card.sources, col, row)
+
+
+def sheet_source(
+    deck: RenderedDeck,
+    cards: Sequence[PrintCard],
+    options: PrintOptions,
+    timestamp: int,
+    templates_dir: Path | None = None,
+) -> str:
+    """Typst source of the study sheet, grouped round → topic in syllabus order."""
+    syllabus = deck.deck.syllabus
+    by_id = {c.id: c for c in cards}
+    rounds = []
+    for round_ in syllabus.rounds:
+        topics = []
+        for topic in syllabus.topics:
+            members = [
+                by_id[r.card.id]
+                for r in deck.cards
+                if r.card.round == round_.id and r.card.topic == topic.id
+            ]
+            if members:
+                topics.append({"title": topic.title, "cards": members})
+        if topics:
+            rounds.append({"title": round_.title, "topics": topics})
+    env = typst_environment(templates_dir)
+    selection = ", ".join(deck.deck.selection) if deck.deck.selection else "all topics"
+    return env.get_template("print/sheet.typ").render(
+        **_common(deck.deck, options, timestamp),
+        rounds=rounds,
+        card_count=len(cards),
+        selection=selection,
+    )
+
+
+class TypstDocument:
+    """A Typst source compiled in a private folder that holds only the deck's media."""
+
+    def __init__(self, source: str, media: Sequence[MediaFile]) -> None:
+        self._tmp = tempfile.TemporaryDirectory(prefix="deckgen-typst-")
+        root = Path(self._tmp.name)
+        (root / "media").mkdir()
+        for item in media:
+            shutil.copyfile(item.path, root / "media" / item.name)
+        main = root / "main.typ"
+        main.write_text(source, encoding="utf-8")
+        # Only the bundled fonts: the same PDF on every machine.
+        self._compiler = typst.Compiler(str(main), root=str(root), ignore_system_fonts=True)
+        self.timestamp: int | None = None
+
+    def pdf(self, timestamp: int) -> bytes:
+        result = self._compiler.compile(format="pdf", pdf_tags=False, timestamp=timestamp)
+        assert isinstance(result, bytes)
+        return result
+
+    def overflows(self) -> list[tuple[str, str]]:
+        """(card id, side) of every card that does not fit its cell at the smallest size."""
+        raw = self._compiler.query("<overflow>", field="value")
+        return [(item["id"], item["side"]) for item in json.loads(raw)]
+
+    def close(self) -> None:
+        self._tmp.cleanup()
+
+    def __enter__(self) -> TypstDocument:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()

@@ -1,0 +1,230 @@
+"""Markdown → Typst: one escaping function for all user text, and a token renderer.
+
+Card text never reaches Typst as markup. Every piece of it becomes a Typst *string literal*
+(`#"…"`), which Typst shows as plain text: `#read(…)`, `$`, `[`, `<label>`, `//` and friends stay
+inert. Structure (emphasis, lists, code, links) is emitted by this module as Typst function
+calls whose arguments are again string literals.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import jinja2
+from markdown_it.token import Token
+
+from deckgen.markdown import make_parser
+from deckgen.templating import default_templates_dir
+
+_CLOZE_RE = re.compile(r"\{\{c\d+::(.*?)(?:::([^}]*?))?\}\}", re.DOTALL)
+_HTML_TAG_RE = re.compile(r"<[^>]*>")
+
+
+class TypstCode(str):
+    """Typst source produced by deckgen itself, safe to splice into a template as code."""
+
+    __slots__ = ()
+
+
+def typst_string(text: str) -> str:
+    """The one escaping function: any text as a Typst string literal (without the leading #)."""
+    escaped = (
+        text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    )
+    escaped = escaped.replace("\t", "\\t")
+    return f'"{escaped}"'
+
+
+def typst_text(text: str) -> TypstCode:
+    """Text for Typst markup mode: an embedded string literal, shown verbatim."""
+    return TypstCode(f"#{typst_string(text)}") if text else TypstCode("")
+
+
+def _finalize(value: Any) -> str:
+    """Every `{{ … }}` in a print template: code we made passes, anything else becomes a string."""
+    if isinstance(value, TypstCode):
+        return str(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if value is None:
+        return "none"
+    return typst_string(str(value))
+
+
+def typst_environment(templates_dir: Any = None) -> jinja2.Environment:
+    """Jinja for Typst templates: no HTML escaping, but every value is a string literal unless
+    it is TypstCode, so a template cannot splice user text in as code by accident."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates_dir or default_templates_dir()),
+        autoescape=False,
+        finalize=_finalize,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def cloze_front(markdown: str) -> str:
+    """The question side of a cloze note: every deletion blanked (its hint shown if it has one)."""
+    return _CLOZE_RE.sub(lambda m: f"\\[{m.group(2) or '…'}\\]", markdown)
+
+
+def cloze_back(markdown: str) -> str:
+    """The answer side: every deletion filled in and marked."""
+    return _CLOZE_RE.sub(lambda m: f"<mark>{m.group(1)}</mark>", markdown)
+
+
+class TypstRenderer:
+    """Renders markdown-it tokens to Typst markup; dispatch on token type, like the HTML one."""
+
+    def __init__(self, media_name: Callable[[str], str | None] | None = None) -> None:
+        self.md = make_parser()
+        self.media_name = media_name or (lambda _src: None)
+
+    def render(self, markdown: str) -> TypstCode:
+        return TypstCode(self._blocks(self.md.parse(markdown)).strip())
+
+    # ----------------------------------------------------------------- blocks
+
+    def _blocks(self, tokens: Sequence[Token]) -> str:
+        out: list[str] = []
+        i = 0
+        while i < len(tokens):
+            token = tokens[i]
+            kind = token.type
+            if kind == "inline":
+                out.append(self._inline(token.children or []))
+            elif kind == "paragraph_close":
+                out.append("\n\n" if not token.hidden else "")
+            elif kind in ("fence", "code_block"):
+                lang = token.info.split()[0] if token.info.strip() else ""
+                out.append(
+                    f"#raw(block: true, lang: {typst_string(lang) if lang else 'none'}, "
+                    f"{typst_string(token.content.rstrip(chr(10)))})\n\n"
+                )
+            elif kind in ("bullet_list_open", "ordered_list_open"):
+                end = self._matching(tokens, i)
+                out.append(self._list(tokens[i : end + 1]))
+                i = end
+            elif kind == "blockquote_open":
+                end = self._matching(tokens, i)
+                out.append(f"#quote(block: true)[{self._blocks(tokens[i + 1 : end]).strip()}]\n\n")
+                i = end
+            elif kind == "heading_open":
+                end = self._matching(tokens, i)
+                out.append(f"#strong[{self._blocks(tokens[i + 1 : end]).strip()}]\n\n")
+                i = end
+            elif kind == "table_open":
+                end = self._matching(tokens, i)
+                out.append(self._table(tokens[i : end + 1]))
+                i = end
+            elif kind == "hr":
+                out.append("#line(length: 100%, stroke: 0.4pt)\n\n")
+            elif kind == "math_block":
+                out.append(f"#raw(block: true, {typst_string(token.content.strip())})\n\n")
+            elif kind == "html_block":
+                text = _HTML_TAG_RE.sub("", token.content).strip()
+                if text:
+                    out.append(f"{typst_text(text)}\n\n")
+            i += 1
+        return "".join(out)
+
+    @staticmethod
+    def _matching(tokens: Sequence[Token], start: int) -> int:
+        depth = 0
+        for j in range(start, len(tokens)):
+            depth += tokens[j].nesting
+            if depth == 0:
+                return j
+        return len(tokens) - 1
+
+    def _list(self, tokens: Sequence[Token]) -> str:
+        opener = tokens[0]
+        items = []
+        i = 1
+        while i < len(tokens) - 1:
+            if tokens[i].type == "list_item_open":
+                end = self._matching(tokens, i)
+                items.append(f"[{self._blocks(tokens[i + 1 : end]).strip()}]")
+                i = end
+            i += 1
+        if opener.type == "ordered_list_open":
+            start = int(opener.attrGet("start") or 1)
+            return f"#enum(start: {start}, {', '.join(items)})\n\n"
+        return f"#list({', '.join(items)})\n\n"
+
+    def _table(self, tokens: Sequence[Token]) -> str:
+        cells: list[str] = []
+        columns = 0
+        aligns: list[str] = []
+        in_head = False
+        row_cells = 0
+        for j, token in enumerate(tokens):
+            if token.type == "thead_open":
+                in_head = True
+            elif token.type == "thead_close":
+                in_head = False
+            elif token.type == "tr_open":
+                row_cells = 0
+            elif token.type in ("th_open", "td_open"):
+                row_cells += 1
+                if in_head:
+                    style = str(token.attrGet("style") or "")
+                    aligns.append(
+                        "right" if "right" in style else "center" if "center" in style else "left"
+                    )
+                content = self._inline(tokens[j + 1].children or [])
+                cells.append(f"[#strong[{content}]]" if in_head else f"[{content}]")
+            elif token.type == "tr_close":
+                columns = max(columns, row_cells)
+        align = f"({', '.join(aligns)},)" if aligns else "left"
+        return (
+            f"#table(columns: {max(columns, 1)}, align: {align}, stroke: 0.4pt + luma(160), "
+            f"inset: 3pt, {', '.join(cells)})\n\n"
+        )
+
+    # ----------------------------------------------------------------- inline
+
+    def _inline(self, children: Sequence[Token]) -> str:
+        out: list[str] = []
+        for child in children:
+            kind = child.type
+            if kind == "text":
+                out.append(typst_text(child.content))
+            elif kind == "softbreak":
+                out.append(typst_text(" "))
+            elif kind == "hardbreak":
+                out.append("#linebreak()")
+            elif kind == "code_inline":
+                out.append(f"#raw({typst_string(child.content)})")
+            elif kind in ("strong_open", "em_open", "s_open"):
+                out.append(
+                    {"strong_open": "#strong[", "em_open": "#emph[", "s_open": "#strike["}[kind]
+                )
+            elif kind in ("strong_close", "em_close", "s_close", "link_close"):
+                out.append("]")
+            elif kind == "link_open":
+                out.append(f"#link({typst_string(str(child.attrGet('href') or ''))})[")
+            elif kind == "image":
+                name = self.media_name(str(child.attrGet("src") or ""))
+                if name is None:  # not a staged media file: never let Typst read it
+                    out.append(typst_text(f"[image: {child.content}]"))
+                    continue
+                out.append(
+                    f"#box(image({typst_string('media/' + name)}, width: 100%, height: 3cm, "
+                    f'fit: "contain", alt: {typst_string(child.content)}))'
+                )
+            elif kind == "math_inline":
+                out.append(f"#raw({typst_string(child.content)})")
+            elif kind == "html_inline":
+                tag = child.content.strip().lower()
+                if tag == "<mark>":
+                    out.append('#highlight(fill: rgb("#fff3b0"))[#strong[')
+                elif tag == "</mark>":
+                    out.append("]]")
+        return "".join(out)
