@@ -1,0 +1,297 @@
+"""Printable PDFs, read back as a reader would: pages, sizes, text, duplex alignment, ink."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pytest
+import typst
+from click.testing import CliRunner
+from pypdf import PdfReader
+
+from deckgen.build import build
+from deckgen.cli import cli
+from deckgen.printing import CUT_MARGIN_MM, PAPERS
+from deckgen.typst import typst_string, typst_text
+
+MM = 72 / 25.4  # PDF points per millimetre
+A4 = (595.28, 841.89)
+LETTER = (612.0, 792.0)
+
+
+def build_pdfs(cards: Path, out: Path, **options: str) -> dict[str, Path]:
+    include = tuple(t for t in [options.pop("tag", "")] if t)
+    result = build(cards, out, formats=["pdf"], include=include, options=options)
+    return {("cards" if "-cards-" in p.name else "sheet"): p for p in result.paths}
+
+
+def page_texts(path: Path) -> list[str]:
+    return [" ".join((page.extract_text() or "").split()) for page in PdfReader(path).pages]
+
+
+def test_both_documents_parse_with_page_size_and_count(
+    sample_cards: Path, tmp_path: Path, epoch: Callable[[int], None]
+) -> None:
+    pdfs = build_pdfs(sample_cards, tmp_path / "dist")
+    assert sorted(p.name for p in pdfs.values()) == [
+        "sample-deck-cards-a4.pdf",
+        "sample-deck-sheet-a4.pdf",
+    ]
+    cards = PdfReader(pdfs["cards"])
+    assert len(cards.pages) == 2  # 7 cards fit one 2x4 sheet: fronts, then backs
+    for page in cards.pages:
+        assert (float(page.mediabox.width), float(page.mediabox.height)) == pytest.approx(A4, 0.01)
+    sheet = PdfReader(pdfs["sheet"])
+    assert len(sheet.pages) >= 3  # title, contents, cards
+    outline_titles = [item.title for item in sheet.outline if not isinstance(item, list)]
+    assert outline_titles[:1] == ["Contents"] or "1 · Networking" in outline_titles
+
+
+def test_card_text_is_on_the_right_pages(
+    sample_cards: Path, tmp_path: Path, epoch: Callable[[int], None]
+) -> None:
+    fronts, backs = page_texts(build_pdfs(sample_cards, tmp_path / "dist")["cards"])
+    expected = {
+        "tcp-time-wait-side": (
+            "Which side of a TCP connection enters TIME_WAIT?",
+            "The active closer: the side that sends the first FIN.",
+        ),
+        "dns-ttl-term": ("TTL (DNS)", "The number of seconds a resolver may cache a record."),
+        "rust-two-mut-borrows": ("Why does this not compile?", "error E0499"),
+        "dns-resolution-order": (
+            "A recursive resolver asks a […] server, then a […] server",
+            "asks a root server, then a TLD server, then the authoritative",
+        ),
+        "rust-ownership-rule": ("Each value in Rust has [how many?]", "exactly one owner"),
+    }
+    for card_id, (question, answer) in expected.items():
+        assert card_id in fronts and card_id in backs
+        assert question in fronts, question
+        assert answer in backs, answer
+        assert answer not in fronts
+
+
+def test_sheet_groups_cards_and_links_sources(
+    sample_cards: Path, tmp_path: Path, epoch: Callable[[int], None]
+) -> None:
+    sheet = build_pdfs(sample_cards, tmp_path / "dist")["sheet"]
+    text = " ".join(page_texts(sheet))
+    assert text.index("1 · Networking") < text.index("TCP") < text.index("2 · Languages")
+    assert "Twice the maximum segment lifetime" in text
+    links = {
+        annotation.get_object()["/A"]["/URI"]
+        for page in PdfReader(sheet).pages
+        for annotation in page.get("/Annots", [])
+        if "/URI" in annotation.get_object().get("/A", {})
+    }
+    assert "https://www.rfc-editor.org/rfc/rfc9293#section-3.4.2" in links
+    reader = PdfReader(sheet)
+    numbers = [" ".join((p.extract_text() or "").split()[-1:]) for p in reader.pages[1:]]
+    assert numbers[:2] == ["1", "2"]  # page numbers start after the title page
+
+
+def _id_positions(path: Path, card_id: str) -> list[tuple[int, float, float]]:
+    """(page index, x, y) of the first character of every occurrence of the card id."""
+    document = pdfium.PdfDocument(path)
+    found = []
+    for index in range(len(document)):
+        textpage = document[index].get_textpage()
+        searcher = textpage.search(card_id, match_case=True, match_whole_word=True)
+        hit = searcher.get_next()
+        if hit:
+            left, bottom, _, _ = textpage.get_charbox(hit[0])
+            found.append((index, left, bottom))
+    return found
+
+
+@pytest.mark.parametrize(("paper", "size"), [("a4", A4), ("letter", LETTER)])
+def test_backs_sit_behind_their_fronts_for_long_edge_duplex(
+    sample_cards: Path,
+    tmp_path: Path,
+    epoch: Callable[[int], None],
+    paper: str,
+    size: tuple[float, float],
+) -> None:
+    pdf = build_pdfs(sample_cards, tmp_path / "dist", paper=paper, grid="2x4")["cards"]
+    width, height = size
+    cell_w = (width - 2 * CUT_MARGIN_MM * MM) / 2
+    cell_h = (height - 2 * CUT_MARGIN_MM * MM) / 4
+
+    def cell(x: float, y: float) -> tuple[int, int]:
+        col = int((x - CUT_MARGIN_MM * MM) // cell_w)
+        row = int((height - y - CUT_MARGIN_MM * MM) // cell_h)
+        return col, row
+
+    seen = set()
+    for card_id in (
+        "tcp-time-wait-side",
+        "tcp-handshake-diagram",
+        "dns-ttl-term",
+        "rust-two-mut-borrows",
+        "rust-ownership-rule",
+    ):
+        (front_page, fx, fy), (back_page, bx, by) = _id_positions(pdf, card_id)
+        assert (front_page, back_page) == (0, 1)
+        (fcol, frow), (bcol, brow) = cell(fx, fy), cell(bx, by)
+        assert brow == frow
+        assert bcol == 1 - fcol  # mirrored column
+        # the label sits at the same place inside the mirrored cell
+        offset_front = fx - (CUT_MARGIN_MM * MM + fcol * cell_w)
+        offset_back = bx - (CUT_MARGIN_MM * MM + bcol * cell_w)
+        assert offset_back == pytest.approx(offset_front, abs=0.5)
+        assert by == pytest.approx(fy, abs=0.5)
+        seen.add((fcol, frow))
+    assert {col for col, _ in seen} == {0, 1}  # both columns were checked
+
+
+def test_every_occupied_cell_has_ink_inside_it(
+    sample_cards: Path, tmp_path: Path, epoch: Callable[[int], None]
+) -> None:
+    """Rendered like a printer would: ink in the 7 used cells, none in the empty eighth."""
+    pdf = build_pdfs(sample_cards, tmp_path / "dist")["cards"]
+    page = pdfium.PdfDocument(pdf)[0]
+    scale = 1.0
+    bitmap = page.render(scale=scale, grayscale=True)
+    pixels, stride = bytes(bitmap.buffer), bitmap.stride
+    margin = CUT_MARGIN_MM * MM * scale
+    cell_w = (bitmap.width - 2 * margin) / 2
+    cell_h = (bitmap.height - 2 * margin) / 4
+
+    def ink(col: int, row: int) -> int:
+        x0, y0 = int(margin + col * cell_w) + 4, int(margin + row * cell_h) + 4
+        x1, y1 = int(x0 + cell_w) - 8, int(y0 + cell_h) - 8
+        return sum(1 for y in range(y0, y1) for x in range(x0, x1) if pixels[y * stride + x] < 128)
+
+    counts = [ink(k % 2, k // 2) for k in range(8)]
+    assert all(count > 50 for count in counts[:7]), counts
+    assert counts[7] == 0
+
+
+HOSTILE = [
+    '#read("/etc/passwd")',
+    '#include "main.typ"',
+    "$x^2$ and [brackets] and \\backslash",
+    "@ref <label> // not a comment /* nor this */",
+    '"); #panic("escaped") #("',
+    "= not a heading",
+    "#{ 1 + 1 }",
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_escaping_function_round_trips(text: str) -> None:
+    source = f"#set page(width: 20cm, height: auto)\n{typst_text(text)}\n#{typst_string(text)}"
+    pdf = typst.compile(source.encode(), format="pdf", pdf_tags=False)
+    path_text = " ".join(
+        (PdfReader(__import__("io").BytesIO(pdf)).pages[0].extract_text() or "").split()
+    )
+    assert path_text.count(" ".join(text.split())) == 2
+
+
+def test_hostile_card_text_prints_literally(
+    sample_cards: Path,
+    write_card: Callable[[str, str], Path],
+    tmp_path: Path,
+    epoch: Callable[[int], None],
+) -> None:
+    body = "\n\n".join(
+        f"`{h}`" if i % 2 else h.replace("<label>", "&lt;label&gt;") for i, h in enumerate(HOSTILE)
+    )
+    write_card(
+        "lang/hostile.md",
+        "---\ntopic: rust\n---\n\n## rust-hostile\nQ: What does Typst do with this?\n\n"
+        f'A: {body}\n\n```typst\n#read("/etc/passwd")\n```\n\nSource: RFC 9293\n',
+    )
+    pdfs = build_pdfs(sample_cards, tmp_path / "dist")
+    for pdf in pdfs.values():
+        text = " ".join(page_texts(pdf))
+        assert "root:" not in text  # /etc/passwd was never read
+        for hostile in (
+            '#read("/etc/passwd")',
+            '#include "main.typ"',
+            "@ref",
+            '"); #panic("escaped") #("',
+            "#{ 1 + 1 }",
+        ):
+            assert hostile in text, hostile
+
+
+def test_filtered_letter_build_names_and_selects(
+    sample_cards: Path, tmp_path: Path, epoch: Callable[[int], None]
+) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(sample_cards.parent)
+        result = CliRunner().invoke(
+            cli, ["build", "--format", "pdf", "--tag", "dns", "--paper", "letter"]
+        )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "dist/sample-deck--dns-cards-letter.pdf",
+        "dist/sample-deck--dns-sheet-letter.pdf",
+    ]
+    cards_pdf = sample_cards.parent / "dist" / "sample-deck--dns-cards-letter.pdf"
+    reader = PdfReader(cards_pdf)
+    assert (float(reader.pages[0].mediabox.width), float(reader.pages[0].mediabox.height)) == (
+        pytest.approx(LETTER, 0.01)
+    )
+    text = " ".join(page_texts(cards_pdf))
+    assert "dns-ttl-term" in text
+    assert "tcp-time-wait-side" not in text
+
+
+def test_pdfs_are_byte_identical_and_dated_by_the_sources(
+    sample_cards: Path, tmp_path: Path, epoch: Callable[[int], None]
+) -> None:
+    one = build_pdfs(sample_cards, tmp_path / "one")
+    two = build_pdfs(sample_cards, tmp_path / "two")
+    for layout in ("cards", "sheet"):
+        assert one[layout].read_bytes() == two[layout].read_bytes()
+    info = PdfReader(one["sheet"]).metadata
+    assert info is not None
+    assert str(info["/CreationDate"]).startswith("D:20231114")  # SOURCE_DATE_EPOCH 1700000000
+
+
+def test_overflowing_card_is_reported_not_silently_cut(
+    sample_cards: Path,
+    write_card: Callable[[str, str], Path],
+    tmp_path: Path,
+    epoch: Callable[[int], None],
+) -> None:
+    code = "\n".join(f"let x{i} = {i};" for i in range(90))
+    write_card(
+        "lang/long.md",
+        f"---\ntopic: rust\n---\n\n## rust-long\nQ: What does this do?\n\n```rust\n{code}\n```\n\n"
+        "A: Nothing useful.\n\nSource: RFC 9293\n",
+    )
+    result = build(sample_cards, tmp_path / "dist", formats=["pdf"])
+    overflow = [d.display(sample_cards.parent) for d in result.warnings if d.code == "DG320"]
+    assert overflow == [
+        "cards/lang/long.md:5: the front of 'rust-long' does not fit a printed card even at "
+        "the smallest size: shorten it"
+    ]
+
+
+def test_paper_sizes_match_the_standard() -> None:
+    assert PAPERS["a4"] == (210.0, 297.0)
+    assert tuple(round(v / 25.4, 2) for v in PAPERS["letter"]) == (8.5, 11.0)
+
+
+def test_print_check_lint_rule(sample_cards: Path, write_card: Callable[[str, str], Path]) -> None:
+    code = "\n".join(f"let x{i} = {i};" for i in range(90))
+    write_card(
+        "lang/long.md",
+        f"---\ntopic: rust\n---\n\n## rust-long\nQ: What?\n\nA: Look:\n\n```rust\n{code}\n```\n\n"
+        "Source: RFC 9293\n",
+    )
+    from deckgen.lint import lint_deck
+
+    found = [d for d in lint_deck(sample_cards).diagnostics if d.code == "DG320"]
+    assert [(d.location.line, re.sub(r" \(.*", "", d.message)) for d in found] == [
+        (5, "the back of 'rust-long' does not fit a printed card")
+    ]
+    assert not [
+        d for d in lint_deck(sample_cards, print_check=False).diagnostics if d.code == "DG320"
+    ]
