@@ -30,20 +30,24 @@ def test_build_prints_only_paths_on_stdout(
 ) -> None:
     code, out, err = run("build")
     assert code == 0, err
-    assert out == "dist/sample-deck.apkg\n"
+    assert out == (  # every default format
+        "dist/sample-deck.apkg\ndist/sample-deck-cards-a4.pdf\ndist/sample-deck-sheet-a4.pdf\n"
+    )
     assert "loaded 7 cards" in err
     assert (sample_cards.parent / "dist" / "sample-deck.apkg").is_file()
 
 
 def test_quiet_build_prints_nothing_on_stderr(run: Callable[..., tuple[int, str, str]]) -> None:
-    code, out, err = run("build", "-q", "--tag", "rust")
+    code, out, err = run("build", "-q", "--format", "apkg", "--tag", "rust")
     assert code == 0
     assert out == "dist/sample-deck--rust.apkg\n"
     assert err == ""
 
 
 def test_selection_names_the_file(run: Callable[..., tuple[int, str, str]]) -> None:
-    code, out, _ = run("build", "--tag", "net", "--tag", "rust", "--exclude-tag", "dns")
+    code, out, _ = run(
+        "build", "--format", "apkg", "--tag", "net", "--tag", "rust", "--exclude-tag", "dns"
+    )
     assert code == 0
     assert out == "dist/sample-deck--net+rust--not-dns.apkg\n"
 
@@ -111,7 +115,7 @@ def test_failed_build_leaves_previous_output_untouched(
     write_card: Callable[[str, str], Path],
     sample_cards: Path,
 ) -> None:
-    assert run("build")[0] == 0
+    assert run("build", "--format", "apkg")[0] == 0
     package = sample_cards.parent / "dist" / "sample-deck.apkg"
     before = package.read_bytes()
     write_card("net/bad.md", "---\ntopic: [oops\n---\n## x-y\nQ: a\n\nA: b\n")
