@@ -174,6 +174,13 @@ def cli(verbose: bool) -> None:
     metavar="COLSxROWS",
     help="Cards per page of the cut-out PDF.",
 )
+@click.option(
+    "--csv-dialect",
+    type=click.Choice(["anki", "plain"]),
+    default="anki",
+    show_default=True,
+    help="CSV/TSV: 'anki' adds Anki's import directives; 'plain' a header row for other apps.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress messages, only errors.")
 def build(
     cards_dir: Path,
@@ -185,6 +192,7 @@ def build(
     paper: str,
     pdf_layout: str | None,
     grid: str,
+    csv_dialect: str,
     quiet: bool,
 ) -> None:
     """Build the deck into ./dist. Prints the written paths on stdout, one per line.
@@ -204,7 +212,7 @@ def build(
         PrintOptions(paper, *parse_grid(grid))
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--grid") from None
-    options = {"paper": paper, "grid": grid}
+    options = {"paper": paper, "grid": grid, "csv_dialect": csv_dialect}
     if pdf_layout:
         options["pdf_layout"] = pdf_layout
     installed = available_exporters()
@@ -259,7 +267,13 @@ def build(
     help="text for people, json for tools, github for workflow annotations.",
 )
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
-def lint(cards_dir: Path, output_format: str, strict: bool) -> None:
+@click.option(
+    "--print-check/--no-print-check",
+    default=True,
+    show_default=True,
+    help="Lay out the printed cards to find those too long for a cell (DG320).",
+)
+def lint(cards_dir: Path, output_format: str, strict: bool, print_check: bool) -> None:
     """Check every card and report each problem as path:line:col: CODE message.
 
     Exits 1 when there are errors (or warnings with --strict), else 0. Rules are listed by
@@ -270,7 +284,7 @@ def lint(cards_dir: Path, output_format: str, strict: bool) -> None:
       deckgen lint
       deckgen lint --strict --format github
     """
-    result = lint_deck(cards_dir)
+    result = lint_deck(cards_dir, print_check=print_check)
     _print_diagnostics(result.diagnostics, output_format)
     failed = bool(result.errors) or (strict and bool(result.warnings))
     if output_format == "text":
@@ -439,6 +453,60 @@ def retire(cards_dir: Path, card_id: str, reason: str) -> None:
     write_lock(record)
     click.echo(str(record.path))
     _note(f"deckgen: retired '{card_id}'; now delete the card from its Markdown file")
+
+
+@cli.command()
+@cards_option
+@click.option("--tag", "include", multiple=True, metavar="TAG", help="Only cards with this tag.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, help="Port to listen on (0: any free).")
+@click.option(
+    "--templates",
+    "templates_dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Your own Jinja templates folder.",
+)
+def preview(
+    cards_dir: Path, include: tuple[str, ...], host: str, port: int, templates_dir: Path | None
+) -> None:
+    """Serve the deck's site on localhost and rebuild it when a card changes.
+
+    The page reloads itself after each rebuild and lists the lint findings of the files you
+    changed. Stop with Ctrl-C.
+
+    \b
+    Examples:
+      deckgen preview
+      deckgen preview --tag tcp --port 8001
+    """
+    import tempfile
+    import threading
+
+    from deckgen.preview import Previewer, serve
+
+    with tempfile.TemporaryDirectory(prefix="deckgen-preview-") as out:
+        previewer = Previewer(
+            cards_dir, Path(out), include, templates_dir, lambda m: _note(f"deckgen: {m}")
+        )
+        stop = threading.Event()
+        try:
+            server = serve(previewer, host, port, stop=stop)
+        except DeckgenError as error:
+            _print_diagnostics(error.diagnostics, err=True)
+            sys.exit(1)
+        _note(
+            f"deckgen: previewing on http://{host}:{server.server_address[1]}/ (Ctrl-C stops)",
+            fg="green",
+            bold=True,
+        )
+        try:
+            stop.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            stop.set()
+            server.shutdown()
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ from deckgen.errors import Diagnostic, DiagnosticSink, Location, Severity
 from deckgen.ids import IdLock, read_lock
 from deckgen.load import CLOZE_RE, read_deck
 from deckgen.model import Card, CardType, Deck, Text
+from deckgen.printing import PrintOptions, TypstDocument, cards_source, print_cards
 from deckgen.render import CardRenderer, RenderedCard, RenderedDeck
 from deckgen.stats import coverage
 
@@ -307,8 +308,26 @@ def check_published_ids(deck: Deck, lock: IdLock, sink: DiagnosticSink) -> None:
 # --------------------------------------------------------------------------- entry point
 
 
-def lint_deck(cards_dir: Path) -> LintResult:
-    """Run every rule over the deck in `cards_dir`; never raises for problems in the cards."""
+def check_print_overflow(rendered: RenderedDeck, sink: DiagnosticSink) -> None:
+    """Lay the cards out as the default cut-out PDF does and report any that cannot fit."""
+    cards = print_cards(rendered)
+    source = cards_source(rendered, cards, PrintOptions(), timestamp=0)
+    by_id = {r.card.id: r.card for r in rendered.cards}
+    with TypstDocument(source, rendered.media) as document:
+        for card_id, side in document.overflows():
+            sink.report(
+                by_id[card_id].location,
+                f"the {side} of '{card_id}' does not fit a printed card (A4, 2x4) even at the "
+                "smallest size: shorten it or move background to Extra:",
+                "DG320",
+            )
+
+
+def lint_deck(cards_dir: Path, *, print_check: bool = True) -> LintResult:
+    """Run every rule over the deck in `cards_dir`; never raises for problems in the cards.
+
+    `print_check` lays out the printed cards to find those too long for their cell (DG320).
+    """
     sink = DiagnosticSink()
     deck = read_deck(cards_dir, sink)
     renderer = CardRenderer(deck, sink, field_hook=FieldChecker(sink))
@@ -324,5 +343,7 @@ def lint_deck(cards_dir: Path) -> LintResult:
     lock = read_lock(cards_dir)
     if lock.exists:
         check_published_ids(deck, lock, sink)
+    if print_check and rendered.cards and not sink.errors:
+        check_print_overflow(rendered, sink)
     diagnostics = tuple(sorted(sink.items, key=lambda d: (d.location, d.code)))
     return LintResult(deck=deck, rendered=rendered, diagnostics=diagnostics)

@@ -9,68 +9,27 @@ import tempfile
 import time
 import warnings
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
 import genanki
 import jinja2
-from markupsafe import Markup, escape
 
 from deckgen.atomic import atomic_output
 from deckgen.exporters import ExportContext
 from deckgen.model import CardType, Deck
-from deckgen.render import RenderedCard, RenderedDeck, pygments_css
+from deckgen.notetypes import (
+    NOTE_TYPES,
+    NoteTypeSpec,
+    anki_tags,
+    card_css,
+    card_templates,
+    note_fields,
+)
+from deckgen.render import RenderedDeck
 from deckgen.templating import template_environment
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class CardTemplate:
-    name: str
-    front: str  # Jinja template path
-    back: str
-
-
-@dataclass(frozen=True)
-class NoteTypeSpec:
-    """A note type's identity. Anki compares field and template names on import: if they change,
-    it refuses to update existing notes. These names are frozen (a test guards them)."""
-
-    key: str
-    label: str
-    fields: tuple[str, ...]
-    templates: tuple[CardTemplate, ...]
-    cloze: bool = False
-
-
-_BASIC_CARD = CardTemplate("Card 1", "anki/basic/front.html", "anki/basic/back.html")
-_META_FIELDS = ("Extra", "Sources", "Breadcrumb", "CardId", "SourceFile")
-
-NOTE_TYPES: dict[CardType, NoteTypeSpec] = {
-    CardType.BASIC: NoteTypeSpec(
-        "basic", "Basic", ("Front", "Back", *_META_FIELDS), (_BASIC_CARD,)
-    ),
-    CardType.REVERSED: NoteTypeSpec(
-        "reversed",
-        "Basic and reversed",
-        ("Front", "Back", *_META_FIELDS),
-        (
-            _BASIC_CARD,
-            CardTemplate("Card 2", "anki/reversed/front.html", "anki/reversed/back.html"),
-        ),
-    ),
-    CardType.CLOZE: NoteTypeSpec(
-        "cloze",
-        "Cloze",
-        ("Text", *_META_FIELDS),
-        (CardTemplate("Cloze", "anki/cloze/front.html", "anki/cloze/back.html"),),
-        cloze=True,
-    ),
-}
-
-NIGHT_SELECTORS = (".nightMode", ".night_mode")
 
 
 def stable_id(*parts: str) -> int:
@@ -93,10 +52,8 @@ def note_guid(deck_id: str, card_id: str) -> str:
 
 
 def build_models(deck: Deck, env: jinja2.Environment) -> dict[CardType, genanki.Model]:
-    context = {"repository": deck.info.repository.rstrip("/")}
-    css = env.get_template("anki/style.css").render(
-        pygments_css=Markup(pygments_css(".highlight", NIGHT_SELECTORS))
-    )
+    css = card_css(env)
+    templates = card_templates(env, deck)
     models = {}
     for card_type, spec in NOTE_TYPES.items():
         models[card_type] = genanki.Model(
@@ -104,45 +61,14 @@ def build_models(deck: Deck, env: jinja2.Environment) -> dict[CardType, genanki.
             name=f"{deck.info.name} · {spec.label}",
             fields=[{"name": name} for name in spec.fields],
             templates=[
-                {
-                    "name": t.name,
-                    "qfmt": env.get_template(t.front).render(context).strip(),
-                    "afmt": env.get_template(t.back).render(context).strip(),
-                }
-                for t in spec.templates
+                {"name": name, "qfmt": front, "afmt": back}
+                for name, front, back in templates[card_type]
             ],
             css=css,
             model_type=genanki.Model.CLOZE if spec.cloze else genanki.Model.FRONT_BACK,
             sort_field_index=0,
         )
     return models
-
-
-def anki_tags(rendered: RenderedCard) -> list[str]:
-    card = rendered.card
-    return [f"round::{card.round}", f"topic::{card.topic}", *card.tags]
-
-
-def note_fields(deck: Deck, rendered: RenderedCard, sources_template: jinja2.Template) -> list[str]:
-    card = rendered.card
-    round_ = deck.syllabus.round(card.round)
-    topic = deck.syllabus.topic(card.topic)
-    breadcrumb = (
-        f"{round_.title if round_ else card.round} › {topic.title if topic else card.topic}"
-    )
-    sources = (
-        sources_template.render(sources=[Markup(s) for s in rendered.sources]).strip()
-        if rendered.sources
-        else ""
-    )
-    try:
-        source_file = card.path.relative_to(deck.root.parent).as_posix()
-    except ValueError:
-        source_file = card.path.name
-    meta = [rendered.extra, sources, str(escape(breadcrumb)), card.id, str(escape(source_file))]
-    if card.type is CardType.CLOZE:
-        return [rendered.text, *meta]
-    return [rendered.front, rendered.back, *meta]
 
 
 def _zip_time(timestamp: int) -> tuple[int, int, int, int, int, int]:
@@ -188,7 +114,7 @@ class AnkiExporter:
             card = rendered.card
             note = genanki.Note(
                 model=models[card.type],
-                fields=note_fields(deck.deck, rendered, sources_template),
+                fields=list(note_fields(deck.deck, rendered, sources_template).values()),
                 tags=anki_tags(rendered),
                 guid=note_guid(info.id, card.id),
             )

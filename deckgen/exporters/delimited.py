@@ -1,0 +1,104 @@
+"""CSV and TSV: one row per note, for Anki's text importer and for every other flashcard app."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import ClassVar
+
+from deckgen.atomic import atomic_output
+from deckgen.exporters import ExportContext
+from deckgen.model import CardType
+from deckgen.notetypes import anki_tags, note_fields
+from deckgen.render import RenderedDeck
+from deckgen.templating import template_environment
+
+DIALECTS = ("anki", "plain")
+
+# Anki's stock note types, present in every new collection (English names).
+STOCK_NOTETYPES = {
+    CardType.BASIC: "Basic",
+    CardType.REVERSED: "Basic (and reversed card)",
+    CardType.CLOZE: "Cloze",
+}
+COLUMNS = ("guid", "notetype", "deck", "front", "back", "tags")
+
+
+def rows(deck: RenderedDeck, context: ExportContext) -> list[list[str]]:
+    """GUID (the card id), note type, deck, front (or cloze text), back (or back extra), tags."""
+    env = template_environment(context.templates_dir)
+    sources_template = env.get_template("anki/sources.html")
+    footer = env.get_template("delimited/back-footer.html")
+    result = []
+    for rendered in deck.cards:
+        card = rendered.card
+        fields = note_fields(deck.deck, rendered, sources_template)
+        extra = footer.render(fields=fields).strip()
+        if card.type is CardType.CLOZE:
+            front, back = fields["Text"], extra
+        else:
+            front, back = fields["Front"], "\n".join(p for p in (fields["Back"], extra) if p)
+        result.append(
+            [
+                card.id,
+                STOCK_NOTETYPES[card.type],
+                deck.deck.deck_path(card),
+                front,
+                back,
+                " ".join(anki_tags(rendered)),
+            ]
+        )
+    return result
+
+
+def render_table(table: list[list[str]], separator: str, dialect: str) -> str:
+    buffer = io.StringIO()
+    if dialect == "anki":
+        name = "Tab" if separator == "\t" else "Comma"
+        buffer.write(
+            f"#separator:{name}\n#html:true\n#guid column:1\n#notetype column:2\n"
+            "#deck column:3\n#tags column:6\n"
+        )
+    writer = csv.writer(buffer, delimiter=separator, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+    if dialect == "plain":
+        writer.writerow(COLUMNS)
+    writer.writerows(table)
+    return buffer.getvalue()
+
+
+class _DelimitedExporter:
+    separator: ClassVar[str]
+    name: ClassVar[str]
+    suffix: ClassVar[str]
+    description: ClassVar[str]
+    default: ClassVar[bool] = False
+
+    def export(self, deck: RenderedDeck, out_dir: Path, context: ExportContext) -> list[Path]:
+        dialect = context.options.get("csv_dialect", "anki")
+        if dialect not in DIALECTS:
+            raise ValueError(f"unknown CSV dialect '{dialect}' (choose {', '.join(DIALECTS)})")
+        text = render_table(rows(deck, context), self.separator, dialect)
+        variant = "" if dialect == "anki" else f"-{dialect}"
+        target = out_dir / f"{context.stem}{variant}{self.suffix}"
+        with atomic_output(target) as tmp:
+            tmp.write_text(text, encoding="utf-8", newline="")
+        return [target]
+
+
+class CsvExporter(_DelimitedExporter):
+    """Comma-separated values with Anki's import directives (or a plain header row)."""
+
+    separator = ","
+    name = "csv"
+    suffix = ".csv"
+    description = "comma-separated notes for Anki's text import and other apps"
+
+
+class TsvExporter(_DelimitedExporter):
+    """Tab-separated values with Anki's import directives (or a plain header row)."""
+
+    separator = "\t"
+    name = "tsv"
+    suffix = ".tsv"
+    description = "tab-separated notes for Anki's text import and other apps"

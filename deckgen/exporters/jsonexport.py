@@ -1,0 +1,110 @@
+"""JSON: the whole deck (metadata, syllabus, every card as Markdown and as HTML), per a schema."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any, ClassVar
+
+from deckgen.atomic import atomic_output
+from deckgen.exporters import ExportContext
+from deckgen.notetypes import anki_tags, source_file
+from deckgen.render import RenderedDeck
+
+SCHEMA_VERSION = 1
+SCHEMA_ID = "https://deckgen.dev/schemas/deck-v1.json"
+
+
+def deck_schema() -> dict[str, Any]:
+    """The committed JSON Schema every export validates against."""
+    text = resources.files("deckgen").joinpath("schemas/deck.schema.json").read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def deck_document(deck: RenderedDeck, timestamp: int) -> dict[str, Any]:
+    info = deck.deck.info
+    syllabus = deck.deck.syllabus
+
+    def markdown(text: Any) -> str | None:
+        return text.markdown if text is not None else None
+
+    cards = []
+    for rendered in deck.cards:
+        card = rendered.card
+        cards.append(
+            {
+                "id": card.id,
+                "type": card.type.value,
+                "round": card.round,
+                "topic": card.topic,
+                "tags": list(card.tags),
+                "anki_tags": anki_tags(rendered),
+                "deck": deck.deck.deck_path(card),
+                "file": source_file(deck.deck, rendered),
+                "line": card.location.line,
+                "markdown": {
+                    "front": markdown(card.front),
+                    "back": markdown(card.back),
+                    "text": markdown(card.text),
+                    "extra": markdown(card.extra),
+                    "sources": [s.markdown for s in card.sources],
+                },
+                "html": {
+                    "front": rendered.front or None,
+                    "back": rendered.back or None,
+                    "text": rendered.text or None,
+                    "extra": rendered.extra or None,
+                    "sources": list(rendered.sources),
+                },
+                "media": list(rendered.media),
+            }
+        )
+    return {
+        "$schema": SCHEMA_ID,
+        "version": SCHEMA_VERSION,
+        "generated_at": timestamp,
+        "deck": {
+            "id": info.id,
+            "name": info.name,
+            "description": info.description,
+            "repository": info.repository or None,
+        },
+        "selection": list(deck.deck.selection),
+        "syllabus": {
+            "rounds": [
+                {"id": r.id, "title": r.title, "summary": r.summary} for r in syllabus.rounds
+            ],
+            "topics": [
+                {
+                    "id": t.id,
+                    "title": t.title,
+                    "rounds": list(t.rounds),
+                    "min_cards": t.min_cards,
+                    "subtopics": [
+                        {"id": s.id, "title": s.title, "min_cards": s.min_cards}
+                        for s in t.subtopics
+                    ],
+                }
+                for t in syllabus.topics
+            ],
+        },
+        "cards": cards,
+    }
+
+
+class JsonExporter:
+    """Writes `<stem>.json`, described by deckgen/schemas/deck.schema.json."""
+
+    name: ClassVar[str] = "json"
+    suffix: ClassVar[str] = ".json"
+    description: ClassVar[str] = "the whole deck as JSON (Markdown and HTML), with a JSON Schema"
+    default: ClassVar[bool] = False
+
+    def export(self, deck: RenderedDeck, out_dir: Path, context: ExportContext) -> list[Path]:
+        document = deck_document(deck, context.timestamp)
+        target = out_dir / f"{context.stem}{self.suffix}"
+        with atomic_output(target) as tmp:
+            tmp.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", "utf-8")
+        return [target]

@@ -1,0 +1,129 @@
+"""The static site exporter: every card browsable and studyable offline, from file:// or a host."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, ClassVar
+from urllib.parse import urlencode
+
+from markupsafe import Markup
+
+from deckgen.exporters import ExportContext
+from deckgen.notetypes import (
+    anki_tags,
+    card_css,
+    card_faces,
+    card_templates,
+    note_fields,
+    source_file,
+)
+from deckgen.render import RenderedDeck
+from deckgen.templating import default_templates_dir, template_environment
+
+log = logging.getLogger(__name__)
+
+SITE_FILES = ("site/site.css", "site/app.js")
+
+
+def report_url(repository: str, card_id: str, path: str) -> str:
+    """A pre-filled 'new issue' link naming the card, for GitHub-style hosts."""
+    if not repository:
+        return ""
+    query = urlencode(
+        {
+            "title": f"Card {card_id}: ",
+            "body": f"Card: `{card_id}`\nFile: `{path}`\n\nWhat is wrong, with a source:\n",
+        }
+    )
+    return f"{repository.rstrip('/')}/issues/new?{query}"
+
+
+def site_cards(deck: RenderedDeck, env: Any) -> list[dict[str, Any]]:
+    templates = card_templates(env, deck.deck)
+    sources_template = env.get_template("anki/sources.html")
+    syllabus = deck.deck.syllabus
+    cards = []
+    for rendered in deck.cards:
+        card = rendered.card
+        fields = note_fields(deck.deck, rendered, sources_template)
+        front, back = card_faces(card.type, templates[card.type], fields)
+        round_ = syllabus.round(card.round)
+        topic = syllabus.topic(card.topic)
+        path = source_file(deck.deck, rendered)
+        cards.append(
+            {
+                "id": card.id,
+                "type": card.type.value,
+                "round": card.round,
+                "round_title": round_.title if round_ else card.round,
+                "topic": card.topic,
+                "topic_title": topic.title if topic else card.topic,
+                "tags": anki_tags(rendered),
+                "file": path,
+                "line": card.location.line,
+                "front": Markup(front),
+                "back": Markup(back),
+                "report": report_url(deck.deck.info.repository, card.id, path),
+            }
+        )
+    return cards
+
+
+class SiteExporter:
+    """Writes `<stem>-site/`: index.html, its CSS and script, and the media it shows."""
+
+    name: ClassVar[str] = "html"
+    suffix: ClassVar[str] = ""
+    description: ClassVar[str] = "static website to browse and study the deck offline"
+    default: ClassVar[bool] = True
+
+    def export(self, deck: RenderedDeck, out_dir: Path, context: ExportContext) -> list[Path]:
+        env = template_environment(context.templates_dir)
+        cards = site_cards(deck, env)
+        syllabus = deck.deck.syllabus
+        groups = []
+        for round_ in syllabus.rounds:
+            topics = []
+            for topic in syllabus.topics:
+                members = [c for c in cards if c["round"] == round_.id and c["topic"] == topic.id]
+                if members:
+                    topics.append({"id": topic.id, "title": topic.title, "cards": members})
+            if topics:
+                groups.append({"id": round_.id, "title": round_.title, "topics": topics})
+        page = env.get_template("site/index.html").render(
+            deck=deck.deck.info,
+            groups=groups,
+            count=len(cards),
+            selection=", ".join(deck.deck.selection),
+            tags=sorted({t for c in cards for t in c["tags"]}),
+            css=Markup(card_css(env)),
+            preview=context.options.get("preview") == "1",
+        )
+        target = out_dir / f"{context.stem}-site"
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=".deckgen-site-", dir=out_dir) as tmp:
+            staging = Path(tmp) / "site"
+            staging.mkdir()
+            (staging / "index.html").write_text(page, encoding="utf-8")
+            templates = context.templates_dir or default_templates_dir()
+            for name in SITE_FILES:
+                shutil.copyfile(templates / name, staging / Path(name).name)
+            for media in deck.media:
+                shutil.copyfile(media.path, staging / media.name)  # fields say src="<name>"
+            _replace_dir(staging, target)
+        log.info("wrote %s (%d cards)", target, len(cards))
+        return [target]
+
+
+def _replace_dir(staging: Path, target: Path) -> None:
+    """Swap the new site in with renames, so a reader never sees a half-written folder."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    old = target.with_name(f".{target.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        target.rename(old)
+    staging.rename(target)
+    shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,198 @@
+// deckgen site: search, filters, study mode, marks and permalinks. No network, no dependencies:
+// it works from file:// as well as from a web host.
+(function () {
+  "use strict";
+
+  var deckId = document.body.getAttribute("data-deck") || "deck";
+  var markKey = "deckgen:" + deckId + ":marked";
+  var entries = Array.prototype.slice.call(document.querySelectorAll("article.entry"));
+  var $ = function (id) { return document.getElementById(id); };
+  var search = $("search"), roundSel = $("filter-round"), topicSel = $("filter-topic");
+  var tagSel = $("filter-tag"), onlyMarked = $("only-marked"), status = $("status");
+
+  // ------------------------------------------------------------------ storage (may be blocked)
+  function load(key, fallback) {
+    try { var v = localStorage.getItem(key); return v === null ? fallback : JSON.parse(v); }
+    catch (e) { return fallback; }
+  }
+  function save(key, value) {
+    try { localStorage.setItem(key, JSON.stringify(value)); } catch (e) { /* private mode */ }
+  }
+  var marked = new Set(load(markKey, []));
+
+  // ------------------------------------------------------------------ theme
+  var toggle = $("theme-toggle");
+  function applyTheme(dark) {
+    document.documentElement.classList.toggle("dark", dark);
+    document.documentElement.classList.toggle("nightMode", dark);
+    toggle.setAttribute("aria-pressed", String(dark));
+    toggle.textContent = dark ? "Light theme" : "Dark theme";
+  }
+  applyTheme(document.documentElement.classList.contains("dark"));
+  toggle.addEventListener("click", function () {
+    var dark = !document.documentElement.classList.contains("dark");
+    applyTheme(dark);
+    try { localStorage.setItem("deckgen:theme", dark ? "dark" : "light"); } catch (e) {}
+  });
+
+  // ------------------------------------------------------------------ one card
+  function reveal(entry, shown) {
+    var front = entry.querySelector(".face.front"), back = entry.querySelector(".face.back");
+    var button = entry.querySelector("button.reveal");
+    if (shown === undefined) shown = back.hidden;
+    back.hidden = !shown;
+    front.hidden = shown;  // the back repeats the question above the answer, as in Anki
+    button.setAttribute("aria-expanded", String(shown));
+    button.textContent = shown ? "Hide answer" : "Show answer";
+    if (studying && entry === current()) $("study-reveal").textContent = button.textContent;
+  }
+  function setMarked(entry, on) {
+    if (on) marked.add(entry.id); else marked.delete(entry.id);
+    entry.classList.toggle("marked", on);
+    var button = entry.querySelector("button.mark");
+    button.setAttribute("aria-pressed", String(on));
+    button.textContent = on ? "Marked" : "Mark";
+    save(markKey, Array.from(marked));
+  }
+  entries.forEach(function (entry) {
+    entry.querySelector("button.reveal").addEventListener("click", function () { reveal(entry); });
+    entry.querySelector("button.mark").addEventListener("click", function () {
+      setMarked(entry, !marked.has(entry.id)); applyFilters();
+    });
+    if (marked.has(entry.id)) setMarked(entry, true);
+  });
+
+  // ------------------------------------------------------------------ filters
+  function matches(entry) {
+    var q = search.value.trim().toLowerCase();
+    if (roundSel.value && entry.getAttribute("data-round") !== roundSel.value) return false;
+    if (topicSel.value && entry.getAttribute("data-topic") !== topicSel.value) return false;
+    if (tagSel.value) {
+      var tags = entry.getAttribute("data-tags").split(" ");
+      if (!tags.some(function (t) { return t === tagSel.value || t.indexOf(tagSel.value + "::") === 0; })) return false;
+    }
+    if (onlyMarked.checked && !marked.has(entry.id)) return false;
+    if (q && (entry.id + " " + entry.textContent).toLowerCase().indexOf(q) < 0) return false;
+    return true;
+  }
+  function visible() { return entries.filter(function (e) { return !e.hidden; }); }
+  function applyFilters() {
+    entries.forEach(function (entry) { entry.hidden = !matches(entry); });
+    document.querySelectorAll("section.topic, section.round").forEach(function (section) {
+      section.hidden = !section.querySelector("article.entry:not([hidden])");
+    });
+    var n = visible().length;
+    status.textContent = n === entries.length ? n + " cards" : n + " of " + entries.length + " cards";
+    if (studying) { order = visible(); position = Math.min(position, Math.max(order.length - 1, 0)); showStudyCard(); }
+  }
+  [search, roundSel, topicSel, tagSel, onlyMarked].forEach(function (el) {
+    el.addEventListener("input", applyFilters);
+    el.addEventListener("change", applyFilters);
+  });
+
+  // ------------------------------------------------------------------ study mode
+  var studying = false, order = [], position = 0;
+  function current() { return order[position]; }
+  function showStudyCard() {
+    entries.forEach(function (e) { e.classList.remove("current"); });
+    order.forEach(function (e, i) { e.style.display = i === position ? "" : "none"; });
+    var entry = current();
+    $("study-position").textContent = order.length ? "Card " + (position + 1) + " of " + order.length : "No cards match";
+    if (!entry) return;
+    entry.classList.add("current");
+    reveal(entry, false);
+    entry.focus({ preventScroll: true });
+    window.scrollTo(0, 0);
+  }
+  function startStudy() {
+    order = visible();
+    if (!order.length) return;
+    studying = true; position = 0;
+    document.body.classList.add("studying");
+    $("study-bar").hidden = false;
+    showStudyCard();
+    $("study-reveal").focus();
+  }
+  function stopStudy() {
+    studying = false;
+    document.body.classList.remove("studying");
+    $("study-bar").hidden = true;
+    entries.forEach(function (e) { e.style.display = ""; e.classList.remove("current"); });
+    $("study-start").focus();
+  }
+  function move(step) {
+    if (!order.length) return;
+    position = (position + step + order.length) % order.length;
+    showStudyCard();
+  }
+  function shuffle() {
+    for (var i = order.length - 1; i > 0; i--) {
+      var j = Math.floor(Math.random() * (i + 1)), t = order[i]; order[i] = order[j]; order[j] = t;
+    }
+    position = 0; showStudyCard();
+  }
+  $("study-start").addEventListener("click", startStudy);
+  $("study-exit").addEventListener("click", stopStudy);
+  $("study-next").addEventListener("click", function () { move(1); });
+  $("study-prev").addEventListener("click", function () { move(-1); });
+  $("study-shuffle").addEventListener("click", shuffle);
+  $("study-reveal").addEventListener("click", function () { if (current()) reveal(current()); });
+
+  document.addEventListener("keydown", function (event) {
+    var typing = /^(INPUT|SELECT|TEXTAREA)$/.test(event.target.tagName);
+    if (typing || event.altKey || event.ctrlKey || event.metaKey) return;
+    var onButton = event.target.tagName === "BUTTON" || event.target.tagName === "A";
+    if (studying) {
+      if (event.key === " " || (event.key === "Enter" && !onButton)) { event.preventDefault(); reveal(current()); }
+      else if (event.key === "ArrowRight" || event.key === "j") { event.preventDefault(); move(1); }
+      else if (event.key === "ArrowLeft" || event.key === "k") { event.preventDefault(); move(-1); }
+      else if (event.key === "s") shuffle();
+      else if (event.key === "m" && current()) { setMarked(current(), !marked.has(current().id)); }
+      else if (event.key === "Escape") stopStudy();
+      return;
+    }
+    var entry = event.target.closest && event.target.closest("article.entry");
+    if (entry && event.key === " " && !onButton) { event.preventDefault(); reveal(entry); }
+    if (event.key === "/") { event.preventDefault(); search.focus(); }
+  });
+
+  // ------------------------------------------------------------------ permalinks
+  function followHash() {
+    var id = decodeURIComponent(location.hash.slice(1));
+    var entry = id && document.getElementById(id);
+    if (!entry || !entry.classList.contains("entry")) return;
+    if (entry.hidden) {  // a permalink always shows its card, whatever the filters say
+      search.value = ""; roundSel.value = ""; topicSel.value = ""; tagSel.value = ""; onlyMarked.checked = false;
+      applyFilters();
+    }
+    entries.forEach(function (e) { e.classList.remove("targeted"); });
+    entry.classList.add("targeted");
+    entry.scrollIntoView({ block: "start" });
+    entry.focus({ preventScroll: true });
+  }
+  window.addEventListener("hashchange", followHash);
+
+  // ------------------------------------------------------------------ live preview
+  if (document.querySelector('meta[name="deckgen-preview"]') && location.protocol.indexOf("http") === 0) {
+    var version = null;
+    var poll = function () {
+      fetch("/__deckgen/status.json", { cache: "no-store" }).then(function (r) { return r.json(); })
+        .then(function (state) {
+          if (version !== null && state.version !== version) { location.reload(); return; }
+          version = state.version;
+          var list = $("lint-list");
+          list.textContent = "";
+          state.findings.forEach(function (line) {
+            var li = document.createElement("li"); li.textContent = line; list.appendChild(li);
+          });
+          $("lint").hidden = state.findings.length === 0;
+        })
+        .catch(function () { /* the server is restarting */ })
+        .then(function () { setTimeout(poll, 700); });
+    };
+    poll();
+  }
+
+  applyFilters();
+  followHash();
+})();
