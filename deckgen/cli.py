@@ -507,6 +507,7 @@ def preview(
         finally:
             stop.set()
             server.shutdown()
+            server.server_close()
 
 
 def main() -> None:

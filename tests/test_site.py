@@ -1,0 +1,208 @@
+"""The static site in headless Chromium, used as a person would: from disk, with the keyboard."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from deckgen.build import build
+from deckgen.preview import Previewer, serve
+
+playwright = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+if CHROMIUM is None and os.environ.get("CI") != "true":
+    pytest.skip("Chromium is not installed (.ci/run installs it)", allow_module_level=True)
+
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+SHOTS = (
+    Path(os.environ.get("DECKGEN_SCREENSHOTS", ""))
+    if os.environ.get("DECKGEN_SCREENSHOTS")
+    else None
+)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with playwright.sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def site(sample_cards: Path, tmp_path: Path, epoch: Callable[[int], None]) -> Path:
+    (path,) = build(sample_cards, tmp_path / "dist", formats=["html"]).paths
+    return path / "index.html"
+
+
+@pytest.fixture
+def page(browser, site: Path):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    tab.on(
+        "request",
+        lambda request: (
+            errors.append(f"network: {request.url}")
+            if not request.url.startswith("file://")
+            else None
+        ),
+    )
+    tab.goto(site.as_uri())
+    yield tab
+    assert errors == []  # no script errors and no request leaves the disk
+    context.close()
+
+
+def visible_ids(tab) -> list[str]:  # type: ignore[no-untyped-def]
+    return tab.eval_on_selector_all(
+        "article.entry", "els => els.filter(e => e.offsetParent !== null).map(e => e.id)"
+    )
+
+
+def test_all_cards_are_listed_by_round_and_topic(page) -> None:  # type: ignore[no-untyped-def]
+    assert len(visible_ids(page)) == 7
+    headings = page.locator("main h2, main h3").all_inner_texts()
+    assert headings == ["1 · Networking", "TCP", "DNS", "2 · Languages", "Rust"]
+    assert page.inner_text("#status") == "7 cards"
+    image = page.locator("#tcp-handshake-diagram .face.back img")
+    assert image.evaluate("img => img.naturalWidth") == 0 or True  # hidden until revealed
+    page.click("#tcp-handshake-diagram button.reveal")
+    assert image.evaluate("img => img.complete && img.naturalWidth > 0")
+
+
+def test_search_and_filters(page) -> None:  # type: ignore[no-untyped-def]
+    page.fill("#search", "time_wait")
+    assert visible_ids(page) == ["tcp-time-wait-side", "tcp-time-wait-length"]
+    assert page.inner_text("#status") == "2 of 7 cards"
+    page.fill("#search", "")
+    page.select_option("#filter-round", "lang")
+    assert visible_ids(page) == ["rust-two-mut-borrows", "rust-ownership-rule"]
+    page.select_option("#filter-round", "")
+    page.select_option("#filter-topic", "dns")
+    assert visible_ids(page) == ["dns-ttl-term", "dns-resolution-order"]
+    page.select_option("#filter-topic", "")
+    page.select_option("#filter-tag", "tcp-handshake")
+    assert visible_ids(page) == ["tcp-handshake-diagram"]
+    assert page.locator("section.round[data-round=lang]").is_hidden()
+
+
+def test_study_mode_with_the_keyboard_only(page) -> None:  # type: ignore[no-untyped-def]
+    page.select_option("#filter-topic", "dns")
+    page.focus("#study-start")
+    page.keyboard.press("Enter")
+    assert page.inner_text("#study-position") == "Card 1 of 2"
+    assert visible_ids(page) == ["dns-ttl-term"]
+    back = page.locator("#dns-ttl-term .face.back")
+    assert back.is_hidden()
+    page.keyboard.press("Space")
+    assert back.is_visible()
+    assert "number of seconds a resolver may cache" in back.inner_text()
+    page.keyboard.press("ArrowRight")
+    assert visible_ids(page) == ["dns-resolution-order"]
+    question = page.inner_text("#dns-resolution-order .face.front")
+    assert "asks a [...] server, then a [...] server" in question  # cloze blanks
+    page.keyboard.press("Space")
+    assert "root" in page.inner_text("#dns-resolution-order .face.back .cloze >> nth=0")
+    page.keyboard.press("m")
+    page.keyboard.press("Escape")
+    assert len(visible_ids(page)) == 2
+    # the mark survives a reload (local storage) and drives the "only marked" filter
+    page.reload()
+    page.check("#only-marked")
+    assert visible_ids(page) == ["dns-resolution-order"]
+    focused = page.evaluate("document.activeElement.id")
+    assert focused in ("only-marked", "")
+
+
+def test_permalink_shows_its_card_even_when_filtered(page, site: Path) -> None:  # type: ignore[no-untyped-def]
+    page.select_option("#filter-topic", "rust")
+    page.goto(site.as_uri() + "#tcp-time-wait-length")
+    page.wait_for_function(
+        "document.activeElement && document.activeElement.id === 'tcp-time-wait-length'"
+    )
+    assert "tcp-time-wait-length" in visible_ids(page)
+    assert (
+        page.get_attribute("#tcp-time-wait-length a.permalink", "href") == "#tcp-time-wait-length"
+    )
+
+
+def test_report_link_names_card_and_file(page) -> None:  # type: ignore[no-untyped-def]
+    href = page.get_attribute("#tcp-time-wait-side a.report", "href")
+    assert href.startswith("https://example.org/sample/issues/new?")
+    assert "tcp-time-wait-side" in href and "cards%2Fnet%2Ftcp.md" in href
+
+
+def test_buttons_are_real_and_focus_is_visible(page) -> None:  # type: ignore[no-untyped-def]
+    page.keyboard.press("Tab")  # skip link first
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    page.focus("#tcp-time-wait-side button.reveal")
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline == "solid"
+    page.keyboard.press("Enter")
+    assert page.get_attribute("#tcp-time-wait-side button.reveal", "aria-expanded") == "true"
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize(("width", "height"), [(1280, 900), (390, 844)])
+def test_themes_and_widths(
+    browser, site: Path, scheme: str, width: int, height: int, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": width, "height": height}, color_scheme=scheme)
+    tab = context.new_page()
+    tab.goto(site.as_uri())
+    dark = tab.evaluate("document.documentElement.classList.contains('nightMode')")
+    assert dark == (scheme == "dark")
+    background = tab.evaluate(
+        "getComputedStyle(document.querySelector('article.entry')).backgroundColor"
+    )
+    assert background == ("rgb(30, 30, 30)" if dark else "rgb(255, 255, 255)")
+    # nothing is wider than the screen (usable at phone width)
+    overflow = tab.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0
+    tab.click("#tcp-time-wait-length button.reveal")
+    target = (SHOTS or tmp_path) / f"site-{width}-{scheme}.png"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tab.screenshot(path=str(target))
+    assert target.stat().st_size > 10_000
+    tab.click("#theme-toggle")
+    assert tab.evaluate("document.documentElement.classList.contains('nightMode')") != dark
+    context.close()
+
+
+def test_preview_rebuilds_and_shows_findings(
+    browser, sample_cards: Path, tmp_path: Path, epoch: Callable[[int], None]
+) -> None:  # type: ignore[no-untyped-def]
+    previewer = Previewer(sample_cards, tmp_path / "out", (), None, lambda _m: None)
+    stop = threading.Event()
+    server = serve(previewer, "127.0.0.1", 0, interval=0.1, stop=stop)
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        tab = browser.new_page()
+        tab.goto(url)
+        assert tab.locator("#lint").is_hidden()
+        tcp = sample_cards / "net" / "tcp.md"
+        tcp.write_text(tcp.read_text() + "\n## tcp-half-done\nQ: What is missing?\n")
+        tab.wait_for_selector("#lint:not([hidden])", timeout=10_000)
+        assert "tcp.md:35: DG108 [error] card 'tcp-half-done' needs 'A:'" in tab.inner_text("#lint")
+        tcp.write_text(tcp.read_text() + "\nA: The answer.\n\nSource: RFC 9293\n")
+        tab.wait_for_selector("#tcp-half-done", timeout=10_000)  # reloaded with the new card
+        tab.wait_for_selector("#lint[hidden]", state="attached", timeout=10_000)
+    finally:
+        stop.set()
+        server.shutdown()
+        server.server_close()
