@@ -30,9 +30,12 @@ def test_build_prints_only_paths_on_stdout(
 ) -> None:
     code, out, err = run("build")
     assert code == 0, err
-    assert out == (  # every default format
-        "dist/sample-deck.apkg\ndist/sample-deck-cards-a4.pdf\ndist/sample-deck-sheet-a4.pdf\n"
-    )
+    assert out.splitlines() == [  # every default format
+        "dist/sample-deck.apkg",
+        "dist/sample-deck-site",
+        "dist/sample-deck-cards-a4.pdf",
+        "dist/sample-deck-sheet-a4.pdf",
+    ]
     assert "loaded 7 cards" in err
     assert (sample_cards.parent / "dist" / "sample-deck.apkg").is_file()
 
