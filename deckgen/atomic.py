@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,3 +29,43 @@ def atomic_output(path: Path) -> Iterator[Path]:
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+_RENAME_EXCHANGE = 2  # from <linux/fs.h>
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths with Linux's renameat2(RENAME_EXCHANGE); False if unavailable."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    result = renameat2(
+        _AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), ctypes.c_uint(_RENAME_EXCHANGE)
+    )
+    return bool(result == 0)
+
+
+def replace_dir(staging: Path, target: Path) -> None:
+    """Put a finished folder in place of `target` so readers see the old one or the new one.
+
+    On Linux the two are exchanged in one atomic step; elsewhere the old folder is moved aside
+    first, which leaves a moment in which neither exists.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.exists():
+        try:
+            staging.rename(target)
+            return
+        except OSError:
+            if not target.exists():
+                raise  # a concurrent build may have created it: exchange below
+    if _exchange(staging, target):
+        shutil.rmtree(staging, ignore_errors=True)  # it now holds the previous site
+        return
+    old = target.with_name(f".{target.name}.{os.getpid()}.old")
+    target.rename(old)
+    staging.rename(target)
+    shutil.rmtree(old, ignore_errors=True)

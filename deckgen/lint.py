@@ -8,7 +8,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from markdown_it.token import Token
 
@@ -17,7 +17,7 @@ from deckgen.ids import IdLock, read_lock
 from deckgen.load import CLOZE_RE, read_deck
 from deckgen.model import Card, CardType, Deck, Text
 from deckgen.printing import PrintOptions, TypstDocument, cards_source, print_cards
-from deckgen.render import CardRenderer, RenderedCard, RenderedDeck
+from deckgen.render import CardRenderer, RenderedCard, RenderedDeck, resolve_inside
 from deckgen.stats import coverage
 
 MAX_ANSWER_WORDS = 60
@@ -57,8 +57,9 @@ class LintResult:
 class FieldChecker:
     """Rules that read a field's token stream; the renderer calls it for every field it parses."""
 
-    def __init__(self, sink: DiagnosticSink) -> None:
+    def __init__(self, sink: DiagnosticSink, root: Path) -> None:
         self.sink = sink
+        self.root = root
 
     def __call__(self, card: Card, name: str, text: Text, tokens: list[Token]) -> None:
         words = items = 0
@@ -99,8 +100,12 @@ class FieldChecker:
         parts = urlsplit(href)
         if parts.scheme or parts.netloc or not parts.path:
             return
-        target = (card.path.parent / unquote(parts.path)).resolve()
-        if not target.exists():
+        target = resolve_inside(card.path.parent, parts.path, self.root)
+        if target is None:
+            self.sink.report(
+                where, f"link '{href}' in card '{card.id}' leaves the cards folder", "DG405"
+            )
+        elif not target.exists():
             self.sink.report(where, f"broken link '{href}' in card '{card.id}'", "DG403")
 
     def _check_length(self, card: Card, name: str, text: Text, words: int, items: int) -> None:
@@ -330,7 +335,7 @@ def lint_deck(cards_dir: Path, *, print_check: bool = True) -> LintResult:
     """
     sink = DiagnosticSink()
     deck = read_deck(cards_dir, sink)
-    renderer = CardRenderer(deck, sink, field_hook=FieldChecker(sink))
+    renderer = CardRenderer(deck, sink, field_hook=FieldChecker(sink, cards_dir))
     rendered_cards: list[RenderedCard] = []
     for card in deck.cards:
         rendered_cards.append(renderer.render(card))

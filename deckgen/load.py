@@ -36,6 +36,13 @@ ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 TAG_RE = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*(?:::[a-z0-9]+(?:[-_][a-z0-9]+)*)*$")
 MAX_ID_LENGTH = 80
 CLOZE_RE = re.compile(r"\{\{c(\d+)::")
+# Limits that keep a hostile or broken file from hanging a build (a real card file is ~10 KiB).
+MAX_FILE_BYTES = 128 * 1024
+MAX_LINE_CHARS = 5_000
+MAX_TOKENS = 20_000
+MAX_NESTING = 18  # markdown-it stops nesting at 20 and would silently flatten the rest
+MAX_CLOZE_NUMBER = 50
+MAX_YAML_BYTES = 16 * 1024
 FIELD_RE = re.compile(r"^ {0,3}(Q|A|Cloze|Extra|Source|Tags|Type):(?:[ \t]+|$)(.*)$")
 FRONT_MATTER_KEYS = {"topic": str, "round": str, "tags": list}
 SINGLE_LINE_FIELDS = {"Tags", "Type"}
@@ -45,7 +52,19 @@ SINGLE_LINE_FIELDS = {"Tags", "Type"}
 
 
 class _LineLoader(yaml.SafeLoader):
-    """A safe loader that remembers the line of every mapping key, for precise messages."""
+    """A safe loader that remembers the line of every mapping key, for precise messages.
+
+    Anchors and aliases are refused: deckgen's files never need them, and a chain of them
+    (a "billion laughs" document) could make later stages walk an enormous structure.
+    """
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(
+                None, None, "anchors and aliases (*name) are not allowed here", event.start_mark
+            )
+        return super().compose_node(parent, index)
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
@@ -68,6 +87,13 @@ def _load_yaml(
     text: str, path: Path, first_line: int, sink: DiagnosticSink, code: str = "DG101"
 ) -> Any:
     """Parse YAML safely; on failure record `path:line` (1-based, offset by first_line)."""
+    if len(text) > MAX_YAML_BYTES and path.suffix == ".md":
+        sink.report(
+            Location(path, first_line),
+            f"front matter over {MAX_YAML_BYTES // 1024} KiB: keep it to topic, round and tags",
+            "DG111",
+        )
+        return None
     try:
         return yaml.load(text, Loader=_LineLoader)
     except yaml.YAMLError as exc:
@@ -317,10 +343,47 @@ def _split_tags(value: str) -> list[str]:
     return [t for t in re.split(r"[\s,]+", value.strip()) if t]
 
 
+def _within_limits(path: Path, lines: list[str], sink: DiagnosticSink) -> bool:
+    """Refuse pathological input before the Markdown parser spends time on it."""
+    for number, line in enumerate(lines, start=1):
+        if len(line) > MAX_LINE_CHARS:
+            sink.report(
+                Location(path, number),
+                f"line of {len(line):,} characters (limit {MAX_LINE_CHARS:,}): break it up",
+                "DG111",
+            )
+            return False
+    return True
+
+
+def _tokens_within_limits(path: Path, tokens: list[Token], sink: DiagnosticSink) -> bool:
+    if len(tokens) > MAX_TOKENS:
+        sink.report(
+            Location(path, 1),
+            f"{len(tokens):,} Markdown blocks (limit {MAX_TOKENS:,}): split the file",
+            "DG111",
+        )
+        return False
+    deep = next((t for t in tokens if t.level >= MAX_NESTING), None)
+    if deep is not None:
+        line = deep.map[0] + 1 if deep.map else 1
+        sink.report(
+            Location(path, line),
+            "lists or quotes nested too deeply for Markdown to keep (split them up)",
+            "DG111",
+        )
+        return False
+    return True
+
+
 def parse_card_file(path: Path, text: str, syllabus: Syllabus, sink: DiagnosticSink) -> list[Card]:
     """Parse one Markdown file into cards; every problem goes to `sink` with its line."""
     lines = text.splitlines()
+    if not _within_limits(path, lines, sink):
+        return []
     tokens = make_parser().parse(text)
+    if not _tokens_within_limits(path, tokens, sink):
+        return []
     sections, outside = _split_sections(tokens, lines)
     for line_no in outside:
         sink.report(
@@ -508,6 +571,15 @@ def _build_card(
             f"cloze card '{section.id}' has no deletions: mark them as {{{{c1::…}}}}",
             "DG305",
         )
+    if card_type is CardType.CLOZE and "Cloze" in texts:
+        numbers = {int(n) for n in CLOZE_RE.findall(texts["Cloze"].markdown)}
+        if numbers and max(numbers) > MAX_CLOZE_NUMBER:
+            sink.report(
+                Location(path, texts["Cloze"].line),
+                f"cloze card '{section.id}' has deletion c{max(numbers)}: Anki would make one card "
+                f"per number; at most c{MAX_CLOZE_NUMBER}",
+                "DG302",
+            )
     if card_type is None or len(sink.errors) > errors_before:
         return None
     return Card(
@@ -575,7 +647,21 @@ def read_deck(cards_dir: Path, sink: DiagnosticSink) -> Deck:
     syllabus = load_syllabus(cards_dir / SYLLABUS_FILE, sink)
     cards: list[Card] = []
     first_seen: dict[str, Card] = {}
+    root = cards_dir.resolve()
     for path in card_files(cards_dir):
+        if not path.resolve().is_relative_to(root):
+            sink.report(
+                Location(path), "links to a file outside the cards folder: not read", "DG405"
+            )
+            continue
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            sink.report(
+                Location(path),
+                f"file is {size / 1024:,.0f} KiB (limit {MAX_FILE_BYTES // 1024} KiB): split it",
+                "DG111",
+            )
+            continue
         try:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError as exc:

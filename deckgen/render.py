@@ -261,6 +261,58 @@ def sanitize(fragment: str) -> str:
     )
 
 
+# --------------------------------------------------------------------------- files
+
+MAX_MEDIA_BYTES = 5 * 1024 * 1024
+_MAGIC = {
+    ".png": (b"\x89PNG\r\n\x1a\n",),
+    ".jpg": (b"\xff\xd8\xff",),
+    ".jpeg": (b"\xff\xd8\xff",),
+    ".gif": (b"GIF87a", b"GIF89a"),
+}
+_SVG_DANGER = re.compile(
+    rb"<script|<foreignobject|javascript:|\son[a-z]+\s*=|(?:xlink:)?href\s*=\s*[\"']?\s*(?:https?:|//|data:)",
+    re.IGNORECASE,
+)
+
+
+def resolve_inside(folder: Path, reference: str, root: Path) -> Path | None:
+    """The file a relative reference names, or None when it would leave `root`.
+
+    `..`, absolute paths, URL-encoded dots, backslash separators and symbolic links are all
+    resolved before the check, so none of them can reach outside the cards folder.
+    """
+    path = unquote(reference).replace("\\", "/")
+    if not path or path.startswith("/") or re.match(r"^[A-Za-z]:", path):
+        return None
+    target = (folder / path).resolve()
+    return target if target.is_relative_to(root.resolve()) else None
+
+
+def media_problem(path: Path) -> str | None:
+    """Why a media file may not be shipped (type checked by content, size capped), or None."""
+    suffix = path.suffix.lower()
+    if suffix not in MEDIA_SUFFIXES:
+        return f"is not one of {', '.join(sorted(MEDIA_SUFFIXES))}"
+    size = path.stat().st_size
+    if size > MAX_MEDIA_BYTES:
+        return f"is {size / 1024 / 1024:.1f} MiB (limit {MAX_MEDIA_BYTES // 1024 // 1024} MiB)"
+    with path.open("rb") as handle:
+        head = handle.read(16 if suffix != ".svg" else MAX_MEDIA_BYTES)
+    if suffix == ".svg":
+        text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+        if not (text.startswith(b"<?xml") or text.startswith(b"<svg")) or b"<svg" not in text:
+            return "is not an SVG file (checked by content)"
+        if _SVG_DANGER.search(head):
+            return "is an SVG with scripts, event handlers or external references"
+        return None
+    if suffix == ".webp":
+        ok = head[:4] == b"RIFF" and head[8:12] == b"WEBP"
+    else:
+        ok = any(head.startswith(magic) for magic in _MAGIC[suffix])
+    return None if ok else f"is not a {suffix[1:].upper()} file (checked by content)"
+
+
 # --------------------------------------------------------------------------- sources
 
 _RFC_RE = re.compile(r"^RFC ?(\d{3,5})(?: ?§ ?((?:[A-Z]|\d+)(?:\.\d+)*))?(.*)$", re.DOTALL)
@@ -308,19 +360,20 @@ class CardRenderer:
         if problem:
             self.sink.report(where, f"unsafe image in card '{card.id}': {problem}", "DG404")
             return None
-        target = (card.path.parent / unquote(src)).resolve()
-        if not target.is_relative_to(self._root):
+        target = resolve_inside(card.path.parent, src, self._root)
+        if target is None:
             self.sink.report(where, f"image '{src}' is outside the cards folder", "DG405")
             return None
         if not target.is_file():
             self.sink.report(where, f"missing image '{src}' in card '{card.id}'", "DG401")
             return None
-        if target.suffix.lower() not in MEDIA_SUFFIXES:
-            kinds = ", ".join(sorted(MEDIA_SUFFIXES))
-            self.sink.report(where, f"image '{src}' is not one of {kinds}", "DG405")
-            return None
         name = self._media_by_path.get(target)
         if name is None:
+            problem = media_problem(target)
+            if problem:
+                code = "DG111" if "limit" in problem else "DG404" if "SVG" in problem else "DG405"
+                self.sink.report(where, f"image '{src}' {problem}", code)
+                return None
             digest = hashlib.sha256(target.read_bytes()).hexdigest()[:20]
             name = f"{digest}{target.suffix.lower()}"
             self._media_by_path[target] = name

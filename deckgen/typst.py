@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import jinja2
 from markdown_it.token import Token
 
 from deckgen.markdown import make_parser
-from deckgen.templating import default_templates_dir
+from deckgen.templating import ContainedLoader, default_templates_dir
 
 _CLOZE_RE = re.compile(r"\{\{c\d+::(.*?)(?:::([^}]*?))?\}\}", re.DOTALL)
 _HTML_TAG_RE = re.compile(r"<[^>]*>")
@@ -59,7 +60,7 @@ def typst_environment(templates_dir: Any = None) -> jinja2.Environment:
     """Jinja for Typst templates: no HTML escaping, but every value is a string literal unless
     it is TypstCode, so a template cannot splice user text in as code by accident."""
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(templates_dir or default_templates_dir()),
+        loader=ContainedLoader(Path(templates_dir or default_templates_dir())),
         autoescape=False,
         finalize=_finalize,
         undefined=jinja2.StrictUndefined,

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 from markupsafe import Markup
 
+from deckgen.atomic import replace_dir
 from deckgen.exporters import ExportContext
 from deckgen.notetypes import (
     anki_tags,
@@ -113,17 +114,6 @@ class SiteExporter:
                 shutil.copyfile(templates / name, staging / Path(name).name)
             for media in deck.media:
                 shutil.copyfile(media.path, staging / media.name)  # fields say src="<name>"
-            _replace_dir(staging, target)
+            replace_dir(staging, target)
         log.info("wrote %s (%d cards)", target, len(cards))
         return [target]
-
-
-def _replace_dir(staging: Path, target: Path) -> None:
-    """Swap the new site in with renames, so a reader never sees a half-written folder."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    old = target.with_name(f".{target.name}.old")
-    shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
-        target.rename(old)
-    staging.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
