@@ -26,7 +26,8 @@ class Location:
         path = self.path
         if relative_to is not None:
             with contextlib.suppress(ValueError):
-                path = path.resolve().relative_to(relative_to.resolve())
+                # absolute(), not resolve(): a symbolic link is named as the author sees it
+                path = path.absolute().relative_to(relative_to.absolute())
         text = path.as_posix()
         if self.line:
             text += f":{self.line}"

@@ -651,13 +651,13 @@ def read_deck(cards_dir: Path, sink: DiagnosticSink) -> Deck:
     for path in card_files(cards_dir):
         if not path.resolve().is_relative_to(root):
             sink.report(
-                Location(path), "links to a file outside the cards folder: not read", "DG405"
+                Location(path, 1), "links to a file outside the cards folder: not read", "DG405"
             )
             continue
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             sink.report(
-                Location(path),
+                Location(path, 1),
                 f"file is {size / 1024:,.0f} KiB (limit {MAX_FILE_BYTES // 1024} KiB): split it",
                 "DG111",
             )
@@ -665,7 +665,7 @@ def read_deck(cards_dir: Path, sink: DiagnosticSink) -> Deck:
         try:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError as exc:
-            sink.report(Location(path), f"not UTF-8 text: {exc.reason}", "DG101")
+            sink.report(Location(path, 1), f"not UTF-8 text: {exc.reason}", "DG101")
             continue
         for card in parse_card_file(path, text, syllabus, sink):
             first = first_seen.get(card.id)

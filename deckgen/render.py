@@ -187,6 +187,9 @@ def _render_math_block(
 @functools.lru_cache(maxsize=1)
 def html_renderer() -> MarkdownIt:
     md = make_parser()
+    # markdown-it would silently turn `[x](javascript:…)` or `![x](file:…)` into plain text;
+    # accept every URL here so that deckgen's own check can report it with its line.
+    md.validateLink = lambda url: True  # type: ignore[method-assign,assignment]
     md.options["highlight"] = highlight_code
     md.add_render_rule("math_inline", _render_math_inline)
     md.add_render_rule("math_block", _render_math_block)
@@ -392,6 +395,14 @@ class CardRenderer:
             for child in token.children or ():
                 if child.type == "html_inline":
                     self._check_html(card, child.content, line)
+                elif child.type == "link_open":
+                    problem = _url_problem(str(child.attrGet("href") or ""), image=False)
+                    if problem:
+                        self.sink.report(
+                            Location(card.path, line),
+                            f"unsafe link in card '{card.id}': {problem}",
+                            "DG404",
+                        )
                 elif child.type == "image":
                     media = self._media_name(card, str(child.attrGet("src") or ""), line)
                     if media is not None:

@@ -149,11 +149,13 @@ def test_harmless_html_is_allowed(
     assert "<sub>2</sub>" in html["back"]
 
 
-def test_markdown_javascript_links_are_not_links(
+def test_markdown_javascript_links_are_errors(
     sample_cards: Path, write_card: Callable[[str, str], Path]
 ) -> None:
-    html = render_one(sample_cards, write_card, "Q: [x](javascript:alert(1))\n\nA: b")
-    assert "href" not in html["front"]
+    errors = render_errors(sample_cards, write_card, "Q: [x](javascript:alert(1))\n\nA: b")
+    assert errors == [
+        "cards/net/one.md:6: unsafe link in card 'tcp-one': URL scheme 'javascript:' is not allowed"
+    ]
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,161 @@
+"""Property-based tests: arbitrary input never escapes as anything but a located DeckgenError,
+rendering is stable, and escaping round-trips through HTML, Typst and CSV."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+import typst
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from deckgen.errors import DeckgenError, DiagnosticSink
+from deckgen.exporters.delimited import render_table
+from deckgen.lint import lint_deck
+from deckgen.load import parse_card_file, read_deck
+from deckgen.render import render_deck, sanitize
+from deckgen.typst import TypstRenderer, typst_string
+from tests.conftest import FIXTURES
+
+# Derandomized (a fixed seed) and bounded, so CI runs the same examples every time.
+PROFILE = settings(
+    derandomize=True,
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+
+# Markdown-shaped noise: single characters that mean something somewhere, plus whole tokens.
+markdownish = st.lists(
+    st.sampled_from(
+        [
+            *"ab #*_`[]()!<>{}:-=>|\\\n\t&;\"'~$^@%/.",
+            "c1::",
+            "{{",
+            "}}",
+            "Q: ",
+            "A: ",
+            "## x\n",
+            "---\n",
+            "```",
+            "<script>",
+            "\\(",
+            "\\)",
+        ]
+    ),
+    max_size=120,
+).map("".join)
+yaml_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+def _sample_copy() -> Path:
+    folder = Path(tempfile.mkdtemp(prefix="deckgen-prop-"))
+    shutil.copytree(FIXTURES / "sample" / "cards", folder / "cards")
+    return folder / "cards"
+
+
+@PROFILE
+@given(body=markdownish)
+def test_any_card_body_loads_or_fails_with_a_location(body: str) -> None:
+    cards = _sample_copy()
+    path = cards / "lang" / "fuzz.md"
+    path.write_text(f"---\ntopic: rust\n---\n\n## rust-fuzz\nQ: {body}\n\nA: {body}\n")
+    try:
+        result = lint_deck(cards, print_check=False)
+        for diagnostic in result.diagnostics:
+            assert diagnostic.location.path.name
+            assert diagnostic.code.startswith("DG")
+        if not result.errors:
+            render_deck(result.deck)
+    except DeckgenError as error:
+        located = all(d.location.line >= 1 for d in error.diagnostics)
+        assert located, error.diagnostics  # noqa: PT017 - inspecting a raise that may not happen
+    finally:
+        shutil.rmtree(cards.parent)
+
+
+@PROFILE
+@given(
+    front=st.dictionaries(
+        st.sampled_from(["topic", "round", "tags", "topik", "x"]), yaml_values, max_size=4
+    )
+)
+def test_any_front_matter_is_accepted_or_located(front: dict[str, object]) -> None:
+    text = "---\n" + yaml.safe_dump(front, allow_unicode=True) + "---\n\n## a-b\nQ: x\n\nA: y\n"
+    sink = DiagnosticSink()
+    syllabus = read_deck(FIXTURES / "sample" / "cards", DiagnosticSink()).syllabus
+    cards = parse_card_file(Path("fuzz.md"), text, syllabus, sink)
+    assert cards or sink.errors
+    assert all(d.location.line >= 1 for d in sink.items)
+
+
+@PROFILE
+@given(text=st.text(max_size=200))
+def test_raw_yaml_text_never_crashes(text: str) -> None:
+    sink = DiagnosticSink()
+    syllabus = read_deck(FIXTURES / "sample" / "cards", DiagnosticSink()).syllabus
+    parse_card_file(Path("fuzz.md"), f"---\n{text}\n---\n## a-b\nQ: x\n\nA: y\n", syllabus, sink)
+    assert all(d.location.line >= 1 for d in sink.items)
+
+
+@PROFILE
+@given(fragment=st.text(alphabet=st.characters(codec="utf-8"), max_size=200) | markdownish)
+def test_sanitizing_is_idempotent(fragment: str) -> None:
+    once = sanitize(fragment)
+    assert sanitize(once) == once
+
+
+@PROFILE
+@given(
+    text=st.text(
+        alphabet=st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), max_size=120
+    )
+)
+def test_text_round_trips_through_html(text: str) -> None:
+    cleaned = sanitize(f"<p>{html.escape(text)}</p>")
+    visible = html.unescape(re.sub(r"<[^>]+>", "", cleaned))
+    assert visible == text
+
+
+@PROFILE
+@given(text=st.text(max_size=120))
+def test_text_round_trips_through_typst(text: str) -> None:
+    assert json.loads(typst.eval(b"", typst_string(text))) == text
+
+
+@PROFILE
+@given(text=markdownish)
+def test_typst_rendering_of_any_markdown_compiles(text: str) -> None:
+    source = f"#set page(width: 10cm, height: auto)\n{TypstRenderer().render(text)}\n"
+    typst.compile(source.encode(), format="pdf", pdf_tags=False)
+
+
+@PROFILE
+@given(
+    rows=st.lists(st.lists(st.text(max_size=30), min_size=6, max_size=6), min_size=1, max_size=5),
+    separator=st.sampled_from([",", "\t"]),
+)
+def test_cells_round_trip_through_csv(rows: list[list[str]], separator: str) -> None:
+    rows = [[cell.replace("\r", "") for cell in row] for row in rows]
+    text = render_table(rows, separator, "plain")
+    parsed = list(csv.reader(io.StringIO(text, newline=""), delimiter=separator))
+    assert parsed[1:] == rows
+
+
+def test_rendering_twice_gives_the_same_html() -> None:
+    deck = read_deck(FIXTURES / "sample" / "cards", DiagnosticSink())
+    assert render_deck(deck) == render_deck(deck)
