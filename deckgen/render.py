@@ -189,7 +189,7 @@ def html_renderer() -> MarkdownIt:
     md = make_parser()
     # markdown-it would silently turn `[x](javascript:…)` or `![x](file:…)` into plain text;
     # accept every URL here so that deckgen's own check can report it with its line.
-    md.validateLink = lambda url: True  # type: ignore[method-assign,assignment]
+    md.validateLink = lambda url: True  # type: ignore[method-assign]
     md.options["highlight"] = highlight_code
     md.add_render_rule("math_inline", _render_math_inline)
     md.add_render_rule("math_block", _render_math_block)
