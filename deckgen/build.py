@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from deckgen.cache import Cache
 from deckgen.errors import DeckgenError, Diagnostic, Location
 from deckgen.exporters import ExportContext, available_exporters, default_formats
 from deckgen.lint import lint_deck
@@ -85,6 +86,7 @@ def build(
     templates_dir: Path | None = None,
     progress: Progress | None = None,
     options: Mapping[str, str] | None = None,
+    use_cache: bool = True,
 ) -> BuildResult:
     """Compile the cards into every requested format; nothing is written if any card is bad."""
     say = progress or (lambda _message: None)
@@ -95,7 +97,8 @@ def build(
         raise ValueError(f"unknown format(s): {', '.join(unknown)}")
 
     # The PDF exporter measures print overflow itself, so lint need not lay the cards out.
-    checked = lint_deck(cards_dir, print_check=False)
+    cache = Cache.for_cards(cards_dir, enabled=use_cache)
+    checked = lint_deck(cards_dir, print_check=False, cache=cache)
     if checked.errors:
         raise DeckgenError(checked.errors)
     deck, rendered = checked.deck, checked.rendered
@@ -125,5 +128,6 @@ def build(
     for name in chosen:
         say(f"writing {name}")
         paths.extend(exporters[name]().export(selected, out_dir, context))
+    cache.prune()
     warnings = (*checked.warnings, *context.sink.items)
     return BuildResult(paths=tuple(paths), deck=selected, warnings=warnings)

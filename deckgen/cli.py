@@ -14,6 +14,7 @@ import click
 
 from deckgen import __version__
 from deckgen.build import build as run_build
+from deckgen.cache import Cache
 from deckgen.errors import DeckgenError, Diagnostic, Severity
 from deckgen.exporters import available_exporters, default_formats
 from deckgen.ids import read_lock, write_lock
@@ -181,6 +182,7 @@ def cli(verbose: bool) -> None:
     show_default=True,
     help="CSV/TSV: 'anki' adds Anki's import directives; 'plain' a header row for other apps.",
 )
+@click.option("--no-cache", is_flag=True, help="Ignore the cache of parsed and rendered cards.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress messages, only errors.")
 def build(
     cards_dir: Path,
@@ -193,6 +195,7 @@ def build(
     pdf_layout: str | None,
     grid: str,
     csv_dialect: str,
+    no_cache: bool,
     quiet: bool,
 ) -> None:
     """Build the deck into ./dist. Prints the written paths on stdout, one per line.
@@ -237,6 +240,7 @@ def build(
             templates_dir=templates_dir,
             progress=progress,
             options=options,
+            use_cache=not no_cache,
         )
     except SelectionError as error:
         raise click.UsageError(error.diagnostics[0].message) from None
@@ -269,11 +273,15 @@ def build(
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
 @click.option(
     "--print-check/--no-print-check",
-    default=True,
+    default=False,
     show_default=True,
-    help="Lay out the printed cards to find those too long for a cell (DG320).",
+    help="Also typeset the cut-out cards to find those too long for a cell (DG320). Results "
+    "are cached per card; the first run on a large deck takes a while.",
 )
-def lint(cards_dir: Path, output_format: str, strict: bool, print_check: bool) -> None:
+@click.option("--no-cache", is_flag=True, help="Ignore the cache of parsed and rendered cards.")
+def lint(
+    cards_dir: Path, output_format: str, strict: bool, print_check: bool, no_cache: bool
+) -> None:
     """Check every card and report each problem as path:line:col: CODE message.
 
     Exits 1 when there are errors (or warnings with --strict), else 0. Rules are listed by
@@ -282,9 +290,11 @@ def lint(cards_dir: Path, output_format: str, strict: bool, print_check: bool) -
     \b
     Examples:
       deckgen lint
-      deckgen lint --strict --format github
+      deckgen lint --strict --print-check
+      deckgen lint --strict --print-check --format github
     """
-    result = lint_deck(cards_dir, print_check=print_check)
+    cache = Cache.for_cards(cards_dir, enabled=not no_cache)
+    result = lint_deck(cards_dir, print_check=print_check, cache=cache)
     _print_diagnostics(result.diagnostics, output_format)
     failed = bool(result.errors) or (strict and bool(result.warnings))
     if output_format == "text":

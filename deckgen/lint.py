@@ -2,23 +2,38 @@
 
 from __future__ import annotations
 
+import logging
 import math
+import multiprocessing
+import os
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from markdown_it.token import Token
 
+from deckgen.cache import Cache, file_stamp, fingerprint, stamps_match
 from deckgen.errors import Diagnostic, DiagnosticSink, Location, Severity
 from deckgen.ids import IdLock, read_lock
-from deckgen.load import CLOZE_RE, read_deck
-from deckgen.model import Card, CardType, Deck, Text
+from deckgen.load import (
+    CLOZE_RE,
+    card_files,
+    drop_duplicate_ids,
+    parse_card_bytes,
+    read_card_source,
+    read_config,
+)
+from deckgen.model import Card, CardType, Deck, DeckInfo, Syllabus, Text
 from deckgen.printing import PrintOptions, TypstDocument, cards_source, print_cards
-from deckgen.render import CardRenderer, RenderedCard, RenderedDeck, resolve_inside
+from deckgen.render import CardRenderer, MediaFile, RenderedCard, RenderedDeck, resolve_inside
 from deckgen.stats import coverage
+from deckgen.templating import default_templates_dir
+
+log = logging.getLogger(__name__)
 
 MAX_ANSWER_WORDS = 60
 MAX_CLOZE_WORDS = 80  # a cloze carries its context and its answers in one text
@@ -57,9 +72,10 @@ class LintResult:
 class FieldChecker:
     """Rules that read a field's token stream; the renderer calls it for every field it parses."""
 
-    def __init__(self, sink: DiagnosticSink, root: Path) -> None:
+    def __init__(self, sink: DiagnosticSink, root: Path, touched: set[Path]) -> None:
         self.sink = sink
         self.root = root
+        self.touched = touched  # files whose existence the findings depend on
 
     def __call__(self, card: Card, name: str, text: Text, tokens: list[Token]) -> None:
         words = items = 0
@@ -101,6 +117,8 @@ class FieldChecker:
         if parts.scheme or parts.netloc or not parts.path:
             return
         target = resolve_inside(card.path.parent, parts.path, self.root)
+        if target is not None:
+            self.touched.add(target)
         if target is None:
             self.sink.report(
                 where, f"link '{href}' in card '{card.id}' leaves the cards folder", "DG405"
@@ -259,6 +277,9 @@ def near_duplicates(
         candidates = {other for w in prefix for other in index[w]}
         for other in sorted(candidates):
             other_card, other_words = records[other]
+            # length filter: sets of very different sizes cannot reach the threshold
+            if min(len(words), len(other_words)) < threshold * max(len(words), len(other_words)):
+                continue
             similarity = len(words & other_words) / len(words | other_words)
             if similarity >= threshold:
                 pairs.append((other_card, card, similarity))
@@ -313,34 +334,145 @@ def check_published_ids(deck: Deck, lock: IdLock, sink: DiagnosticSink) -> None:
 # --------------------------------------------------------------------------- entry point
 
 
-def check_print_overflow(rendered: RenderedDeck, sink: DiagnosticSink) -> None:
-    """Lay the cards out as the default cut-out PDF does and report any that cannot fit."""
-    cards = print_cards(rendered)
-    source = cards_source(rendered, cards, PrintOptions(), timestamp=0)
+PRINT_CHECK_BATCH = 800
+
+
+def check_print_overflow(
+    rendered: RenderedDeck, sink: DiagnosticSink, cache: Cache | None = None
+) -> None:
+    """Lay the cards out as the default cut-out PDF does and report any that cannot fit.
+
+    Whether a card fits depends on that card alone, so results are cached per card and only
+    new or changed cards are typeset.
+    """
+    cache = cache or Cache(None)
+    template = default_templates_dir() / "print" / "cards.typ"
+    layout = fingerprint(str(template), template.read_bytes())
+    media = {m.name: m for m in rendered.media}
+    overflows: list[tuple[str, str]] = []
+    todo: list[tuple[str, RenderedCard]] = []
+    for card in rendered.cards:
+        stamps = [file_stamp(media[name].path) for name in card.media if name in media]
+        fields = [f"{name}={text.markdown}" for name, text in card.card.markdown_fields()]
+        key = fingerprint(layout, card.card.type.value, *fields, repr(stamps))
+        known = cache.get("print", key)
+        if isinstance(known, list):
+            overflows.extend((card.card.id, side) for side in known)
+        else:
+            todo.append((key, card))
+    for start in range(0, len(todo), PRINT_CHECK_BATCH):  # batches bound Typst's memory
+        batch = todo[start : start + PRINT_CHECK_BATCH]
+        subset = RenderedDeck(rendered.deck, tuple(card for _, card in batch), rendered.media)
+        source = cards_source(subset, print_cards(subset), PrintOptions(), timestamp=0)
+        with TypstDocument(source, rendered.media) as document:
+            found = document.overflows()
+        overflows.extend(found)
+        for key, card in batch:
+            cache.put("print", key, [side for card_id, side in found if card_id == card.card.id])
     by_id = {r.card.id: r.card for r in rendered.cards}
-    with TypstDocument(source, rendered.media) as document:
-        for card_id, side in document.overflows():
-            sink.report(
-                by_id[card_id].location,
-                f"the {side} of '{card_id}' does not fit a printed card (A4, 2x4) even at the "
-                "smallest size: shorten it or move background to Extra:",
-                "DG320",
-            )
+    for card_id, side in sorted(overflows):
+        sink.report(
+            by_id[card_id].location,
+            f"the {side} of '{card_id}' does not fit a printed card (A4, 2x4) even at the "
+            "smallest size: shorten it or move background to Extra:",
+            "DG320",
+        )
 
 
-def lint_deck(cards_dir: Path, *, print_check: bool = True) -> LintResult:
+@dataclass(frozen=True)
+class FileResult:
+    """Everything one card file yields on its own: cached as a unit, keyed by its content."""
+
+    cards: tuple[Card, ...]
+    rendered: tuple[RenderedCard, ...]
+    media: tuple[MediaFile, ...]
+    diagnostics: tuple[Diagnostic, ...]
+    stamps: tuple[tuple[str, tuple[int, int] | None], ...]  # other files the result read
+
+
+def check_file(
+    path: Path, data: bytes, info: DeckInfo, syllabus: Syllabus, root: Path
+) -> FileResult:
+    """Parse, render and check one card file: the part of linting that needs no other file."""
+    sink = DiagnosticSink()
+    cards = parse_card_bytes(path, data, syllabus, sink)
+    deck = Deck(info=info, syllabus=syllabus, cards=tuple(cards), root=root)
+    renderer = CardRenderer(deck, sink)
+    renderer.field_hook = FieldChecker(sink, root, renderer.touched)
+    rendered = []
+    for card in cards:
+        rendered.append(renderer.render(card))
+        check_card(card, deck, sink)
+    return FileResult(
+        cards=tuple(cards),
+        rendered=tuple(rendered),
+        media=tuple(renderer.media.values()),
+        diagnostics=tuple(sink.items),
+        stamps=tuple(sorted((str(p), file_stamp(p)) for p in renderer.touched)),
+    )
+
+
+def _check_file_job(job: tuple[Path, bytes, DeckInfo, Syllabus, Path]) -> FileResult:
+    return check_file(*job)
+
+
+PARALLEL_MIN_FILES = 48  # below this, starting worker processes costs more than it saves
+
+
+def check_files(
+    cards_dir: Path, info: DeckInfo, syllabus: Syllabus, sink: DiagnosticSink, cache: Cache
+) -> list[FileResult]:
+    """Every card file's result, from the cache where its inputs are unchanged, else computed
+    (in worker processes when there are many)."""
+    config = fingerprint(repr(info), repr(syllabus), str(cards_dir), str(cards_dir.resolve()))
+    results: dict[int, FileResult] = {}
+    jobs: list[tuple[int, str, tuple[Path, bytes, DeckInfo, Syllabus, Path]]] = []
+    for index, path in enumerate(card_files(cards_dir)):
+        data = read_card_source(path, cards_dir, sink)
+        if data is None:
+            continue
+        key = fingerprint(config, str(path), data)
+        cached = cache.get("files", key)
+        if isinstance(cached, FileResult) and stamps_match(cached.stamps):
+            results[index] = cached
+        else:
+            jobs.append((index, key, (path, data, info, syllabus, cards_dir)))
+    workers = min(os.cpu_count() or 1, 4)
+    if len(jobs) >= PARALLEL_MIN_FILES and workers > 1:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            computed = list(pool.map(_check_file_job, [job for _, _, job in jobs], chunksize=8))
+    else:
+        computed = [check_file(*job) for _, _, job in jobs]
+    for (index, key, _), result in zip(jobs, computed, strict=True):
+        cache.put("files", key, result)
+        results[index] = result
+    return [results[index] for index in sorted(results)]
+
+
+def lint_deck(
+    cards_dir: Path, *, print_check: bool = False, cache: Cache | None = None
+) -> LintResult:
     """Run every rule over the deck in `cards_dir`; never raises for problems in the cards.
 
     `print_check` lays out the printed cards to find those too long for their cell (DG320).
+    Per-file work comes from `cache` (default: the project's cache folder) when unchanged.
     """
     sink = DiagnosticSink()
-    deck = read_deck(cards_dir, sink)
-    renderer = CardRenderer(deck, sink, field_hook=FieldChecker(sink, cards_dir))
-    rendered_cards: list[RenderedCard] = []
-    for card in deck.cards:
-        rendered_cards.append(renderer.render(card))
-        check_card(card, deck, sink)
-    rendered = renderer.finish(tuple(rendered_cards))
+    cache = cache if cache is not None else Cache.for_cards(cards_dir)
+    info, syllabus = read_config(cards_dir, sink)
+    files = check_files(cards_dir, info, syllabus, sink, cache) if cards_dir.is_dir() else []
+    for result in files:
+        sink.extend(result.diagnostics)
+    cards = drop_duplicate_ids([c for result in files for c in result.cards], sink)
+    kept = {id(card) for card in cards}
+    deck = Deck(info=info, syllabus=syllabus, cards=tuple(cards), root=cards_dir)
+    media = {m.name: m for result in files for m in result.media}
+    rendered = RenderedDeck(
+        deck=deck,
+        cards=tuple(r for result in files for r in result.rendered if id(r.card) in kept),
+        media=tuple(sorted(media.values(), key=lambda m: m.name)),
+    )
     check_media_sizes(rendered, sink)
     check_near_duplicates(deck, sink)
     if deck.syllabus.topics:
@@ -349,6 +481,7 @@ def lint_deck(cards_dir: Path, *, print_check: bool = True) -> LintResult:
     if lock.exists:
         check_published_ids(deck, lock, sink)
     if print_check and rendered.cards and not sink.errors:
-        check_print_overflow(rendered, sink)
+        check_print_overflow(rendered, sink, cache)
     diagnostics = tuple(sorted(sink.items, key=lambda d: (d.location, d.code)))
+    log.info("lint: %d files from cache, %d parsed", cache.hits, cache.misses)
     return LintResult(deck=deck, rendered=rendered, diagnostics=diagnostics)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import logging
 import re
 from collections.abc import Iterable
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from deckgen.errors import DiagnosticSink, Location
@@ -343,6 +345,14 @@ def _split_tags(value: str) -> list[str]:
     return [t for t in re.split(r"[\s,]+", value.strip()) if t]
 
 
+@functools.cache
+def _structure_parser() -> MarkdownIt:
+    """The file-level parse needs block structure and line maps only, not inline parsing."""
+    md = make_parser()
+    md.disable(["inline", "text_join"])
+    return md
+
+
 def _within_limits(path: Path, lines: list[str], sink: DiagnosticSink) -> bool:
     """Refuse pathological input before the Markdown parser spends time on it."""
     for number, line in enumerate(lines, start=1):
@@ -381,7 +391,7 @@ def parse_card_file(path: Path, text: str, syllabus: Syllabus, sink: DiagnosticS
     lines = text.splitlines()
     if not _within_limits(path, lines, sink):
         return []
-    tokens = make_parser().parse(text)
+    tokens = _structure_parser().parse(text)
     if not _tokens_within_limits(path, tokens, sink):
         return []
     sections, outside = _split_sections(tokens, lines)
@@ -638,46 +648,71 @@ def card_files(cards_dir: Path) -> list[Path]:
     return sorted(cards_dir.rglob("*.md"), key=lambda p: p.relative_to(cards_dir).as_posix())
 
 
-def read_deck(cards_dir: Path, sink: DiagnosticSink) -> Deck:
-    """Read every source under `cards_dir`, reporting problems to `sink`; keep the good cards."""
+def read_config(cards_dir: Path, sink: DiagnosticSink) -> tuple[DeckInfo, Syllabus]:
+    """The deck's identity and syllabus; problems go to `sink`."""
     if not cards_dir.is_dir():
         sink.report(Location(cards_dir), "cards folder not found", "DG110")
-        return Deck(DeckInfo("deck", "Deck"), Syllabus((), ()), (), cards_dir)
-    info = load_deck_info(cards_dir, sink)
-    syllabus = load_syllabus(cards_dir / SYLLABUS_FILE, sink)
-    cards: list[Card] = []
+        return DeckInfo("deck", "Deck"), Syllabus((), ())
+    return load_deck_info(cards_dir, sink), load_syllabus(cards_dir / SYLLABUS_FILE, sink)
+
+
+def read_card_source(path: Path, root: Path, sink: DiagnosticSink) -> bytes | None:
+    """The bytes of a card file, or None (reported) when it must not or cannot be read."""
+    if not path.resolve().is_relative_to(root.resolve()):
+        sink.report(
+            Location(path, 1), "links to a file outside the cards folder: not read", "DG405"
+        )
+        return None
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        sink.report(
+            Location(path, 1),
+            f"file is {size / 1024:,.0f} KiB (limit {MAX_FILE_BYTES // 1024} KiB): split it",
+            "DG111",
+        )
+        return None
+    return path.read_bytes()
+
+
+def parse_card_bytes(
+    path: Path, data: bytes, syllabus: Syllabus, sink: DiagnosticSink
+) -> list[Card]:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        sink.report(Location(path, 1), f"not UTF-8 text: {exc.reason}", "DG101")
+        return []
+    return parse_card_file(path, text, syllabus, sink)
+
+
+def drop_duplicate_ids(cards: list[Card], sink: DiagnosticSink) -> list[Card]:
+    """Keep the first card of each id; report every later one with both places."""
     first_seen: dict[str, Card] = {}
-    root = cards_dir.resolve()
-    for path in card_files(cards_dir):
-        if not path.resolve().is_relative_to(root):
+    kept = []
+    for card in cards:
+        first = first_seen.get(card.id)
+        if first is not None:
             sink.report(
-                Location(path, 1), "links to a file outside the cards folder: not read", "DG405"
+                card.location,
+                f"duplicate id '{card.id}' (first defined at {first.location.display()})",
+                "DG105",
             )
             continue
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            sink.report(
-                Location(path, 1),
-                f"file is {size / 1024:,.0f} KiB (limit {MAX_FILE_BYTES // 1024} KiB): split it",
-                "DG111",
-            )
-            continue
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as exc:
-            sink.report(Location(path, 1), f"not UTF-8 text: {exc.reason}", "DG101")
-            continue
-        for card in parse_card_file(path, text, syllabus, sink):
-            first = first_seen.get(card.id)
-            if first is not None:
-                sink.report(
-                    card.location,
-                    f"duplicate id '{card.id}' (first defined at {first.location.display()})",
-                    "DG105",
-                )
-                continue
-            first_seen[card.id] = card
-            cards.append(card)
+        first_seen[card.id] = card
+        kept.append(card)
+    return kept
+
+
+def read_deck(cards_dir: Path, sink: DiagnosticSink) -> Deck:
+    """Read every source under `cards_dir`, reporting problems to `sink`; keep the good cards."""
+    info, syllabus = read_config(cards_dir, sink)
+    cards: list[Card] = []
+    if cards_dir.is_dir():
+        for path in card_files(cards_dir):
+            data = read_card_source(path, cards_dir, sink)
+            if data is not None:
+                cards.extend(parse_card_bytes(path, data, syllabus, sink))
+    cards = drop_duplicate_ids(cards, sink)
     log.info("read %d cards from %s", len(cards), cards_dir)
     return Deck(info=info, syllabus=syllabus, cards=tuple(cards), root=cards_dir)
 

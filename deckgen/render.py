@@ -250,10 +250,10 @@ def _keep_attribute(tag: str, name: str, value: str) -> str | None:
     return value
 
 
-def sanitize(fragment: str) -> str:
-    """The last line of defence: nh3 with deckgen's allow-list, whatever produced the HTML."""
-    return nh3.clean(
-        fragment,
+@functools.lru_cache(maxsize=1)
+def _cleaner() -> Any:
+    # Built once: configuring nh3 per call costs more than the cleaning itself.
+    return nh3.Cleaner(
         tags=set(ALLOWED_TAGS),
         attributes=ALLOWED_ATTRIBUTES,
         attribute_filter=_keep_attribute,
@@ -262,6 +262,13 @@ def sanitize(fragment: str) -> str:
         link_rel="noopener noreferrer",
         strip_comments=True,
     )
+
+
+def sanitize(fragment: str) -> str:
+    """The last line of defence: nh3 with deckgen's allow-list, whatever produced the HTML."""
+    if not fragment:
+        return fragment
+    return str(_cleaner().clean(fragment))
 
 
 # --------------------------------------------------------------------------- files
@@ -356,6 +363,7 @@ class CardRenderer:
         self.media: dict[str, MediaFile] = {}
         self._media_by_path: dict[Path, str] = {}
         self._root = deck.root.resolve()
+        self.touched: set[Path] = set()  # every other file a result depends on, for caching
 
     def _media_name(self, card: Card, src: str, line: int) -> str | None:
         where = Location(card.path, line)
@@ -364,6 +372,8 @@ class CardRenderer:
             self.sink.report(where, f"unsafe image in card '{card.id}': {problem}", "DG404")
             return None
         target = resolve_inside(card.path.parent, src, self._root)
+        if target is not None:
+            self.touched.add(target)
         if target is None:
             self.sink.report(where, f"image '{src}' is outside the cards folder", "DG405")
             return None

@@ -222,7 +222,7 @@ def test_near_duplicates_match_brute_force(sample_cards: Path) -> None:
 
 
 def test_shipped_deck_passes_strict_lint() -> None:
-    result = lint_deck(PROJECT / "cards")
+    result = lint_deck(PROJECT / "cards", print_check=True)
     assert [d.display(PROJECT) for d in result.diagnostics] == []
 
 

@@ -288,7 +288,7 @@ def test_print_check_lint_rule(sample_cards: Path, write_card: Callable[[str, st
     )
     from deckgen.lint import lint_deck
 
-    found = [d for d in lint_deck(sample_cards).diagnostics if d.code == "DG320"]
+    found = [d for d in lint_deck(sample_cards, print_check=True).diagnostics if d.code == "DG320"]
     assert [(d.location.line, re.sub(r" \(.*", "", d.message)) for d in found] == [
         (5, "the back of 'rust-long' does not fit a printed card")
     ]

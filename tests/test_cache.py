@@ -1,0 +1,113 @@
+"""The cache of per-file work: warm builds equal cold ones, and every input change is seen."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from deckgen.build import build
+from deckgen.cache import Cache
+from deckgen.lint import lint_deck
+
+FORMATS = ["apkg", "json", "html"]
+
+
+def outputs(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_warm_build_is_byte_identical_to_cold(
+    sample_cards: Path, tmp_path: Path, epoch: Callable[[int], None]
+) -> None:
+    cold = build(sample_cards, tmp_path / "cold", formats=FORMATS, use_cache=False)
+    build(sample_cards, tmp_path / "first", formats=FORMATS)
+    warm = build(sample_cards, tmp_path / "warm", formats=FORMATS)
+    assert outputs(tmp_path / "cold") == outputs(tmp_path / "first") == outputs(tmp_path / "warm")
+    assert len(cold.deck.cards) == len(warm.deck.cards) == 7
+    assert (sample_cards.parent / ".deckgen-cache" / "files").is_dir()
+
+
+def test_cache_hits_and_misses_follow_the_files(sample_cards: Path) -> None:
+    cache = Cache.for_cards(sample_cards)
+    lint_deck(sample_cards, cache=cache)
+    assert (cache.hits, cache.misses) == (0, 3)  # three card files, all new
+    cache = Cache.for_cards(sample_cards)
+    lint_deck(sample_cards, cache=cache)
+    assert (cache.hits, cache.misses) == (3, 0)
+    tcp = sample_cards / "net" / "tcp.md"
+    tcp.write_text(tcp.read_text().replace("active closer", "side that closes first"))
+    cache = Cache.for_cards(sample_cards)
+    result = lint_deck(sample_cards, cache=cache)
+    assert (cache.hits, cache.misses) == (2, 1)
+    card = next(c for c in result.rendered.cards if c.card.id == "tcp-time-wait-side")
+    assert "side that closes first" in card.back
+
+
+def test_a_changed_image_invalidates_the_cached_file(
+    sample_cards: Path, tmp_path: Path, epoch: Callable[[int], None]
+) -> None:
+    first = build(sample_cards, tmp_path / "one", formats=["json"])
+    (old,) = first.deck.media
+    image = sample_cards / "net" / "img" / "handshake.png"
+    image.write_bytes(image.read_bytes() + b"\0")  # same name, new content
+    second = build(sample_cards, tmp_path / "two", formats=["json"])
+    (new,) = second.deck.media
+    assert new.name != old.name
+    image.unlink()
+    assert any(
+        d.code == "DG401" for d in lint_deck(sample_cards).diagnostics
+    )  # a missing image is noticed even though the card file did not change
+
+
+def test_a_syllabus_change_invalidates_every_file(sample_cards: Path) -> None:
+    lint_deck(sample_cards)
+    syllabus = sample_cards / "syllabus.yaml"
+    syllabus.write_text(syllabus.read_text().replace("id: tcp-handshake,", "id: tcp-open,"))
+    cache = Cache.for_cards(sample_cards)
+    result = lint_deck(sample_cards, cache=cache)
+    assert cache.hits == 0
+    assert any("unknown tag 'tcp-handshake'" in d.message for d in result.diagnostics)
+
+
+def test_a_corrupt_entry_is_a_miss_not_a_crash(sample_cards: Path) -> None:
+    lint_deck(sample_cards)
+    for entry in (sample_cards.parent / ".deckgen-cache").rglob("*"):
+        if entry.is_file():
+            entry.write_bytes(b"not a pickle")
+    cache = Cache.for_cards(sample_cards)
+    result = lint_deck(sample_cards, cache=cache)
+    assert cache.hits == 0
+    assert len(result.deck.cards) == 7
+
+
+def test_print_check_results_are_cached_per_card(
+    sample_cards: Path, write_card: Callable[[str, str], Path]
+) -> None:
+    code = "\n".join(f"let x{i} = {i};" for i in range(90))
+    write_card(
+        "lang/long.md",
+        f"---\ntopic: rust\n---\n\n## rust-long\nQ: What?\n\nA: Look:\n\n"
+        f"```rust\n{code}\n```\n\nSource: RFC 9293\n",
+    )
+    for _ in range(2):  # cold, then from the cache
+        found = [
+            d.message
+            for d in lint_deck(sample_cards, print_check=True).diagnostics
+            if d.code == "DG320"
+        ]
+        assert len(found) == 1 and "rust-long" in found[0]
+
+
+@pytest.mark.parametrize("variable", ["DECKGEN_NO_CACHE"])
+def test_the_cache_can_be_switched_off(
+    sample_cards: Path, monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    monkeypatch.setenv(variable, "1")
+    lint_deck(sample_cards)
+    assert not (sample_cards.parent / ".deckgen-cache").exists()
