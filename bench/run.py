@@ -1,0 +1,266 @@
+"""deckgen's benchmark: synthetic decks of 1k/10k/50k cards, whole processes and in-process stages.
+
+    python bench/run.py                       # 1,000, 10,000 and 50,000 cards
+    python bench/run.py --sizes 1000,10000 --repeat 3 --json bench/results.json
+
+Prints a table and writes JSON. Times are medians of --repeat runs; peak memory is the child
+process's maximum resident set size. The floor is genanki writing the same notes, already
+rendered, in a process of its own, so deckgen's .apkg build is reported as a ratio to it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+from synth import write_deck
+
+PROJECT = Path(__file__).resolve().parent.parent
+DECKGEN = [sys.executable, "-m", "deckgen"]
+
+FLOOR_SCRIPT = r"""
+import json, sys, genanki
+data = json.load(open(sys.argv[1]))
+model = genanki.Model(1607392319, "Floor", fields=[{"name": n} for n in data["fields"]],
+                      templates=[{"name": "Card 1", "qfmt": "{{Front}}", "afmt": "{{Back}}"}])
+deck = genanki.Deck(2059400110, "Floor")
+for fields, guid in data["notes"]:
+    deck.add_note(genanki.Note(model=model, fields=fields, guid=guid))
+genanki.Package(deck).write_to_file(sys.argv[2], timestamp=1700000000)
+"""
+
+
+def run_process(
+    command: list[str], cwd: Path, env: dict[str, str] | None = None
+) -> dict[str, float]:
+    """Wall time and peak RSS (MB) of one child process."""
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        command,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - start
+    stderr = process.stderr.read().decode() if process.stderr else ""
+    process.stderr.close() if process.stderr else None
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{stderr[-2000:]}")
+    return {"seconds": elapsed, "peak_mb": usage.ru_maxrss / 1024}
+
+
+def median_of(repeat: int, measure: Callable[[], dict[str, float]]) -> dict[str, float]:
+    runs = [measure() for _ in range(repeat)]
+    return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+
+
+def timed(function: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    value = function()
+    return time.perf_counter() - start, value
+
+
+def in_process_stages(cards: Path, out: Path, pdf: bool) -> dict[str, float]:
+    """Each stage once, in this process, with the cache off."""
+    os.environ["DECKGEN_NO_CACHE"] = "1"
+    from deckgen.errors import DiagnosticSink
+    from deckgen.exporters import ExportContext, available_exporters
+    from deckgen.lint import lint_deck
+    from deckgen.load import read_deck
+    from deckgen.render import render_deck
+
+    stages: dict[str, float] = {}
+    stages["load+parse"], deck = timed(lambda: read_deck(cards, DiagnosticSink()))
+    stages["lint"], _ = timed(lambda: lint_deck(cards))
+    stages["render"], rendered = timed(lambda: render_deck(deck))
+    context = ExportContext(stem="bench", timestamp=1_700_000_000)
+    exporters = available_exporters()
+    formats = ["apkg", "html", "csv", "json", *(["pdf"] if pdf else [])]
+    for name in formats:
+        stages[f"export {name}"], _ = timed(
+            lambda n=name: exporters[n]().export(rendered, out, context)
+        )
+    del os.environ["DECKGEN_NO_CACHE"]
+    return stages
+
+
+def floor(cards: Path, work: Path, repeat: int) -> dict[str, float]:
+    """genanki writing the deck's notes, already rendered, as a process of its own."""
+    from deckgen.errors import DiagnosticSink
+    from deckgen.load import read_deck
+    from deckgen.render import render_deck
+
+    rendered = render_deck(read_deck(cards, DiagnosticSink()))
+    notes = [
+        [[r.front or r.text, r.back or r.extra], f"g{n}"] for n, r in enumerate(rendered.cards)
+    ]
+    data = work / "floor.json"
+    data.write_text(json.dumps({"fields": ["Front", "Back"], "notes": notes}))
+    script = work / "floor.py"
+    script.write_text(FLOOR_SCRIPT)
+    return median_of(
+        repeat,
+        lambda: run_process(
+            [sys.executable, str(script), str(data), str(work / "floor.apkg")], work
+        ),
+    )
+
+
+def bench_size(size: int, repeat: int, work: Path) -> dict[str, Any]:
+    folder = work / f"deck-{size}"
+    shutil.rmtree(folder, ignore_errors=True)
+    cards = write_deck(folder, size)
+    cache_dir = folder / "cache"
+    cold_env = {"DECKGEN_NO_CACHE": "1"}
+    warm_env = {"DECKGEN_CACHE_DIR": str(cache_dir)}
+    result: dict[str, Any] = {"cards": size}
+    reps = repeat if size <= 10_000 else 1
+
+    build = [*DECKGEN, "build", "-q", "--format", "apkg", "--cards", "cards", "--out", "out"]
+    lint = [*DECKGEN, "lint", "--cards", "cards"]
+    result["build apkg (cold)"] = median_of(reps, lambda: run_process(build, folder, cold_env))
+    result["lint (cold)"] = median_of(reps, lambda: run_process(lint, folder, cold_env))
+    run_process(build, folder, warm_env)  # fill the cache
+    result["build apkg (warm)"] = median_of(reps, lambda: run_process(build, folder, warm_env))
+    result["lint (warm)"] = median_of(reps, lambda: run_process(lint, folder, warm_env))
+
+    edits = iter(range(1_000_000))
+
+    def edit_one() -> dict[str, float]:
+        """Change the answer of one card, then rebuild with the cache of the previous build."""
+        first = sorted(cards.rglob("*.md"))[0]
+        first.write_text(first.read_text().replace("A: ", f"A: Edit {next(edits)}. ", 1))
+        return run_process(build, folder, warm_env)
+
+    result["build apkg (one card edited)"] = median_of(reps, edit_one)
+    package = folder / "out" / f"synthetic-{size}.apkg"
+    result["apkg bytes"] = package.stat().st_size
+    result["floor genanki"] = floor(cards, folder, reps)
+    result["ratio build/floor (cold)"] = (
+        result["build apkg (cold)"]["seconds"] / result["floor genanki"]["seconds"]
+    )
+    result["ratio build/floor (warm)"] = (
+        result["build apkg (warm)"]["seconds"] / result["floor genanki"]["seconds"]
+    )
+    result["ratio incremental/cold"] = (
+        result["build apkg (one card edited)"]["seconds"] / result["build apkg (cold)"]["seconds"]
+    )
+    stages_out = folder / "stages"
+    stages_out.mkdir(exist_ok=True)
+    result["stages"] = in_process_stages(cards, stages_out, pdf=size <= 2_000)
+    result["output bytes"] = {
+        p.name: p.stat().st_size if p.is_file() else sum(f.stat().st_size for f in p.rglob("*"))
+        for p in sorted(stages_out.iterdir())
+    }
+    return result
+
+
+def bench_pdf_2000(work: Path) -> dict[str, float]:
+    folder = work / "deck-pdf-2000"
+    shutil.rmtree(folder, ignore_errors=True)
+    write_deck(folder, 2000)
+    command = [*DECKGEN, "build", "-q", "--format", "pdf", "--cards", "cards", "--out", "out"]
+    return run_process(command, folder, {"DECKGEN_NO_CACHE": "1"})
+
+
+def bench_shipped(repeat: int, work: Path) -> dict[str, Any]:
+    command = [
+        *DECKGEN,
+        "build",
+        "-q",
+        "--cards",
+        str(PROJECT / "cards"),
+        "--out",
+        str(work / "shipped"),
+    ]
+    return {
+        "every default format (cold)": median_of(
+            repeat, lambda: run_process(command, work, {"DECKGEN_NO_CACHE": "1"})
+        ),
+        "every default format (warm)": median_of(
+            repeat, lambda: run_process(command, work, {"DECKGEN_CACHE_DIR": str(work / "c")})
+        ),
+    }
+
+
+def print_table(results: dict[str, Any]) -> None:
+    rows = []
+    for entry in results["sizes"]:
+        n = entry["cards"]
+        for key, value in entry.items():
+            if isinstance(value, dict) and "seconds" in value:
+                rows.append(
+                    (f"{n:,}", key, f"{value['seconds']:.2f} s", f"{value['peak_mb']:.0f} MB")
+                )
+            elif key.startswith("ratio"):
+                rows.append((f"{n:,}", key, f"{value:.2f}×", ""))
+        for stage, seconds in entry["stages"].items():
+            rows.append((f"{n:,}", f"stage: {stage}", f"{seconds:.2f} s", ""))
+        rows.append((f"{n:,}", "apkg size", f"{entry['apkg bytes'] / 1e6:.1f} MB", ""))
+    if "linearity 50k/10k" in results:
+        rows.append(("", "build time 50k/10k (cold)", f"{results['linearity 50k/10k']:.2f}", ""))
+    if "pdf 2000" in results:
+        v = results["pdf 2000"]
+        rows.append(
+            ("2,000", "build pdf (cold)", f"{v['seconds']:.2f} s", f"{v['peak_mb']:.0f} MB")
+        )
+    for key, value in results.get("shipped", {}).items():
+        rows.append(("shipped", key, f"{value['seconds']:.2f} s", f"{value['peak_mb']:.0f} MB"))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    header = ("cards", "measure", "time", "peak")
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
+    for row in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", default="1000,10000,50000")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--json", type=Path, default=Path("bench/results.json"))
+    parser.add_argument("--skip-pdf", action="store_true")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    with tempfile.TemporaryDirectory(prefix="deckgen-bench-") as tmp:
+        work = Path(tmp)
+        results: dict[str, Any] = {
+            "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
+        }
+        results["sizes"] = []
+        for size in sizes:
+            print(f"benchmarking {size:,} cards…", file=sys.stderr, flush=True)
+            results["sizes"].append(bench_size(size, args.repeat, work))
+        by_size = {e["cards"]: e for e in results["sizes"]}
+        if 10_000 in by_size and 50_000 in by_size:
+            results["linearity 50k/10k"] = (
+                by_size[50_000]["build apkg (cold)"]["seconds"]
+                / by_size[10_000]["build apkg (cold)"]["seconds"]
+            )
+        if not args.skip_pdf:
+            print("benchmarking the 2,000-card PDF…", file=sys.stderr, flush=True)
+            results["pdf 2000"] = bench_pdf_2000(work)
+        print("benchmarking the shipped deck…", file=sys.stderr, flush=True)
+        results["shipped"] = bench_shipped(args.repeat, work)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(results, indent=2) + "\n")
+    print_table(results)
+    print(f"\nwrote {args.json}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
