@@ -6,6 +6,7 @@ import difflib
 import functools
 import logging
 import re
+import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -160,8 +161,32 @@ def load_deck_info(cards_dir: Path, sink: DiagnosticSink) -> DeckInfo:
         id=deck_id,
         name=name.strip(),
         description=str(values.get("description") or ""),
-        repository=str(values.get("repository") or ""),
+        repository=str(values.get("repository") or "") or git_remote_url(cards_dir),
     )
+
+
+def git_remote_url(folder: Path) -> str:
+    """The web address of the `origin` remote of the git checkout holding `folder`, or ''.
+
+    Used for "report a mistake" links when deck.yaml names no repository.
+    """
+    try:
+        url = subprocess.run(
+            ["git", "remote", "get-url", "origin"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    scp = re.match(r"^[\w.-]+@([\w.-]+):(.+)$", url)  # git@github.com:owner/repo.git
+    if scp:
+        url = f"https://{scp.group(1)}/{scp.group(2)}"
+    if not url.startswith("https://"):
+        return ""
+    return url.removesuffix(".git").rstrip("/")
 
 
 def load_syllabus(path: Path, sink: DiagnosticSink) -> Syllabus:

@@ -197,3 +197,22 @@ def test_yaml_tags_are_not_constructed(
     )
     (message,) = messages(sample_cards)
     assert message.startswith("cards/evil.md:2:8: invalid YAML: could not determine a constructor")
+
+
+@pytest.mark.parametrize(
+    ("remote", "expected"),
+    [
+        ("git@github.com:acme/deck.git", "https://github.com/acme/deck"),
+        ("https://gitlab.example/team/deck.git", "https://gitlab.example/team/deck"),
+        ("file:///srv/deck.git", ""),
+    ],
+)
+def test_report_links_fall_back_to_the_git_remote(
+    sample_cards: Path, remote: str, expected: str
+) -> None:
+    import subprocess
+
+    (sample_cards / "deck.yaml").write_text("id: sample-deck\nname: Sample Deck\n")
+    subprocess.run(["git", "init", "-q"], cwd=sample_cards.parent, check=True)
+    subprocess.run(["git", "remote", "add", "origin", remote], cwd=sample_cards.parent, check=True)
+    assert load_deck(sample_cards).info.repository == expected
