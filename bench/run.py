@@ -6,6 +6,9 @@
 Prints a table and writes JSON. Times are medians of --repeat runs; peak memory is the child
 process's maximum resident set size. The floor is genanki writing the same notes, already
 rendered, in a process of its own, so deckgen's .apkg build is reported as a ratio to it.
+
+This process never imports deckgen: on Linux a child inherits its parent's peak-memory mark, so
+every measurement, in-process stages included, runs in a child of a small parent.
 """
 
 from __future__ import annotations
@@ -74,7 +77,7 @@ def timed(function: Callable[[], Any]) -> tuple[float, Any]:
 
 
 def in_process_stages(cards: Path, out: Path, pdf: bool) -> dict[str, float]:
-    """Each stage once, in this process, with the cache off."""
+    """Each stage once, in one process, with the cache off (run by `--child stages`)."""
     os.environ["DECKGEN_NO_CACHE"] = "1"
     from deckgen.errors import DiagnosticSink
     from deckgen.exporters import ExportContext, available_exporters
@@ -97,8 +100,8 @@ def in_process_stages(cards: Path, out: Path, pdf: bool) -> dict[str, float]:
     return stages
 
 
-def floor(cards: Path, work: Path, repeat: int) -> dict[str, float]:
-    """genanki writing the deck's notes, already rendered, as a process of its own."""
+def floor_data(cards: Path, data: Path) -> None:
+    """The deck's notes rendered by deckgen, saved for the floor (run by `--child floor`)."""
     from deckgen.errors import DiagnosticSink
     from deckgen.load import read_deck
     from deckgen.render import render_deck
@@ -107,8 +110,17 @@ def floor(cards: Path, work: Path, repeat: int) -> dict[str, float]:
     notes = [
         [[r.front or r.text, r.back or r.extra], f"g{n}"] for n, r in enumerate(rendered.cards)
     ]
-    data = work / "floor.json"
     data.write_text(json.dumps({"fields": ["Front", "Back"], "notes": notes}))
+
+
+def child(task: str, *args: str) -> list[str]:
+    return [sys.executable, str(Path(__file__).resolve()), "--child", task, *args]
+
+
+def floor(cards: Path, work: Path, repeat: int) -> dict[str, float]:
+    """genanki writing the deck's notes, already rendered, as a process of its own."""
+    data = work / "floor.json"
+    run_process(child("floor", str(cards), str(data)), work)
     script = work / "floor.py"
     script.write_text(FLOOR_SCRIPT)
     return median_of(
@@ -160,7 +172,18 @@ def bench_size(size: int, repeat: int, work: Path) -> dict[str, Any]:
     )
     stages_out = folder / "stages"
     stages_out.mkdir(exist_ok=True)
-    result["stages"] = in_process_stages(cards, stages_out, pdf=size <= 2_000)
+    stages_json = folder / "stages.json"
+    run_process(
+        child(
+            "stages",
+            str(cards),
+            str(stages_out),
+            str(stages_json),
+            "pdf" if size <= 2_000 else "nopdf",
+        ),
+        folder,
+    )
+    result["stages"] = json.loads(stages_json.read_text())
     result["output bytes"] = {
         p.name: p.stat().st_size if p.is_file() else sum(f.stat().st_size for f in p.rglob("*"))
         for p in sorted(stages_out.iterdir())
@@ -234,7 +257,17 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--json", type=Path, default=Path("bench/results.json"))
     parser.add_argument("--skip-pdf", action="store_true")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        task, *rest = args.child
+        if task == "stages":
+            cards, out, target, pdf = rest
+            stages = in_process_stages(Path(cards), Path(out), pdf == "pdf")
+            Path(target).write_text(json.dumps(stages))
+        elif task == "floor":
+            floor_data(Path(rest[0]), Path(rest[1]))
+        return
     sizes = [int(s) for s in args.sizes.split(",") if s]
     with tempfile.TemporaryDirectory(prefix="deckgen-bench-") as tmp:
         work = Path(tmp)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -15,6 +14,7 @@ from deckgen.exporters import ExportContext, available_exporters, default_format
 from deckgen.lint import lint_deck
 from deckgen.render import RenderedDeck
 from deckgen.selection import check_selection, is_selected, selection_suffix
+from deckgen.vcs import git
 
 log = logging.getLogger(__name__)
 
@@ -30,26 +30,11 @@ class BuildResult:
 
 def _git_commit_time(folder: Path) -> tuple[int, bool] | None:
     """The newest commit time touching `folder` and whether it has uncommitted changes."""
-    try:
-        out = subprocess.run(
-            ["git", "log", "-1", "--format=%ct", "--", "."],
-            cwd=folder,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=20,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "."],
-            cwd=folder,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=20,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
+    newest = git(folder, "log", "-1", "--format=%ct", "--", ".")
+    dirty = git(folder, "status", "--porcelain", "--", ".")
+    if not newest or dirty is None:
         return None
-    return (int(out), bool(dirty)) if out else None
+    return int(newest), bool(dirty)
 
 
 def source_date_epoch(cards_dir: Path) -> int:

@@ -102,6 +102,32 @@ def cards_option(function: F) -> F:
     )(function)
 
 
+def templates_option(function: F) -> F:
+    return click.option(
+        "--templates",
+        "templates_dir",
+        type=click.Path(file_okay=False, exists=True, path_type=Path),
+        default=None,
+        help="Use your own Jinja templates folder instead of the built-in one.",
+    )(function)
+
+
+def tag_option(function: F) -> F:
+    return click.option(
+        "--tag",
+        "include",
+        multiple=True,
+        metavar="TAG",
+        help="Only cards with this tag or a tag under it (TAG::…); repeat for a union.",
+    )(function)
+
+
+def no_cache_option(function: F) -> F:
+    return click.option(
+        "--no-cache", is_flag=True, help="Ignore the cache of parsed and rendered cards."
+    )(function)
+
+
 def _format_help() -> str:
     lines = [f"{name}: {cls.description}" for name, cls in available_exporters().items()]
     return "Output format; repeat for several. Installed: " + "; ".join(lines) + "."
@@ -138,23 +164,11 @@ def cli(verbose: bool) -> None:
     help="Folder to write the outputs into.",
 )
 @click.option("--format", "formats", multiple=True, metavar="FORMAT", help=_format_help())
-@click.option(
-    "--tag",
-    "include",
-    multiple=True,
-    metavar="TAG",
-    help="Only cards with this tag or a tag under it (TAG::…); repeat for a union.",
-)
+@tag_option
 @click.option(
     "--exclude-tag", "exclude", multiple=True, metavar="TAG", help="Leave out cards with this tag."
 )
-@click.option(
-    "--templates",
-    "templates_dir",
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-    default=None,
-    help="Use your own Jinja templates folder instead of the built-in one.",
-)
+@templates_option
 @click.option(
     "--paper",
     type=click.Choice(sorted(PAPERS)),
@@ -182,7 +196,7 @@ def cli(verbose: bool) -> None:
     show_default=True,
     help="CSV/TSV: 'anki' adds Anki's import directives; 'plain' a header row for other apps.",
 )
-@click.option("--no-cache", is_flag=True, help="Ignore the cache of parsed and rendered cards.")
+@no_cache_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress messages, only errors.")
 def build(
     cards_dir: Path,
@@ -278,7 +292,7 @@ def build(
     help="Also typeset the cut-out cards to find those too long for a cell (DG320). Results "
     "are cached per card; the first run on a large deck takes a while.",
 )
-@click.option("--no-cache", is_flag=True, help="Ignore the cache of parsed and rendered cards.")
+@no_cache_option
 def lint(
     cards_dir: Path, output_format: str, strict: bool, print_check: bool, no_cache: bool
 ) -> None:
@@ -467,16 +481,10 @@ def retire(cards_dir: Path, card_id: str, reason: str) -> None:
 
 @cli.command()
 @cards_option
-@click.option("--tag", "include", multiple=True, metavar="TAG", help="Only cards with this tag.")
+@tag_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, help="Port to listen on (0: any free).")
-@click.option(
-    "--templates",
-    "templates_dir",
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-    default=None,
-    help="Your own Jinja templates folder.",
-)
+@templates_option
 def preview(
     cards_dir: Path, include: tuple[str, ...], host: str, port: int, templates_dir: Path | None
 ) -> None:

@@ -261,30 +261,50 @@ def near_duplicates(
 ) -> list[tuple[Card, Card, float]]:
     """Pairs of cards whose question word sets have Jaccard similarity >= threshold.
 
-    Prefix filtering (an exact all-pairs similarity join): with words ordered rarest first,
-    two sets that reach the threshold must share a word among the first
-    `len - ceil(threshold * len) + 1` words of each, so only those words are indexed and
-    compared. The cost grows with the number of cards, not with its square.
+    An exact all-pairs similarity join (PPJoin, Xiao et al. 2008) instead of comparing every
+    pair: with each set's words ordered rarest first, two sets that reach the threshold must
+    share a word among the first `len - ceil(threshold * len) + 1` of each (prefix filter); sets
+    are visited by size, so a smaller earlier set cannot match (length filter) and only a shorter
+    prefix needs indexing; and the position of a shared prefix word bounds how large the overlap
+    can still become (positional filter). Only the survivors are compared in full.
     """
-    records = [(card, set(question_words(card))) for card in cards]
-    records = [(card, words) for card, words in records if words]
+    found = [(card, set(question_words(card))) for card in cards]
+    records = sorted(((card, words) for card, words in found if words), key=lambda r: len(r[1]))
+    order = {card.id: n for n, (card, _) in enumerate(found)}
     frequency = Counter(w for _, words in records for w in words)
-    index: dict[str, list[int]] = defaultdict(list)
+    index: dict[str, list[tuple[int, int]]] = defaultdict(list)  # word -> (record, position)
+    ranked = [sorted(words, key=lambda w: (frequency[w], w)) for _, words in records]
     pairs = []
-    for position, (card, words) in enumerate(records):
-        ordered = sorted(words, key=lambda w: (frequency[w], w))
-        prefix = ordered[: len(ordered) - math.ceil(threshold * len(ordered)) + 1]
-        candidates = {other for w in prefix for other in index[w]}
-        for other in sorted(candidates):
-            other_card, other_words = records[other]
-            # length filter: sets of very different sizes cannot reach the threshold
-            if min(len(words), len(other_words)) < threshold * max(len(words), len(other_words)):
+    for x, (card, words) in enumerate(records):
+        size = len(words)
+        prefix_length = size - math.ceil(threshold * size) + 1
+        # Sets arrive by size, so only a shorter prefix needs indexing (the "mid-prefix").
+        index_length = size - math.ceil(2 * threshold / (1 + threshold) * size) + 1
+        overlap: dict[int, int] = {}
+        for i, word in enumerate(ranked[x][:prefix_length]):
+            for y, j in index[word]:
+                other_size = len(records[y][1])
+                if other_size < threshold * size:  # length filter
+                    continue
+                seen = overlap.get(y, 0)
+                if seen < 0:
+                    continue
+                needed = math.ceil(threshold / (1 + threshold) * (size + other_size))
+                if seen + 1 + min(size - i - 1, other_size - j - 1) >= needed:
+                    overlap[y] = seen + 1
+                else:
+                    overlap[y] = -1  # cannot reach the threshold any more
+            if i < index_length:
+                index[word].append((x, i))
+        for y, seen in overlap.items():
+            if seen <= 0:
                 continue
+            other_card, other_words = records[y]
             similarity = len(words & other_words) / len(words | other_words)
             if similarity >= threshold:
-                pairs.append((other_card, card, similarity))
-        for w in prefix:
-            index[w].append(position)
+                first, second = sorted((card, other_card), key=lambda c: order[c.id])
+                pairs.append((first, second, similarity))
+    pairs.sort(key=lambda p: (order[p[1].id], order[p[0].id]))
     return pairs
 
 

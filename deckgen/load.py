@@ -6,7 +6,6 @@ import difflib
 import functools
 import logging
 import re
-import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +28,7 @@ from deckgen.model import (
     Text,
     Topic,
 )
+from deckgen.vcs import git
 
 log = logging.getLogger(__name__)
 
@@ -170,17 +170,7 @@ def git_remote_url(folder: Path) -> str:
 
     Used for "report a mistake" links when deck.yaml names no repository.
     """
-    try:
-        url = subprocess.run(
-            ["git", "remote", "get-url", "origin"],
-            cwd=folder,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return ""
+    url = git(folder, "remote", "get-url", "origin") or ""
     scp = re.match(r"^[\w.-]+@([\w.-]+):(.+)$", url)  # git@github.com:owner/repo.git
     if scp:
         url = f"https://{scp.group(1)}/{scp.group(2)}"

@@ -7,7 +7,7 @@ import json
 import shutil
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -143,7 +143,7 @@ def cards_source(
         sheet = []
         for k, card in enumerate(cards[start : start + per_page]):
             row, col = divmod(k, options.cols)
-            sheet.append(_placed(card, col, row))
+            sheet.append(replace(card, col=col, row=row))
         sheets.append(sheet)
     env = typst_environment(templates_dir)
     return env.get_template("print/cards.typ").render(
@@ -169,10 +169,6 @@ def _in_syllabus_order(deck: RenderedDeck, cards: Sequence[PrintCard]) -> list[P
         for n, r in enumerate(deck.cards)
     }
     return sorted(cards, key=lambda c: key[c.id])
-
-
-def _placed(card: PrintCard, col: int, row: int) -> PrintCard:
-    return PrintCard(card.id, card.label, card.front, card.back, card.extra, card.sources, col, row)
 
 
 def sheet_source(

@@ -249,3 +249,27 @@ def test_contributing_lists_every_rule() -> None:
         for cells in [[c.strip() for c in line.strip("|").split("|")]]
     }
     assert rows == {code: (r.severity.value, r.name) for code, r in RULES.items()}
+
+
+@pytest.mark.parametrize("threshold", [0.5, 0.7, 0.8, 0.9])
+def test_near_duplicates_match_brute_force_on_a_synthetic_deck(
+    tmp_path: Path, threshold: float
+) -> None:
+    import sys
+
+    sys.path.insert(0, str(PROJECT / "bench"))
+    from synth import write_deck  # the benchmark's generator: many similar questions
+
+    from deckgen.lint import question_words
+
+    cards = list(load_deck(write_deck(tmp_path, 600)).cards)
+    words = [set(question_words(c)) for c in cards]
+    brute = {
+        (cards[i].id, cards[j].id)
+        for i in range(len(cards))
+        for j in range(i + 1, len(cards))
+        if words[i] and words[j]
+        and len(words[i] & words[j]) / len(words[i] | words[j]) >= threshold
+    }
+    assert {(a.id, b.id) for a, b, _ in near_duplicates(cards, threshold)} == brute
+    assert brute or threshold > 0.5
