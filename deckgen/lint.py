@@ -458,7 +458,8 @@ def check_files(
         else:
             jobs.append((index, key, (path, data, info, syllabus, cards_dir)))
     workers = min(os.cpu_count() or 1, 4)
-    if len(jobs) >= PARALLEL_MIN_FILES and workers > 1:
+    forking = "fork" in multiprocessing.get_all_start_methods()  # cheap workers on Linux
+    if len(jobs) >= PARALLEL_MIN_FILES and workers > 1 and forking:
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             computed = list(pool.map(_check_file_job, [job for _, _, job in jobs], chunksize=8))

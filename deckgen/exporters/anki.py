@@ -85,7 +85,7 @@ def repack_deterministic(source: Path, target: Path, timestamp: int) -> None:
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             info.create_system = 3
-            dst.writestr(info, src.read(item.filename), compresslevel=9)
+            dst.writestr(info, src.read(item.filename), compresslevel=6)
 
 
 class AnkiExporter:
