@@ -315,10 +315,24 @@ def test_pathological_cards_fail_fast(
 # --------------------------------------------------------------------------- crash safety
 
 
+def build_command(cards: Path, out: Path) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "deckgen",
+        "build",
+        "-q",
+        "--cards",
+        str(cards),
+        "--out",
+        str(out),
+    ]
+
+
 def _reference_build(cards: Path, out: Path) -> dict[str, bytes]:
     env = {**os.environ, "SOURCE_DATE_EPOCH": "1700000000"}
     subprocess.run(
-        [sys.executable, "-m", "deckgen", "build", "-q", "--cards", str(cards), "--out", str(out)],
+        build_command(cards, out),
         check=True,
         env=env,
         capture_output=True,
@@ -343,17 +357,7 @@ def test_sigkill_at_any_moment_leaves_old_or_new_files_never_torn(tmp_path: Path
     env = {**os.environ, "SOURCE_DATE_EPOCH": "1700000000"}
     for delay in (0.05, 0.3, 0.6, 0.9, 1.2, 1.5, 1.8, 2.4):
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "deckgen",
-                "build",
-                "-q",
-                "--cards",
-                str(cards),
-                "--out",
-                str(out),
-            ],
+            build_command(cards, out),
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -374,17 +378,7 @@ def test_concurrent_builds_into_one_folder_do_not_corrupt_each_other(tmp_path: P
     env = {**os.environ, "SOURCE_DATE_EPOCH": "1700000000"}
     processes = [
         subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "deckgen",
-                "build",
-                "-q",
-                "--cards",
-                str(cards),
-                "--out",
-                str(out),
-            ],
+            build_command(cards, out),
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,

@@ -268,7 +268,8 @@ def test_near_duplicates_match_brute_force_on_a_synthetic_deck(
         (cards[i].id, cards[j].id)
         for i in range(len(cards))
         for j in range(i + 1, len(cards))
-        if words[i] and words[j]
+        if words[i]
+        and words[j]
         and len(words[i] & words[j]) / len(words[i] | words[j]) >= threshold
     }
     assert {(a.id, b.id) for a, b, _ in near_duplicates(cards, threshold)} == brute
