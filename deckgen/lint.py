@@ -20,13 +20,13 @@ from deckgen.cache import Cache, file_stamp, fingerprint, stamps_match
 from deckgen.errors import Diagnostic, DiagnosticSink, Location, Severity
 from deckgen.ids import IdLock, read_lock
 from deckgen.load import (
-    CLOZE_RE,
     card_files,
     drop_duplicate_ids,
     parse_card_bytes,
     read_card_source,
     read_config,
 )
+from deckgen.markdown import CLOZE_OPEN_RE, CLOZE_RE
 from deckgen.model import Card, CardType, Deck, DeckInfo, Syllabus, Text
 from deckgen.printing import PrintOptions, TypstDocument, cards_source, print_cards
 from deckgen.render import CardRenderer, MediaFile, RenderedCard, RenderedDeck, resolve_inside
@@ -46,8 +46,6 @@ _STOPWORDS = frozenset(
     what when where which who why with you your""".split()
 )
 _WORD_RE = re.compile(r"[a-z0-9_]+(?:['.][a-z0-9_]+)*")
-_CLOZE_FULL_RE = re.compile(r"\{\{c\d+::(.*?)(?:::[^}]*)?\}\}", re.DOTALL)
-_CLOZE_OPEN_RE = re.compile(r"\{\{c(\d+)::")
 _CLOZE_LIKE_RE = re.compile(r"\{\{\s*[cC]\s*\d*\s*:{1,2}")
 
 
@@ -90,12 +88,12 @@ class FieldChecker:
                         "```go, ```text …)",
                         "DG304",
                     )
-                if CLOZE_RE.search(token.content):
+                if CLOZE_OPEN_RE.search(token.content):
                     self._cloze_in_code(card, where)
             elif token.type == "list_item_open":
                 items += 1
             for child in token.children or ():
-                if child.type == "code_inline" and CLOZE_RE.search(child.content):
+                if child.type == "code_inline" and CLOZE_OPEN_RE.search(child.content):
                     self._cloze_in_code(card, where)
                 elif child.type == "text":
                     words += len(child.content.split())
@@ -155,7 +153,7 @@ def check_cloze_syntax(card: Card, sink: DiagnosticSink) -> None:
         if name == "source":
             continue
         if card.type is not CardType.CLOZE or name != "text":
-            if CLOZE_RE.search(text.markdown):
+            if CLOZE_OPEN_RE.search(text.markdown):
                 sink.report(
                     Location(card.path, text.line),
                     f"cloze markup in the {name} of '{card.id}', which is a {card.type.value} "
@@ -165,7 +163,7 @@ def check_cloze_syntax(card: Card, sink: DiagnosticSink) -> None:
             continue
         for offset, line in enumerate(text.markdown.split("\n")):
             for match in _CLOZE_LIKE_RE.finditer(line):
-                if not _CLOZE_OPEN_RE.match(line, match.start()):
+                if not CLOZE_OPEN_RE.match(line, match.start()):
                     sink.report(
                         _at(card, text, offset, match.start()),
                         f"malformed cloze '{match.group(0)}' in '{card.id}': write {{{{c1::…}}}}",
@@ -252,7 +250,7 @@ def question_words(card: Card) -> list[str]:
     text = card.front or card.text
     if text is None:
         return []
-    plain = _CLOZE_FULL_RE.sub(r"\1", text.markdown).lower()
+    plain = CLOZE_RE.sub(r"\1", text.markdown).lower()
     return [w for w in _WORD_RE.findall(plain) if w not in _STOPWORDS]
 
 

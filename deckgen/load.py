@@ -16,7 +16,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from deckgen.errors import DiagnosticSink, Location
-from deckgen.markdown import make_parser
+from deckgen.markdown import CLOZE_OPEN_RE, make_parser
 from deckgen.model import (
     Card,
     CardType,
@@ -38,7 +38,6 @@ SYLLABUS_FILE = "syllabus.yaml"
 ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 TAG_RE = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*(?:::[a-z0-9]+(?:[-_][a-z0-9]+)*)*$")
 MAX_ID_LENGTH = 80
-CLOZE_RE = re.compile(r"\{\{c(\d+)::")
 # Limits that keep a hostile or broken file from hanging a build (a real card file is ~10 KiB).
 MAX_FILE_BYTES = 128 * 1024
 MAX_LINE_CHARS = 5_000
@@ -589,7 +588,7 @@ def _build_card(
     if (
         card_type is CardType.CLOZE
         and "Cloze" in texts
-        and not CLOZE_RE.search(texts["Cloze"].markdown)
+        and not CLOZE_OPEN_RE.search(texts["Cloze"].markdown)
     ):
         sink.report(
             Location(path, texts["Cloze"].line),
@@ -597,7 +596,7 @@ def _build_card(
             "DG305",
         )
     if card_type is CardType.CLOZE and "Cloze" in texts:
-        numbers = {int(n) for n in CLOZE_RE.findall(texts["Cloze"].markdown)}
+        numbers = {int(n) for n in CLOZE_OPEN_RE.findall(texts["Cloze"].markdown)}
         if numbers and max(numbers) > MAX_CLOZE_NUMBER:
             sink.report(
                 Location(path, texts["Cloze"].line),

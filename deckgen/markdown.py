@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 from markdown_it import MarkdownIt
 from mdit_py_plugins.front_matter import front_matter_plugin
 from mdit_py_plugins.texmath import texmath_plugin
+
+# Cloze syntax, in one place for every stage: the opening `{{cN::`, and a whole deletion
+# `{{cN::answer}}` / `{{cN::answer::hint}}` with the answer as group 1 and the hint as group 2.
+CLOZE_OPEN_RE = re.compile(r"\{\{c(\d+)::")
+CLOZE_RE = re.compile(r"\{\{c\d+::(.*?)(?:::([^}]*?))?\}\}", re.DOTALL)
 
 
 def make_parser() -> MarkdownIt:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import jinja2
 from markupsafe import Markup, escape
 
+from deckgen.markdown import CLOZE_RE
 from deckgen.model import CardType, Deck
 from deckgen.render import RenderedCard, pygments_css
 
@@ -134,13 +135,12 @@ def note_fields(
 
 _SECTION_RE = re.compile(r"\{\{([#^])([^}]+)\}\}(.*?)\{\{/\2\}\}", re.DOTALL)
 _FIELD_RE = re.compile(r"\{\{([^}#^/][^}]*)\}\}")
-_CLOZE_RE = re.compile(r"\{\{c\d+::(.*?)(?:::(.*?))?\}\}", re.DOTALL)
 
 
 def cloze_faces(text: str) -> tuple[str, str]:
     """A cloze field shown outside Anki: every deletion blanked, then every deletion revealed."""
-    front = _CLOZE_RE.sub(lambda m: f'<span class="cloze">[{m.group(2) or "..."}]</span>', text)
-    back = _CLOZE_RE.sub(lambda m: f'<span class="cloze">{m.group(1)}</span>', text)
+    front = CLOZE_RE.sub(lambda m: f'<span class="cloze">[{m.group(2) or "..."}]</span>', text)
+    back = CLOZE_RE.sub(lambda m: f'<span class="cloze">{m.group(1)}</span>', text)
     return front, back
 
 

@@ -16,10 +16,9 @@ from typing import Any
 import jinja2
 from markdown_it.token import Token
 
-from deckgen.markdown import make_parser
+from deckgen.markdown import CLOZE_RE, make_parser
 from deckgen.templating import ContainedLoader, default_templates_dir
 
-_CLOZE_RE = re.compile(r"\{\{c\d+::(.*?)(?:::([^}]*?))?\}\}", re.DOTALL)
 _HTML_TAG_RE = re.compile(r"<[^>]*>")
 
 
@@ -72,12 +71,12 @@ def typst_environment(templates_dir: Any = None) -> jinja2.Environment:
 
 def cloze_front(markdown: str) -> str:
     """The question side of a cloze note: every deletion blanked (its hint shown if it has one)."""
-    return _CLOZE_RE.sub(lambda m: f"\\[{m.group(2) or '…'}\\]", markdown)
+    return CLOZE_RE.sub(lambda m: f"\\[{m.group(2) or '…'}\\]", markdown)
 
 
 def cloze_back(markdown: str) -> str:
     """The answer side: every deletion filled in and marked."""
-    return _CLOZE_RE.sub(lambda m: f"<mark>{m.group(1)}</mark>", markdown)
+    return CLOZE_RE.sub(lambda m: f"<mark>{m.group(1)}</mark>", markdown)
 
 
 class TypstRenderer:
