@@ -10,6 +10,49 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from deckgen.errors import DeckgenError, Diagnostic, Location
+
+
+def _symlink_problem(path: Path) -> Diagnostic | None:
+    if not path.is_symlink():
+        return None
+    return Diagnostic(
+        Location(path),
+        "is a symbolic link: deckgen does not write through links (remove it, or choose "
+        "another output folder)",
+    )
+
+
+def refuse_symlink(path: Path) -> None:
+    """Raise DeckgenError if `path` is a symbolic link: output written there would land elsewhere.
+
+    Checked before anything is created, so a refused output leaves no file behind. A link made
+    after the check is harmless: rename replaces the link itself, never what it points to.
+    """
+    problem = _symlink_problem(path)
+    if problem is not None:
+        raise DeckgenError([problem])
+
+
+def check_output_folder(out_dir: Path, stem: str) -> None:
+    """Before a build writes anything: refuse an output folder, or an output in it, that is a link.
+
+    Every output is named `<stem>…` (`<stem>.apkg`, `<stem>-site`, …), so checking those names
+    up front means a refused build has written nothing at all, not just the outputs before it.
+    """
+    refuse_symlink(out_dir)
+    if not out_dir.is_dir():
+        return
+    with os.scandir(out_dir) as entries:
+        problems = [
+            problem
+            for entry in entries
+            if entry.name.startswith(stem)
+            and (problem := _symlink_problem(Path(entry.path))) is not None
+        ]
+    if problems:
+        raise DeckgenError(problems)
+
 
 @contextlib.contextmanager
 def atomic_output(path: Path) -> Iterator[Path]:
@@ -17,6 +60,7 @@ def atomic_output(path: Path) -> Iterator[Path]:
 
     Readers of `path` see the old file or the complete new one, never a partial write.
     """
+    refuse_symlink(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
@@ -54,6 +98,7 @@ def replace_dir(staging: Path, target: Path) -> None:
     On Linux the two are exchanged in one atomic step; elsewhere the old folder is moved aside
     first, which leaves a moment in which neither exists.
     """
+    refuse_symlink(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     if not target.exists():
         try:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from deckgen.atomic import atomic_output
+from deckgen.configfile import load_yaml, read_config_text
+from deckgen.errors import DeckgenError, Diagnostic, DiagnosticSink, Location
 
 LOCK_FILE = "published-ids.yaml"
 
@@ -25,29 +29,86 @@ class IdLock:
     published: list[str] = field(default_factory=list)
     retired: dict[str, str] = field(default_factory=dict)
     lines: dict[str, int] = field(default_factory=dict)  # id -> line in the file
+    problems: tuple[Diagnostic, ...] = ()  # why the file could not be read; then it is empty
 
     @property
     def exists(self) -> bool:
-        return self.path.is_file()
+        return self.path.is_file() and not self.path.is_symlink()
 
 
-def read_lock(cards_dir: Path) -> IdLock:
-    path = cards_dir / LOCK_FILE
-    lock = IdLock(path)
-    if not path.is_file():
-        return lock
-    text = path.read_text(encoding="utf-8")
-    data = yaml.safe_load(text) or {}
-    lock.published = [str(i) for i in data.get("published") or []]
-    lock.retired = {str(k): str(v) for k, v in (data.get("retired") or {}).items()}
+def _key_line(text: str, key: str) -> int:
+    match = re.search(rf"^{key}\s*:", text, re.MULTILINE)
+    return text.count("\n", 0, match.start()) + 1 if match else 1
+
+
+def _is_scalar(value: Any) -> bool:
+    return not isinstance(value, list | dict)
+
+
+def _fill(lock: IdLock, data: Any, text: str, sink: DiagnosticSink) -> None:
+    """Check the record's shape and copy it into `lock`; problems go to `sink`."""
+    if data is None:  # an empty file records nothing
+        return
+    if not isinstance(data, dict):
+        sink.report(
+            Location(lock.path, 1),
+            f"{LOCK_FILE} must be a mapping with 'published' and 'retired'",
+            "DG110",
+        )
+        return
+    for key in sorted(str(k) for k in data if k not in ("published", "retired")):
+        sink.report(
+            Location(lock.path, _key_line(text, re.escape(key))),
+            f"unknown key '{key}' in {LOCK_FILE}",
+            "DG110",
+        )
+    published = data.get("published") or []
+    if not isinstance(published, list) or not all(_is_scalar(i) for i in published):
+        sink.report(
+            Location(lock.path, _key_line(text, "published")),
+            "'published' must be a list of card ids",
+            "DG110",
+        )
+        published = []
+    retired = data.get("retired") or {}
+    if not isinstance(retired, dict) or not all(_is_scalar(v) for v in retired.values()):
+        sink.report(
+            Location(lock.path, _key_line(text, "retired")),
+            "'retired' must map card ids to the reason they were retired",
+            "DG110",
+        )
+        retired = {}
+    lock.published = [str(i) for i in published]
+    lock.retired = {str(k): str(v) for k, v in retired.items()}
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip().removeprefix("- ").split(":")[0].strip()
         if stripped in lock.retired or stripped in lock.published:
             lock.lines.setdefault(stripped, number)
+
+
+def read_lock(cards_dir: Path) -> IdLock:
+    """The record in the cards folder; never raises.
+
+    A record that is refused (a symbolic link, too large) or malformed reads as empty, with the
+    located reasons in `problems`; `deckgen.load.read_config` reports them.
+    """
+    path = cards_dir / LOCK_FILE
+    lock = IdLock(path)
+    sink = DiagnosticSink()
+    text = read_config_text(path, sink)
+    if text is not None:
+        data = load_yaml(text, path, sink)
+        if not sink.items:
+            _fill(lock, data, text, sink)
+    if sink.items:
+        lock.published, lock.retired, lock.lines = [], {}, {}
+        lock.problems = tuple(sink.items)
     return lock
 
 
 def write_lock(lock: IdLock) -> None:
+    if lock.problems:  # writing would replace a record that could not be read with less
+        raise DeckgenError(lock.problems)
     body = {
         "published": sorted(set(lock.published) - set(lock.retired)),
         "retired": dict(sorted(lock.retired.items())),

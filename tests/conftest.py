@@ -12,6 +12,14 @@ FIXTURES = Path(__file__).parent / "fixtures"
 PROJECT = Path(__file__).parent.parent
 
 
+@pytest.fixture(autouse=True)
+def user_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A user cache folder (cache signing key, caches) of each test's own, not the real one."""
+    folder = tmp_path_factory.mktemp("user-cache")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(folder))  # platformdirs' source on Linux
+    return folder
+
+
 @pytest.fixture
 def sample_cards(tmp_path: Path) -> Path:
     """A writable copy of tests/fixtures/sample/cards."""

@@ -8,10 +8,15 @@ from pathlib import Path
 import pytest
 
 from deckgen.build import build
-from deckgen.cache import Cache
+from deckgen.cache import Cache, project_folder_name, user_cache_root
 from deckgen.lint import lint_deck
 
 FORMATS = ["apkg", "json", "html"]
+
+
+def cache_folder(cards: Path) -> Path:
+    """Where the project's cache lives by default: in the user cache folder, not the checkout."""
+    return user_cache_root() / "projects" / project_folder_name(cards)
 
 
 def outputs(folder: Path) -> dict[str, bytes]:
@@ -30,7 +35,8 @@ def test_warm_build_is_byte_identical_to_cold(
     warm = build(sample_cards, tmp_path / "warm", formats=FORMATS)
     assert outputs(tmp_path / "cold") == outputs(tmp_path / "first") == outputs(tmp_path / "warm")
     assert len(cold.deck.cards) == len(warm.deck.cards) == 7
-    assert (sample_cards.parent / ".deckgen-cache" / "files").is_dir()
+    assert (cache_folder(sample_cards) / "files").is_dir()
+    assert not (sample_cards.parent / ".deckgen-cache").exists()
 
 
 def test_cache_hits_and_misses_follow_the_files(sample_cards: Path) -> None:
@@ -77,7 +83,7 @@ def test_a_syllabus_change_invalidates_every_file(sample_cards: Path) -> None:
 
 def test_a_corrupt_entry_is_a_miss_not_a_crash(sample_cards: Path) -> None:
     lint_deck(sample_cards)
-    for entry in (sample_cards.parent / ".deckgen-cache").rglob("*"):
+    for entry in cache_folder(sample_cards).rglob("*"):
         if entry.is_file():
             entry.write_bytes(b"not a pickle")
     cache = Cache.for_cards(sample_cards)
@@ -110,4 +116,5 @@ def test_the_cache_can_be_switched_off(
 ) -> None:
     monkeypatch.setenv(variable, "1")
     lint_deck(sample_cards)
+    assert not user_cache_root().exists()
     assert not (sample_cards.parent / ".deckgen-cache").exists()

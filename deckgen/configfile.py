@@ -1,0 +1,104 @@
+"""Reading the deck's YAML config files (deck.yaml, syllabus.yaml, published-ids.yaml) safely."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from deckgen.errors import DiagnosticSink, Location
+
+# The real files are a few KiB; the cap keeps a hostile one from costing memory or time.
+MAX_CONFIG_BYTES = 256 * 1024
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)  # absent on Windows, where the lstat check remains
+_BINARY = getattr(os, "O_BINARY", 0)
+
+
+class NoAliasLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing anchors and aliases.
+
+    deckgen's files never need them, and a chain of them (a "billion laughs" document) makes
+    a few hundred bytes expand into gigabytes.
+    """
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(
+                None, None, "anchors and aliases (*name) are not allowed here", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
+def read_config_text(path: Path, sink: DiagnosticSink) -> str | None:
+    """The text of a config file, read only if it is a regular file of at most MAX_CONFIG_BYTES.
+
+    `path` is always `<cards>/<name>`, so a regular file there is inside the cards folder; a
+    symbolic link is refused whatever it points to. Returns None when the file does not exist
+    (not reported: only the caller knows whether it must) or was refused (reported, located).
+    """
+    try:
+        info = path.lstat()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        sink.report(Location(path, 1), f"cannot read {path.name}: {exc.strerror}", "DG110")
+        return None
+    if stat.S_ISLNK(info.st_mode):
+        sink.report(
+            Location(path, 1),
+            f"{path.name} is a symbolic link: config files are read only as regular files "
+            "in the cards folder",
+            "DG110",
+        )
+        return None
+    if not stat.S_ISREG(info.st_mode):  # a FIFO or device would block or never end
+        sink.report(Location(path, 1), f"{path.name} is not a regular file", "DG110")
+        return None
+    try:
+        # O_NOFOLLOW: the file cannot be swapped for a link between the check and the read.
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _BINARY)
+        with os.fdopen(fd, "rb") as handle:
+            data = handle.read(MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        sink.report(Location(path, 1), f"cannot read {path.name}: {exc.strerror}", "DG110")
+        return None
+    if len(data) > MAX_CONFIG_BYTES:
+        sink.report(
+            Location(path, 1),
+            f"{path.name} is over {MAX_CONFIG_BYTES // 1024} KiB: not read",
+            "DG111",
+        )
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        sink.report(Location(path, 1), f"not UTF-8 text: {exc.reason}", "DG101")
+        return None
+
+
+def load_yaml(
+    text: str,
+    path: Path,
+    sink: DiagnosticSink,
+    *,
+    loader: type[NoAliasLoader] = NoAliasLoader,
+    first_line: int = 1,
+    code: str = "DG101",
+) -> Any:
+    """Parse YAML safely; on failure record `path:line` (1-based, offset by first_line)."""
+    try:
+        return yaml.load(text, Loader=loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = first_line + (mark.line if mark is not None else 0)
+        col = mark.column + 1 if mark is not None else 0
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        sink.report(Location(path, line, col), f"invalid YAML: {problem}", code)
+        return None
+    except RecursionError:  # PyYAML composes nested collections recursively
+        sink.report(Location(path, first_line), "YAML nested too deeply to read", "DG111")
+        return None
