@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from deckgen.atomic import check_output_folder
 from deckgen.cache import Cache
 from deckgen.errors import DeckgenError, Diagnostic, Location
 from deckgen.exporters import ExportContext, available_exporters, default_formats
@@ -37,29 +39,61 @@ def _git_commit_time(folder: Path) -> tuple[int, bool] | None:
     return int(newest), bool(dirty)
 
 
+MAX_CLOCK_SKEW_SECONDS = 300  # Anki 2.1.54 refuses packages stamped in the future
+
+
+def _clock_in_future(where: Path, clock: int, origin: str) -> DeckgenError:
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(clock))
+    return DeckgenError(
+        [
+            Diagnostic(
+                Location(where),
+                f"the build clock ({origin}) is {stamp}, in the future: Anki refuses or "
+                "never updates such notes, and every later release would be older. Fix the "
+                "commit date or SOURCE_DATE_EPOCH",
+            )
+        ]
+    )
+
+
 def source_date_epoch(cards_dir: Path) -> int:
     """The build's clock, fixed by the sources so that builds are reproducible.
 
     SOURCE_DATE_EPOCH wins; else the newest git commit of the cards; else (or when the cards
     have uncommitted edits) the newest file modification time. It grows as the cards change,
-    which Anki needs: it only updates a note whose incoming modification time is newer.
+    which Anki needs: it only updates a note whose incoming modification time is newer. A clock
+    in the future (a commit dated ahead by its author, who may be anyone sending a pull
+    request) is refused: it would stamp every note and block every later release.
     """
+    now = int(time.time()) + MAX_CLOCK_SKEW_SECONDS
     env = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if env:
         try:
-            return int(env)
+            clock = int(env)
         except ValueError:
             raise DeckgenError(
                 [Diagnostic(Location(Path("SOURCE_DATE_EPOCH")), f"not a whole number: {env!r}")]
             ) from None
+        if clock < 0:
+            raise DeckgenError(
+                [Diagnostic(Location(Path("SOURCE_DATE_EPOCH")), f"negative: {env!r}")]
+            )
+        if clock > now:
+            raise _clock_in_future(Path("SOURCE_DATE_EPOCH"), clock, "SOURCE_DATE_EPOCH")
+        return clock
     newest_file = max(
         (int(p.stat().st_mtime) for p in cards_dir.rglob("*") if p.is_file()), default=0
     )
     git = _git_commit_time(cards_dir)
     if git is None:
-        return newest_file
-    commit_time, dirty = git
-    return max(commit_time, newest_file) if dirty else commit_time
+        clock, origin = newest_file, "the newest file time in the cards folder"
+    else:
+        commit_time, dirty = git
+        clock = max(commit_time, newest_file) if dirty else commit_time
+        origin = "the newest commit of the cards folder"
+    if clock > now:
+        raise _clock_in_future(cards_dir, clock, origin)
+    return clock
 
 
 def build(
@@ -109,6 +143,7 @@ def build(
         templates_dir=templates_dir,
         options=dict(options or {}),
     )
+    check_output_folder(out_dir, context.stem)
     paths: list[Path] = []
     for name in chosen:
         say(f"writing {name}")

@@ -22,6 +22,7 @@ from deckgen.lint import lint_deck
 from deckgen.load import load_deck
 from deckgen.printing import LAYOUTS, PAPERS, PrintOptions, parse_grid
 from deckgen.rules import RULES
+from deckgen.safety import printable
 from deckgen.scaffold import scaffold_card
 from deckgen.selection import SelectionError
 from deckgen.stats import coverage
@@ -34,15 +35,41 @@ def _color() -> bool | None:
     return False if os.environ.get("NO_COLOR") else None
 
 
+def _line(text: str) -> str:
+    """One line safe for the terminal: card text and file names can hold escape sequences or
+    line breaks that would otherwise move the cursor or print a fake "lint passed"."""
+    return printable(text).replace("\n", "\\n")
+
+
 def _note(message: str, *, fg: str | None = None, bold: bool = False) -> None:
-    click.secho(message, err=True, fg=fg, bold=bold, color=_color())
+    click.secho(_line(message), err=True, fg=fg, bold=bold, color=_color())
+
+
+def _path(diagnostic: Diagnostic) -> str:
+    """The diagnostic's file relative to the working folder (a ':' in its name is kept)."""
+    location = diagnostic.location
+    try:
+        return location.path.absolute().relative_to(Path.cwd().absolute()).as_posix()
+    except ValueError:
+        return location.path.as_posix()
 
 
 def _where(diagnostic: Diagnostic) -> str:
     """`path:line:col` relative to the working folder; line and column are at least 1."""
     location = diagnostic.location
-    path = location.display(Path.cwd()).split(":")[0]
-    return f"{path}:{max(location.line, 1)}:{max(location.col, 1)}"
+    return f"{_line(_path(diagnostic))}:{max(location.line, 1)}:{max(location.col, 1)}"
+
+
+def _rule_name(code: str) -> str:
+    rule = RULES.get(code)
+    return rule.name if rule is not None else "error"
+
+
+def _github_property(value: str) -> str:
+    # GitHub's workflow-command escaping for property values (file=…, title=…)
+    for raw, escaped in (("%", "%25"), ("\r", "%0D"), ("\n", "%0A"), (":", "%3A"), (",", "%2C")):
+        value = value.replace(raw, escaped)
+    return value
 
 
 def _print_diagnostics(
@@ -52,11 +79,11 @@ def _print_diagnostics(
         payload = {
             "diagnostics": [
                 {
-                    "path": d.location.display(Path.cwd()).split(":")[0],
+                    "path": _path(d),
                     "line": max(d.location.line, 1),
                     "col": max(d.location.col, 1),
                     "code": d.code,
-                    "rule": RULES[d.code].name,
+                    "rule": _rule_name(d.code),
                     "severity": d.severity.value,
                     "message": d.message,
                 }
@@ -65,21 +92,25 @@ def _print_diagnostics(
             "errors": sum(d.severity is Severity.ERROR for d in diagnostics),
             "warnings": sum(d.severity is Severity.WARNING for d in diagnostics),
         }
-        click.echo(json.dumps(payload, indent=2, ensure_ascii=False), err=err)
+        click.echo(printable(json.dumps(payload, indent=2, ensure_ascii=False)), err=err)
         return
     for d in diagnostics:
         if output_format == "github":
-            path, line, col = _where(d).rsplit(":", 2)
-            message = d.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+            message = printable(d.message)
+            for raw, escaped in (("%", "%25"), ("\r", "%0D"), ("\n", "%0A")):
+                message = message.replace(raw, escaped)
+            title = _github_property(f"{d.code} {_rule_name(d.code)}")
             click.echo(
-                f"::{d.severity.value} file={path},line={line},col={col},"
-                f"title={d.code} {RULES[d.code].name}::{message}",
+                f"::{d.severity.value} file={_github_property(printable(_path(d)))},"
+                f"line={max(d.location.line, 1)},col={max(d.location.col, 1)},"
+                f"title={title}::{message}",
                 err=err,
             )
             continue
         colour = "red" if d.severity is Severity.ERROR else "yellow"
         code = click.style(d.code, fg=colour, bold=True)
-        click.echo(f"{_where(d)}: {code} [{d.severity.value}] {d.message}", err=err, color=_color())
+        message = _line(d.message)
+        click.echo(f"{_where(d)}: {code} [{d.severity.value}] {message}", err=err, color=_color())
 
 
 def _summary(diagnostics: Sequence[Diagnostic]) -> str:
@@ -263,7 +294,7 @@ def build(
         _note(f"{_summary(error.diagnostics)}; nothing was written.", fg="red")
         sys.exit(1)
     for path in result.paths:
-        click.echo(str(path))
+        click.echo(_line(str(path)))
     if not quiet:
         if result.warnings:
             _print_diagnostics(result.warnings, err=True)
@@ -371,7 +402,7 @@ def stats(cards_dir: Path, output_format: str) -> None:
                 for r in rows
             ],
         }
-        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+        click.echo(printable(json.dumps(payload, indent=2, ensure_ascii=False)))
         return
     width = max(len("  " * r.depth + r.title) for r in rows) + 2
     click.echo(f"{'round / topic / subtopic':<{width}} {'cards':>5} {'min':>4}")
@@ -416,7 +447,7 @@ def new(cards_dir: Path, topic: str, question: str, card_id: str | None, card_ty
         sys.exit(1)
     except ValueError as error:
         raise click.UsageError(str(error)) from None
-    click.echo(f"{path}:{line}")
+    click.echo(_line(f"{path}:{line}"))
     _note(f"deckgen: added a card at {path}:{line}; fill in the fields, then run deckgen lint")
 
 
@@ -452,7 +483,7 @@ def lock(cards_dir: Path, check: bool) -> None:
         return
     record.published = sorted(set(record.published) | set(new_ids))
     write_lock(record)
-    click.echo(str(record.path))
+    click.echo(_line(str(record.path)))
     _note(f"deckgen: recorded {len(new_ids)} new id(s), {len(record.published)} in all")
 
 
@@ -475,7 +506,7 @@ def retire(cards_dir: Path, card_id: str, reason: str) -> None:
         raise click.UsageError(f"'{card_id}' is not a published id in {record.path}")
     record.retired[card_id] = reason
     write_lock(record)
-    click.echo(str(record.path))
+    click.echo(_line(str(record.path)))
     _note(f"deckgen: retired '{card_id}'; now delete the card from its Markdown file")
 
 

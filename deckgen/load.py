@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import functools
 import logging
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -15,7 +16,9 @@ import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from deckgen.configfile import NoAliasLoader, load_yaml, read_config_text
 from deckgen.errors import DiagnosticSink, Location
+from deckgen.ids import read_lock
 from deckgen.markdown import CLOZE_OPEN_RE, make_parser
 from deckgen.model import (
     Card,
@@ -27,6 +30,12 @@ from deckgen.model import (
     Syllabus,
     Text,
     Topic,
+)
+from deckgen.safety import (
+    file_name_problem,
+    plain_text_problem,
+    repository_problem,
+    title_problem,
 )
 from deckgen.vcs import git
 
@@ -53,20 +62,8 @@ SINGLE_LINE_FIELDS = {"Tags", "Type"}
 # --------------------------------------------------------------------------- YAML with lines
 
 
-class _LineLoader(yaml.SafeLoader):
-    """A safe loader that remembers the line of every mapping key, for precise messages.
-
-    Anchors and aliases are refused: deckgen's files never need them, and a chain of them
-    (a "billion laughs" document) could make later stages walk an enormous structure.
-    """
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()  # type: ignore[no-untyped-call]
-            raise yaml.composer.ComposerError(
-                None, None, "anchors and aliases (*name) are not allowed here", event.start_mark
-            )
-        return super().compose_node(parent, index)
+class _LineLoader(NoAliasLoader):
+    """A safe loader without aliases that remembers the line of every mapping key."""
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
@@ -96,15 +93,7 @@ def _load_yaml(
             "DG111",
         )
         return None
-    try:
-        return yaml.load(text, Loader=_LineLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = first_line + (mark.line if mark is not None else 0)
-        col = mark.column + 1 if mark is not None else 0
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        sink.report(Location(path, line, col), f"invalid YAML: {problem}", code)
-        return None
+    return load_yaml(text, path, sink, loader=_LineLoader, first_line=first_line, code=code)
 
 
 def _key_line(mapping: dict[str, Any], key: str, first_line: int) -> int:
@@ -127,12 +116,13 @@ def suggest(word: str, choices: Iterable[str]) -> str:
 
 def load_deck_info(cards_dir: Path, sink: DiagnosticSink) -> DeckInfo:
     path = cards_dir / DECK_FILE
-    if not path.is_file():
+    if not os.path.lexists(path):
         sink.report(
             Location(path), f"missing {DECK_FILE}: every deck needs an id and a name", "DG110"
         )
         return DeckInfo(id="deck", name="Deck")
-    data = _load_yaml(path.read_text(encoding="utf-8"), path, 1, sink)
+    source = read_config_text(path, sink)
+    data = _load_yaml(source, path, 1, sink) if source is not None else None
     if not isinstance(data, dict):
         if data is not None:
             sink.report(Location(path, 1), f"{DECK_FILE} must be a mapping", "DG110")
@@ -149,18 +139,33 @@ def load_deck_info(cards_dir: Path, sink: DiagnosticSink) -> DeckInfo:
         )
         deck_id = "deck"
     name = values.get("name")
-    if not isinstance(name, str) or not name.strip() or "::" in name:
+    name_problem = title_problem(name) if isinstance(name, str) else "must be a string"
+    if name_problem:
         sink.report(
-            Location(path, _key_line(data, "name", 1)),
-            "deck 'name' must be a non-empty string without '::'",
-            "DG110",
+            Location(path, _key_line(data, "name", 1)), f"deck 'name' {name_problem}", "DG110"
         )
         name = "Deck"
+    description = values.get("description") or ""
+    text_problem = (
+        plain_text_problem(description) if isinstance(description, str) else "must be text"
+    )
+    if text_problem:
+        where = Location(path, _key_line(data, "description", 1))
+        sink.report(where, f"deck 'description' {text_problem}", "DG110")
+        description = ""
+    repository = values.get("repository") or ""
+    url_problem = (
+        repository_problem(repository) if isinstance(repository, str) else "must be a string"
+    )
+    if repository and url_problem:
+        where = Location(path, _key_line(data, "repository", 1))
+        sink.report(where, f"deck 'repository' {url_problem}", "DG110")
+        repository = ""
     return DeckInfo(
         id=deck_id,
-        name=name.strip(),
-        description=str(values.get("description") or ""),
-        repository=str(values.get("repository") or "") or git_remote_url(cards_dir),
+        name=str(name),
+        description=str(description),
+        repository=str(repository or git_remote_url(cards_dir)),
     )
 
 
@@ -173,18 +178,18 @@ def git_remote_url(folder: Path) -> str:
     scp = re.match(r"^[\w.-]+@([\w.-]+):(.+)$", url)  # git@github.com:owner/repo.git
     if scp:
         url = f"https://{scp.group(1)}/{scp.group(2)}"
-    if not url.startswith("https://"):
-        return ""
-    return url.removesuffix(".git").rstrip("/")
+    url = url.removesuffix(".git").rstrip("/")
+    return "" if repository_problem(url) else url
 
 
 def load_syllabus(path: Path, sink: DiagnosticSink) -> Syllabus:
-    if not path.is_file():
+    if not os.path.lexists(path):
         sink.report(
             Location(path), "missing syllabus: rounds and topics are defined there", "DG110"
         )
         return Syllabus((), ())
-    data = _load_yaml(path.read_text(encoding="utf-8"), path, 1, sink)
+    source = read_config_text(path, sink)
+    data = _load_yaml(source, path, 1, sink) if source is not None else None
     if not isinstance(data, dict):
         if data is not None:
             sink.report(
@@ -207,14 +212,16 @@ def load_syllabus(path: Path, sink: DiagnosticSink) -> Syllabus:
 
     def text(entry: dict[str, Any], key: str, required: bool = True) -> str:
         value = entry.get(key)
+        where = Location(path, _key_line(entry, key, 1))
         if isinstance(value, str) and value.strip():
+            # titles name Anki decks and breadcrumbs; summaries are shown as plain text
+            problem = title_problem(value.strip()) if key == "title" else plain_text_problem(value)
+            if problem:
+                sink.report(where, f"'{key}' {problem}", "DG110")
+                return ""
             return value.strip()
         if required or value is not None:
-            sink.report(
-                Location(path, _key_line(entry, key, 1)),
-                f"'{key}' must be a non-empty string",
-                "DG110",
-            )
+            sink.report(where, f"'{key}' must be a non-empty string", "DG110")
         return ""
 
     def count(entry: dict[str, Any]) -> int:
@@ -663,15 +670,26 @@ def card_files(cards_dir: Path) -> list[Path]:
 
 
 def read_config(cards_dir: Path, sink: DiagnosticSink) -> tuple[DeckInfo, Syllabus]:
-    """The deck's identity and syllabus; problems go to `sink`."""
+    """The deck's identity and syllabus; problems go to `sink`.
+
+    published-ids.yaml is checked here too: reading that record never raises, so this is where
+    a broken or refused one becomes a located error for lint, build and every other command.
+    """
     if not cards_dir.is_dir():
         sink.report(Location(cards_dir), "cards folder not found", "DG110")
         return DeckInfo("deck", "Deck"), Syllabus((), ())
-    return load_deck_info(cards_dir, sink), load_syllabus(cards_dir / SYLLABUS_FILE, sink)
+    info = load_deck_info(cards_dir, sink)
+    syllabus = load_syllabus(cards_dir / SYLLABUS_FILE, sink)
+    sink.extend(read_lock(cards_dir).problems)
+    return info, syllabus
 
 
 def read_card_source(path: Path, root: Path, sink: DiagnosticSink) -> bytes | None:
     """The bytes of a card file, or None (reported) when it must not or cannot be read."""
+    name_problem = file_name_problem(path.relative_to(root).as_posix())
+    if name_problem:
+        sink.report(Location(path, 1), name_problem, "DG106")
+        return None
     if not path.resolve().is_relative_to(root.resolve()):
         sink.report(
             Location(path, 1), "links to a file outside the cards folder: not read", "DG405"

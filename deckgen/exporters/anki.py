@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import logging
 import shutil
 import tempfile
@@ -105,7 +106,8 @@ class AnkiExporter:
 
         def anki_deck(name: str) -> genanki.Deck:
             if name not in decks:
-                description = info.description if name == info.name else ""
+                # Anki's deck overview shows the description as HTML: give it plain text only.
+                description = html.escape(info.description) if name == info.name else ""
                 decks[name] = genanki.Deck(deck_id_for(info.id, name), name, description)
             return decks[name]
 
@@ -118,7 +120,14 @@ class AnkiExporter:
                 tags=anki_tags(rendered),
                 guid=note_guid(info.id, card.id),
             )
-            anki_deck(deck.deck.deck_path(card)).add_note(note)
+            path = deck.deck.deck_path(card)
+            # Anki's importer walks a card's parent decks by name and stops at the first one
+            # missing from the package: ship every level so the top deck (and its
+            # description) arrives too.
+            parts = path.split("::")
+            for depth in range(2, len(parts)):
+                anki_deck("::".join(parts[:depth]))
+            anki_deck(path).add_note(note)
 
         target = out_dir / f"{context.stem}{self.suffix}"
         with tempfile.TemporaryDirectory(prefix="deckgen-apkg-") as tmp:

@@ -12,6 +12,7 @@ from deckgen.exporters import ExportContext
 from deckgen.model import CardType
 from deckgen.notetypes import anki_tags, note_fields
 from deckgen.render import RenderedDeck
+from deckgen.safety import csv_cell
 from deckgen.templating import template_environment
 
 DIALECTS = ("anki", "plain")
@@ -23,6 +24,7 @@ STOCK_NOTETYPES = {
     CardType.CLOZE: "Cloze",
 }
 COLUMNS = ("guid", "notetype", "deck", "front", "back", "tags")
+HTML_COLUMNS = frozenset({"front", "back"})
 
 
 def rows(deck: RenderedDeck, context: ExportContext) -> list[list[str]]:
@@ -39,14 +41,19 @@ def rows(deck: RenderedDeck, context: ExportContext) -> list[list[str]]:
             front, back = fields["Text"], extra
         else:
             front, back = fields["Front"], "\n".join(p for p in (fields["Back"], extra) if p)
+        cells = [
+            card.id,
+            STOCK_NOTETYPES[card.type],
+            deck.deck.deck_path(card),
+            front,
+            back,
+            " ".join(anki_tags(rendered)),
+        ]
+        # No cell may read as a spreadsheet formula (OWASP CSV injection), whatever it holds.
         result.append(
             [
-                card.id,
-                STOCK_NOTETYPES[card.type],
-                deck.deck.deck_path(card),
-                front,
-                back,
-                " ".join(anki_tags(rendered)),
+                csv_cell(cell, html_cell=column in HTML_COLUMNS)
+                for column, cell in zip(COLUMNS, cells, strict=True)
             ]
         )
     return result

@@ -9,6 +9,9 @@
   var $ = function (id) { return document.getElementById(id); };
   var search = $("search"), roundSel = $("filter-round"), topicSel = $("filter-topic");
   var tagSel = $("filter-tag"), onlyMarked = $("only-marked"), status = $("status");
+  // The page carries no inline handlers (a Content-Security-Policy could then forbid them all).
+  var filters = document.querySelector("form.filters");
+  if (filters) filters.addEventListener("submit", function (e) { e.preventDefault(); });
 
   // ------------------------------------------------------------------ storage (may be blocked)
   function load(key, fallback) {
