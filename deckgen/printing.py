@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -14,9 +15,12 @@ from urllib.parse import unquote
 
 import typst
 
+from deckgen.errors import DeckgenError, DiagnosticSink, Location
 from deckgen.model import Card, CardType, Deck
 from deckgen.render import MediaFile, RenderedDeck, source_markdown
+from deckgen.safety import printable
 from deckgen.typst import (
+    Marked,
     TypstCode,
     TypstRenderer,
     cloze_back,
@@ -67,7 +71,7 @@ class PrintCard:
     row: int = 0
 
 
-def _fields(card: Card) -> tuple[str, str]:
+def _fields(card: Card) -> tuple[str, str | Marked]:
     if card.type is CardType.CLOZE and card.text is not None:
         return cloze_front(card.text.markdown), cloze_back(card.text.markdown)
     front = card.front.markdown if card.front else ""
@@ -205,9 +209,21 @@ def sheet_source(
 
 
 class TypstDocument:
-    """A Typst source compiled in a private folder that holds only the deck's media."""
+    """A Typst source compiled in a private folder that holds only the deck's media.
 
-    def __init__(self, source: str, media: Sequence[MediaFile]) -> None:
+    Typst failing is never a traceback: it raises DeckgenError naming each card (file:line)
+    that fails on its own when `deck` and `cards` are given, else the document (`output`).
+    """
+
+    def __init__(
+        self,
+        source: str,
+        media: Sequence[MediaFile],
+        *,
+        deck: RenderedDeck | None = None,
+        cards: Sequence[PrintCard] = (),
+        output: Path | None = None,
+    ) -> None:
         self._tmp = tempfile.TemporaryDirectory(prefix="deckgen-typst-")
         root = Path(self._tmp.name)
         (root / "media").mkdir()
@@ -215,19 +231,83 @@ class TypstDocument:
             shutil.copyfile(item.path, root / "media" / item.name)
         main = root / "main.typ"
         main.write_text(source, encoding="utf-8")
+        self._root = root
+        self._media = {item.name: item for item in media}
+        self._deck = deck
+        self._cards = cards
+        self._output = output
         # Only the bundled fonts: the same PDF on every machine.
         self._compiler = typst.Compiler(str(main), root=str(root), ignore_system_fonts=True)
         self.timestamp: int | None = None
 
     def pdf(self, timestamp: int) -> bytes:
-        result = self._compiler.compile(format="pdf", pdf_tags=False, timestamp=timestamp)
+        try:
+            result = self._compiler.compile(format="pdf", pdf_tags=False, timestamp=timestamp)
+        except RuntimeError as error:  # typst.TypstError and the plain errors of query()
+            raise self._failure(error) from None
         assert isinstance(result, bytes)
         return result
 
     def overflows(self) -> list[tuple[str, str]]:
         """(card id, side) of every card that does not fit its cell at the smallest size."""
-        raw = self._compiler.query("<overflow>", field="value")
+        try:
+            raw = self._compiler.query("<overflow>", field="value")
+        except RuntimeError as error:
+            raise self._failure(error) from None
         return [(item["id"], item["side"]) for item in json.loads(raw)]
+
+    def _original(self, name: str) -> str:
+        """The card author's name for a staged media copy: its path in the cards folder."""
+        item = self._media.get(name)
+        if item is None:
+            return f"media/{name}"
+        root = self._deck.deck.root.resolve() if self._deck is not None else item.path.parent
+        try:
+            return item.path.relative_to(root).as_posix()
+        except ValueError:
+            return item.path.name
+
+    def _explain(self, error: RuntimeError) -> str:
+        """Typst's message and hints, naming the card's own files instead of the private copies."""
+        message = str(getattr(error, "message", "") or error)
+        message = message.removeprefix("failed to compile document: ")
+        hints = [str(h) for h in getattr(error, "hints", None) or ()]
+        text = "; ".join([message, *hints]).replace(str(self._root) + "/", "")
+        text = re.sub(r"media/([0-9a-f]{20}\.[a-z]+)", lambda m: self._original(m[1]), text)
+        return printable(text)
+
+    def _failure(self, error: RuntimeError) -> DeckgenError:
+        """The located error for a failed compile: each card that fails alone, else the document.
+
+        Typst reports a place in the generated source, which is no place an author knows; a
+        card's markup compiled on its own (milliseconds each, and only after a failure) is.
+        """
+        sink = DiagnosticSink()
+        by_id = {r.card.id: r for r in self._deck.cards} if self._deck is not None else {}
+        for card in self._cards:
+            parts = [card.label, card.front, card.back, card.extra, *card.sources]
+            body = "\n".join(f"#[{part}]" for part in parts if part)
+            try:
+                self._compiler.compile(
+                    input=f"#set page(width: 120mm, height: auto)\n{body}\n".encode(),
+                    format="pdf",
+                    pdf_tags=False,
+                )
+            except RuntimeError as alone:
+                known = by_id.get(card.id)
+                where = known.card.location if known is not None else Location(Path(card.id))
+                explained = self._explain(alone)
+                image = "image" in explained or "SVG" in explained
+                if image and known is not None and known.media:
+                    # Typst names the image only by its place in the generated source.
+                    names = ", ".join(self._original(name) for name in known.media)
+                    explained += f" (the card's images: {names})"
+                code = "DG405" if image else "DG111"
+                sink.report(where, f"card '{card.id}' cannot be printed: {explained}", code)
+        if not sink.items:
+            where = Location(self._output or Path("<typst>"))
+            sink.report(where, f"Typst could not typeset the PDF: {self._explain(error)}", "DG111")
+        return DeckgenError(sink.items)
 
     def close(self) -> None:
         self._tmp.cleanup()

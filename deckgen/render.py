@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import html
 import logging
 import re
 from collections.abc import Callable, Sequence
@@ -12,7 +11,7 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 import nh3
 from markdown_it import MarkdownIt
@@ -26,7 +25,16 @@ from pygments.util import ClassNotFound
 
 from deckgen.errors import DiagnosticSink, Location
 from deckgen.markdown import make_parser
+from deckgen.media import media_problem
 from deckgen.model import Card, Deck, Text
+from deckgen.safety import (
+    LINK_SCHEMES,
+    TEMPLATE_MARK_RE,
+    image_reference_problem,
+    is_media_name,
+    math_problems,
+    url_problem,
+)
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +112,6 @@ ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
     "td": {"colspan", "rowspan", "style"},
     "th": {"colspan", "rowspan", "scope", "style"},
 }
-LINK_SCHEMES = frozenset({"http", "https", "mailto"})
 _STYLE_PROPERTIES = frozenset({"text-align"})  # markdown-it writes table alignment this way
 
 
@@ -212,12 +219,26 @@ class _TagCollector(HTMLParser):
 
 
 def _url_problem(url: str, *, image: bool) -> str | None:
-    cleaned = re.sub(r"[\x00-\x20]", "", html.unescape(url))
-    scheme = urlsplit(cleaned).scheme.lower()
-    if cleaned.startswith("//") or (image and scheme):
-        return f"remote or inline resource '{url}' (images must be files in the cards folder)"
-    if scheme and scheme not in LINK_SCHEMES:
-        return f"URL scheme '{scheme}:' is not allowed"
+    return image_reference_problem(url) if image else url_problem(url)
+
+
+def attribute_problem(tag: str, name: str, value: str | None) -> str | None:
+    """Why an attribute of raw HTML in a card is refused, or None (the sanitizer's own rule)."""
+    allowed = ALLOWED_ATTRIBUTES["*"] | ALLOWED_ATTRIBUTES.get(tag, set())
+    if name.startswith("on"):
+        return f"event-handler attribute '{name}' on <{tag}> is not allowed"
+    if name == "style" or name not in allowed:
+        return f"attribute '{name}' on <{tag}> is not allowed"
+    if value is not None and TEMPLATE_MARK_RE.search(value):
+        return (
+            f"'{{{{' or '}}}}' inside the '{name}' attribute of <{tag}>: Anki would expand cloze "
+            "markup there and break out of the attribute"
+        )
+    if tag == "img" and name == "src":
+        problem = image_reference_problem(value or "")
+        return problem or "raw <img> is not allowed: write images as ![alt](file.png)"
+    if name == "href" and value is not None:
+        return url_problem(value)
     return None
 
 
@@ -231,22 +252,21 @@ def unsafe_html(fragment: str) -> list[str]:
         if tag not in ALLOWED_TAGS:
             problems.append(f"HTML tag <{tag}> is not allowed")
             continue
-        allowed = ALLOWED_ATTRIBUTES["*"] | ALLOWED_ATTRIBUTES.get(tag, set())
         for name, value in attrs:
-            if name.startswith("on"):
-                problems.append(f"event-handler attribute '{name}' on <{tag}> is not allowed")
-            elif name == "style" or name not in allowed:
-                problems.append(f"attribute '{name}' on <{tag}> is not allowed")
-            elif name in ("href", "src") and value is not None:
-                problem = _url_problem(value, image=(tag == "img"))
-                if problem:
-                    problems.append(problem)
+            problem = attribute_problem(tag, name, value)
+            if problem:
+                problems.append(problem)
     return problems
 
 
 def _keep_attribute(tag: str, name: str, value: str) -> str | None:
-    if name in ("href", "src") and _url_problem(value, image=(tag == "img")):
-        return None
+    """The sanitizer's last word on every attribute it would keep (nh3's attribute_filter)."""
+    if TEMPLATE_MARK_RE.search(value):
+        return None  # cloze markup in an attribute lets Anki's cloze pass break out of it
+    if name == "src":
+        return value if tag == "img" and is_media_name(value) else None
+    if name == "href":
+        return value if url_problem(value) is None else None
     return value
 
 
@@ -273,18 +293,6 @@ def sanitize(fragment: str) -> str:
 
 # --------------------------------------------------------------------------- files
 
-MAX_MEDIA_BYTES = 5 * 1024 * 1024
-_MAGIC = {
-    ".png": (b"\x89PNG\r\n\x1a\n",),
-    ".jpg": (b"\xff\xd8\xff",),
-    ".jpeg": (b"\xff\xd8\xff",),
-    ".gif": (b"GIF87a", b"GIF89a"),
-}
-_SVG_DANGER = re.compile(
-    rb"<script|<foreignobject|javascript:|\son[a-z]+\s*=|(?:xlink:)?href\s*=\s*[\"']?\s*(?:https?:|//|data:)",
-    re.IGNORECASE,
-)
-
 
 def resolve_inside(folder: Path, reference: str, root: Path) -> Path | None:
     """The file a relative reference names, or None when it would leave `root`.
@@ -299,34 +307,11 @@ def resolve_inside(folder: Path, reference: str, root: Path) -> Path | None:
     return target if target.is_relative_to(root.resolve()) else None
 
 
-def media_problem(path: Path) -> str | None:
-    """Why a media file may not be shipped (type checked by content, size capped), or None."""
-    suffix = path.suffix.lower()
-    if suffix not in MEDIA_SUFFIXES:
-        return f"is not one of {', '.join(sorted(MEDIA_SUFFIXES))}"
-    size = path.stat().st_size
-    if size > MAX_MEDIA_BYTES:
-        return f"is {size / 1024 / 1024:.1f} MiB (limit {MAX_MEDIA_BYTES // 1024 // 1024} MiB)"
-    with path.open("rb") as handle:
-        head = handle.read(16 if suffix != ".svg" else MAX_MEDIA_BYTES)
-    if suffix == ".svg":
-        text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-        if not (text.startswith(b"<?xml") or text.startswith(b"<svg")) or b"<svg" not in text:
-            return "is not an SVG file (checked by content)"
-        if _SVG_DANGER.search(head):
-            return "is an SVG with scripts, event handlers or external references"
-        return None
-    if suffix == ".webp":
-        ok = head[:4] == b"RIFF" and head[8:12] == b"WEBP"
-    else:
-        ok = any(head.startswith(magic) for magic in _MAGIC[suffix])
-    return None if ok else f"is not a {suffix[1:].upper()} file (checked by content)"
-
-
 # --------------------------------------------------------------------------- sources
 
 _RFC_RE = re.compile(r"^RFC ?(\d{3,5})(?: ?§ ?((?:[A-Z]|\d+)(?:\.\d+)*))?(.*)$", re.DOTALL)
 _BARE_URL_RE = re.compile(r"^https?://\S+$")
+_SCHEME_RE = re.compile(r"(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]{0,30})://")
 
 
 def source_markdown(source: str) -> str:
@@ -400,25 +385,76 @@ class CardRenderer:
             self.field_hook(card, name, text, tokens)
         for token in tokens:
             line = text.line + (token.map[0] if token.map else 0)
-            if token.type == "html_block":
-                self._check_html(card, token.content, line)
+            self._check_token(card, token, line, used_media)
             for child in token.children or ():
-                if child.type == "html_inline":
-                    self._check_html(card, child.content, line)
-                elif child.type == "link_open":
-                    problem = _url_problem(str(child.attrGet("href") or ""), image=False)
-                    if problem:
-                        self.sink.report(
-                            Location(card.path, line),
-                            f"unsafe link in card '{card.id}': {problem}",
-                            "DG404",
-                        )
-                elif child.type == "image":
-                    media = self._media_name(card, str(child.attrGet("src") or ""), line)
-                    if media is not None:
-                        child.attrSet("src", media)
-                        used_media.append(media)
-        return sanitize(self.md.renderer.render(tokens, self.md.options, {})).strip()
+                self._check_token(card, child, line, used_media)
+        html = sanitize(self.md.renderer.render(tokens, self.md.options, {})).strip()
+        self._check_math(card, html, text.line)
+        return html
+
+    def source(self, card: Card, text: Text) -> str:
+        """Render a `Source:` line (its shorthands expanded) under the same checks as a field."""
+        for scheme in _SCHEME_RE.findall(text.markdown):
+            if scheme.lower() not in ("http", "https"):
+                self._report(card, text.line, f"URL scheme '{scheme}:' is not allowed in 'Source:'")
+        tokens = self.md.parseInline(source_markdown(text.markdown))
+        for token in tokens:
+            for child in token.children or ():
+                if child.type == "image":
+                    self._report(card, text.line, "an image is not allowed in 'Source:'")
+                else:
+                    self._check_token(card, child, text.line, [], relative_links=False)
+        html = sanitize(self.md.renderer.render(tokens, self.md.options, {})).strip()
+        self._check_math(card, html, text.line)
+        return html
+
+    def _report(self, card: Card, line: int, problem: str) -> None:
+        self.sink.report(
+            Location(card.path, line), f"unsafe content in card '{card.id}': {problem}", "DG404"
+        )
+
+    def _check_token(
+        self,
+        card: Card,
+        token: Token,
+        line: int,
+        used_media: list[str],
+        *,
+        relative_links: bool = True,
+    ) -> None:
+        if token.type in ("html_block", "html_inline"):
+            self._check_html(card, token.content, line)
+        elif token.type == "link_open":
+            problem = url_problem(str(token.attrGet("href") or ""), relative=relative_links)
+            if problem:
+                self.sink.report(
+                    Location(card.path, line),
+                    f"unsafe link in card '{card.id}': {problem}",
+                    "DG404",
+                )
+        elif token.type == "image":
+            media = self._media_name(card, str(token.attrGet("src") or ""), line)
+            if media is not None:
+                token.attrSet("src", media)
+                used_media.append(media)
+        elif token.type == "fence" and TEMPLATE_MARK_RE.search(token.info):
+            self._report(card, line, "'{{' or '}}' in a code block's language name")
+        if token.type in ("link_open", "image"):
+            # alt text and titles become attributes, where Anki's cloze pass must not run
+            values = [str(v) for k, v in (token.attrs or {}).items() if k != "src"]
+            if token.type == "image":
+                values.append(token.content)
+            if any(TEMPLATE_MARK_RE.search(v) for v in values):
+                self._report(
+                    card,
+                    line,
+                    "'{{' or '}}' in an image's alt text or a link's title: Anki would expand "
+                    "cloze markup inside the attribute",
+                )
+
+    def _check_math(self, card: Card, html: str, line: int) -> None:
+        for problem in math_problems(html):
+            self._report(card, line, problem)
 
     def _check_html(self, card: Card, fragment: str, line: int) -> None:
         for problem in unsafe_html(fragment):
@@ -437,9 +473,7 @@ class CardRenderer:
         def field(name: str, text: Text | None) -> str:
             return self.markdown(card, name, text, used) if text is not None else ""
 
-        sources = tuple(
-            sanitize(self.md.renderInline(source_markdown(s.markdown))) for s in card.sources
-        )
+        sources = tuple(self.source(card, s) for s in card.sources)
         return RenderedCard(
             card=card,
             front=field("front", card.front),

@@ -2,14 +2,16 @@
 
 Card text never reaches Typst as markup. Every piece of it becomes a Typst *string literal*
 (`#"…"`), which Typst shows as plain text: `#read(…)`, `$`, `[`, `<label>`, `//` and friends stay
-inert. Structure (emphasis, lists, code, links) is emitted by this module as Typst function
-calls whose arguments are again string literals.
+inert, and so does raw HTML such as `<mark>`. Structure (emphasis, lists, code, links) is emitted
+by this module from markdown-it's tokens, which always nest, as Typst function calls whose
+arguments are again string literals; a link whose target `deckgen.safety` refuses is plain text.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ import jinja2
 from markdown_it.token import Token
 
 from deckgen.markdown import CLOZE_RE, make_parser
+from deckgen.safety import url_problem
 from deckgen.templating import ContainedLoader, default_templates_dir
 
 _HTML_TAG_RE = re.compile(r"<[^>]*>")
@@ -74,9 +77,24 @@ def cloze_front(markdown: str) -> str:
     return CLOZE_RE.sub(lambda m: f"\\[{m.group(2) or '…'}\\]", markdown)
 
 
-def cloze_back(markdown: str) -> str:
-    """The answer side: every deletion filled in and marked."""
-    return CLOZE_RE.sub(lambda m: f"<mark>{m.group(1)}</mark>", markdown)
+@dataclass(frozen=True)
+class Marked:
+    """Markdown whose highlighted spans are wrapped in `<tag>`…`</tag>`, a tag name that the
+    card's own text does not contain anywhere, so no card text can open or close a highlight."""
+
+    markdown: str
+    tag: str
+
+
+def cloze_back(markdown: str) -> Marked:
+    """The answer side: every deletion filled in and marked for TypstRenderer.render."""
+    # More digits than follow any `deckgen-answer-` in the card: the name occurs nowhere in its
+    # text, so a card quoting the tag cannot forge it (one linear scan, whatever the card holds).
+    runs = [len(m[1]) for m in re.finditer(r"deckgen-answer-(\d*)", markdown)]
+    tag = "deckgen-answer-" + "0" * (max(runs, default=0) + 1)
+    # A tag, unlike a private-use sentinel, is punctuation to Markdown on both sides, so
+    # `{{c1::_x_}}` keeps its emphasis.
+    return Marked(CLOZE_RE.sub(lambda m: f"<{tag}>{m.group(1)}</{tag}>", markdown), tag)
 
 
 class TypstRenderer:
@@ -85,9 +103,23 @@ class TypstRenderer:
     def __init__(self, media_name: Callable[[str], str | None] | None = None) -> None:
         self.md = make_parser()
         self.media_name = media_name or (lambda _src: None)
+        self._mark: tuple[str, str] | None = None  # the open and close tags of a Marked text
 
-    def render(self, markdown: str) -> TypstCode:
-        return TypstCode(self._blocks(self.md.parse(markdown)).strip())
+    def render(self, markdown: str | Marked) -> TypstCode:
+        """Typst markup for Markdown; the spans of a Marked text are highlighted."""
+        if isinstance(markdown, Marked):
+            self._mark = (f"<{markdown.tag}>", f"</{markdown.tag}>")
+            markdown = markdown.markdown
+        try:
+            return TypstCode(self._blocks(self.md.parse(markdown)).strip())
+        finally:
+            self._mark = None
+
+    def _plain(self, text: str) -> str:
+        """Text where a highlight cannot be shown (code, math, alt text): without its tags."""
+        if self._mark is None:
+            return text
+        return text.replace(self._mark[0], "").replace(self._mark[1], "")
 
     # ----------------------------------------------------------------- blocks
 
@@ -105,7 +137,7 @@ class TypstRenderer:
                 lang = token.info.split()[0] if token.info.strip() else ""
                 out.append(
                     f"#raw(block: true, lang: {typst_string(lang) if lang else 'none'}, "
-                    f"{typst_string(token.content.rstrip(chr(10)))})\n\n"
+                    f"{typst_string(self._plain(token.content).rstrip(chr(10)))})\n\n"
                 )
             elif kind in ("bullet_list_open", "ordered_list_open"):
                 end = self._matching(tokens, i)
@@ -126,7 +158,9 @@ class TypstRenderer:
             elif kind == "hr":
                 out.append("#line(length: 100%, stroke: 0.4pt)\n\n")
             elif kind == "math_block":
-                out.append(f"#raw(block: true, {typst_string(token.content.strip())})\n\n")
+                out.append(
+                    f"#raw(block: true, {typst_string(self._plain(token.content).strip())})\n\n"
+                )
             elif kind == "html_block":
                 text = _HTML_TAG_RE.sub("", token.content).strip()
                 if text:
@@ -192,6 +226,8 @@ class TypstRenderer:
 
     def _inline(self, children: Sequence[Token]) -> str:
         out: list[str] = []
+        links: list[bool] = []  # per open link: whether it was emitted as a link
+        marks = 0  # highlights opened in this inline and not closed yet
         for child in children:
             kind = child.type
             if kind == "text":
@@ -201,30 +237,41 @@ class TypstRenderer:
             elif kind == "hardbreak":
                 out.append("#linebreak()")
             elif kind == "code_inline":
-                out.append(f"#raw({typst_string(child.content)})")
+                out.append(f"#raw({typst_string(self._plain(child.content))})")
             elif kind in ("strong_open", "em_open", "s_open"):
                 out.append(
                     {"strong_open": "#strong[", "em_open": "#emph[", "s_open": "#strike["}[kind]
                 )
-            elif kind in ("strong_close", "em_close", "s_close", "link_close"):
+            elif kind in ("strong_close", "em_close", "s_close"):
                 out.append("]")
             elif kind == "link_open":
-                out.append(f"#link({typst_string(str(child.attrGet('href') or ''))})[")
+                href = str(child.attrGet("href") or "")
+                # A PDF link is opened by the reader's viewer, relative to wherever the PDF
+                # lies: only absolute http(s) and mailto targets are links there.
+                links.append(url_problem(href, relative=False) is None)
+                out.append(f"#link({typst_string(href)})[" if links[-1] else "")
+            elif kind == "link_close":
+                out.append("]" if links and links.pop() else "")
             elif kind == "image":
                 name = self.media_name(str(child.attrGet("src") or ""))
                 if name is None:  # not a staged media file: never let Typst read it
-                    out.append(typst_text(f"[image: {child.content}]"))
+                    out.append(typst_text(f"[image: {self._plain(child.content)}]"))
                     continue
                 out.append(
                     f"#box(image({typst_string('media/' + name)}, width: 100%, height: 3cm, "
-                    f'fit: "contain", alt: {typst_string(child.content)}))'
+                    f'fit: "contain", alt: {typst_string(self._plain(child.content))}))'
                 )
             elif kind == "math_inline":
-                out.append(f"#raw({typst_string(child.content)})")
+                out.append(f"#raw({typst_string(self._plain(child.content))})")
             elif kind == "html_inline":
-                tag = child.content.strip().lower()
-                if tag == "<mark>":
+                if self._mark and child.content == self._mark[0]:
                     out.append('#highlight(fill: rgb("#fff3b0"))[#strong[')
-                elif tag == "</mark>":
-                    out.append("]]")
+                    marks += 1
+                elif self._mark and child.content == self._mark[1]:
+                    if marks:  # markdown-it may have put the opening tag in another paragraph
+                        out.append("]]")
+                        marks -= 1
+                else:  # raw HTML written in the card, `<mark>` included, is text like any other
+                    out.append(typst_text(child.content))
+        out.append("]]" * marks)
         return "".join(out)

@@ -51,7 +51,9 @@ class PdfExporter:
                     deck, cards, options, context.timestamp, context.templates_dir
                 )
             target = out_dir / f"{context.stem}-{name}-{options.paper}{self.suffix}"
-            with TypstDocument(source, deck.media) as document:
+            with TypstDocument(
+                source, deck.media, deck=deck, cards=cards, output=target
+            ) as document:
                 pdf = document.pdf(context.timestamp)
                 if name == "cards":
                     self._report_overflows(deck, document, context)

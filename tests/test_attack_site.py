@@ -1,0 +1,92 @@
+"""The site an attacker's pull request would publish, opened in headless Chromium: every link
+clicked, every request and dialog recorded."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from deckgen.build import build
+from tests.htmlaudit import audit
+
+playwright = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+if CHROMIUM is None and os.environ.get("CI") != "true":
+    pytest.skip("Chromium is not installed (.ci/run installs it)", allow_module_level=True)
+
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--disable-sync"]  # fmt: skip
+
+# Content that lint allows, chosen to sit as close to the edge as allowed content can.
+EDGE = """---
+topic: rust
+---
+
+## rust-edge-links
+Q: Which of <abbr title="Transmission Control Protocol">TCP</abbr>, [RFC 9293](https://www.rfc-editor.org/rfc/rfc9293#section-3.1) and <a href="mailto:security@example.com">mail</a> is math \\(\\frac{a}{b}\\)?
+
+A: `<img src=x onerror=alert(1)>` and &lt;script&gt;alert(2)&lt;/script&gt; stay text; see ![diagram](../net/img/handshake.png).
+
+Source: https://developers.cloudflare.com/workers/
+
+## rust-edge-cloze
+Cloze: The {{c1::<b>borrow</b>::hint with &quot;quotes&quot;}} checker runs and {{c2::javascript&#58;alert(3)}}.
+
+Source: RFC 9293 §3.1
+"""
+
+
+def test_published_site_runs_no_script_and_loads_nothing_remote(
+    sample_cards: Path, tmp_path: Path, epoch: Callable[[int], None]
+) -> None:
+    (sample_cards / "lang" / "edge.md").write_text(EDGE, encoding="utf-8")
+    (site,) = build(sample_cards, tmp_path / "dist", formats=["html"]).paths
+    page_html = (site / "index.html").read_text(encoding="utf-8")
+    body = page_html.split("<body", 1)[1].split('<script src="app.js">')[0]
+    controls = frozenset({"button", "input", "select", "textarea", "form"})
+    assert audit(body, allow=controls) == []
+    requests: list[str] = []
+    dialogs: list[str] = []
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context()
+
+        def route(request_route) -> None:  # type: ignore[no-untyped-def]
+            requests.append(request_route.request.url)
+            if request_route.request.url.startswith(site.as_uri()):
+                request_route.continue_()
+            else:
+                request_route.abort()  # recorded, never sent
+
+        context.route("**/*", route)
+        tab = context.new_page()
+        tab.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        tab.goto((site / "index.html").as_uri())
+        for button in tab.locator("button.reveal").all():
+            button.click()
+        hrefs = tab.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
+        assert hrefs
+        for index in range(len(hrefs)):
+            # a click as the learner makes it; target=_blank links open a popup page
+            try:
+                tab.eval_on_selector_all("a[href]", f"els => els[{index}].click()")
+            except playwright.Error:
+                pass  # the click navigated away while the call returned
+            tab.wait_for_timeout(100)
+            if not tab.url.startswith((site / "index.html").as_uri()):
+                tab.goto((site / "index.html").as_uri())
+        tab.wait_for_timeout(200)
+        browser.close()
+    assert dialogs == []
+    local = [u for u in requests if u.startswith(site.as_uri())]
+    remote = [u for u in requests if not u.startswith(site.as_uri())]
+    assert local, requests
+    # Only links a learner clicked may leave the site, and only to https or mailto targets.
+    assert all(u.startswith(("https://", "mailto:")) for u in remote), remote
+    assert any(u.startswith("https://www.rfc-editor.org/") for u in remote), remote  # clicked
+    assert all(h.startswith(("https://", "mailto:", "file://")) for h in hrefs), hrefs
