@@ -44,6 +44,17 @@ _PILLOW_FORMATS = ("PNG", "JPEG", "GIF", "WEBP")
 Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
 
 
+SVG_DANGER = "is an SVG with scripts, event handlers or external references"
+
+
+def problem_code(problem: str) -> str:
+    """The rule code of a `media_problem` answer, decided by deckgen's own leading words (the
+    rest of a message may quote an attacker's element names)."""
+    if problem.startswith(SVG_DANGER):
+        return "DG404"
+    return "DG111" if "(limit " in problem else "DG405"
+
+
 def media_problem(path: Path) -> str | None:
     """Why a media file may not be shipped (type checked by content, size capped), or None."""
     suffix = path.suffix.lower()
@@ -313,7 +324,7 @@ def svg_problem(data: bytes) -> str | None:
     parser.setFeature(feature_namespaces, True)
     checker = _SvgChecker(parser)
     parser.setContentHandler(checker)
-    danger = "is an SVG with scripts, event handlers or external references"
+    danger = SVG_DANGER
     try:
         parser.feed(data)
         parser.close()

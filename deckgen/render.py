@@ -25,7 +25,7 @@ from pygments.util import ClassNotFound
 
 from deckgen.errors import DiagnosticSink, Location
 from deckgen.markdown import make_parser
-from deckgen.media import media_problem
+from deckgen.media import media_problem, problem_code
 from deckgen.model import Card, Deck, Text
 from deckgen.safety import (
     LINK_SCHEMES,
@@ -369,8 +369,7 @@ class CardRenderer:
         if name is None:
             problem = media_problem(target)
             if problem:
-                code = "DG111" if "limit" in problem else "DG404" if "SVG" in problem else "DG405"
-                self.sink.report(where, f"image '{src}' {problem}", code)
+                self.sink.report(where, f"image '{src}' {problem}", problem_code(problem))
                 return None
             digest = hashlib.sha256(target.read_bytes()).hexdigest()[:20]
             name = f"{digest}{target.suffix.lower()}"

@@ -203,7 +203,7 @@ SVG_ATTACKS = [
     (
         "not-svg",
         '<html xmlns="http://www.w3.org/1999/xhtml"><svg/></html>',
-        "DG404 image 'x.svg' is not an SVG file (checked by content): its root element is <html>",
+        "DG405 image 'x.svg' is not an SVG file (checked by content): its root element is <html>",
     ),
     (
         "undefined-entity",
