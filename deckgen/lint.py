@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from markdown_it.token import Token
 
 from deckgen.cache import Cache, file_stamp, fingerprint, stamps_match
-from deckgen.errors import Diagnostic, DiagnosticSink, Location, Severity
+from deckgen.errors import DeckgenError, Diagnostic, DiagnosticSink, Location, Severity
 from deckgen.ids import IdLock, read_lock
 from deckgen.load import (
     card_files,
@@ -381,9 +381,14 @@ def check_print_overflow(
     for start in range(0, len(todo), PRINT_CHECK_BATCH):  # batches bound Typst's memory
         batch = todo[start : start + PRINT_CHECK_BATCH]
         subset = RenderedDeck(rendered.deck, tuple(card for _, card in batch), rendered.media)
-        source = cards_source(subset, print_cards(subset), PrintOptions(), timestamp=0)
-        with TypstDocument(source, rendered.media) as document:
-            found = document.overflows()
+        printed = print_cards(subset)
+        source = cards_source(subset, printed, PrintOptions(), timestamp=0)
+        try:
+            with TypstDocument(source, rendered.media, deck=subset, cards=printed) as document:
+                found = document.overflows()
+        except DeckgenError as error:  # Typst refused a card (an image it cannot decode…)
+            sink.extend(error.diagnostics)
+            return
         overflows.extend(found)
         for key, card in batch:
             cache.put("print", key, [side for card_id, side in found if card_id == card.card.id])

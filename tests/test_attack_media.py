@@ -477,11 +477,6 @@ def test_an_image_typst_cannot_decode_is_a_located_build_error(
     assert not (tmp_path / "dist").exists()
 
 
-@pytest.mark.xfail(
-    reason="deckgen/lint.py's check_print_overflow lets the DeckgenError from TypstDocument "
-    "through; it should add error.diagnostics to its sink (issue 11)",
-    strict=True,
-)
 def test_an_image_typst_cannot_decode_is_a_lint_diagnostic(
     sample_cards: Path, write_card: Callable[[str, str], Path]
 ) -> None:
