@@ -16,8 +16,10 @@ ACTIVE_TAGS = {
     "textarea", "select", "template", "portal", "applet",
 }  # fmt: skip
 MEDIA_NAME = re.compile(r"^[0-9a-f]{20}\.(png|jpe?g|gif|svg|webp)$")
-SAFE_HREF = re.compile(r"^(https?://[a-z0-9.-]+(:\d+)?(/[^\s\\]*)?|mailto:[^\s\\]+|#[\w.-]*|[\w.~%-][\w.~%/-]*(#[\w.-]*)?)$")
-DANGEROUS_TEX = re.compile(r"\\(href|url|style|class|cssId|data|require|unicode|mmlToken|bbox|html|def|newcommand|renewcommand|let)(?![A-Za-z])")  # fmt: skip
+SAFE_HREF = re.compile(
+    r"^(https?://[a-z0-9.-]+(:\d+)?(/[^\s\\]*)?|mailto:[^\s\\]+|#[\w.-]*|[\w.~%-][\w.~%/-]*(#[\w.-]*)?)$"
+)
+DANGEROUS_TEX = re.compile(r"\\(href|url|style|class|cssId|data|require|unicode|mmlToken|bbox|html|def|newcommand|renewcommand|let)(?![A-Za-z])")  # fmt: skip  # noqa: E501
 
 
 class _Audit(HTMLParser):
@@ -39,9 +41,9 @@ class _Audit(HTMLParser):
                 self.problems.append(f"template markup in {name}= on <{tag}>")
             if name == "src" and not MEDIA_NAME.match(value):
                 self.problems.append(f"src={value!r} on <{tag}>")
-            if name in ("href", "xlink:href", "action", "formaction", "poster", "srcset"):
-                if not SAFE_HREF.match(value.strip()):
-                    self.problems.append(f"{name}={value!r} on <{tag}>")
+            linked = name in ("href", "xlink:href", "action", "formaction", "poster", "srcset")
+            if linked and not SAFE_HREF.match(value.strip()):
+                self.problems.append(f"{name}={value!r} on <{tag}>")
             if name == "style" and not re.fullmatch(r"\s*text-align:\s*\w+;?\s*", value):
                 self.problems.append(f"style={value!r} on <{tag}>")
 
@@ -66,7 +68,9 @@ def audit(
     return parser.problems
 
 
-MATH_REGION = re.compile(r"\\\((.*?)\\\)|\\\[(.*?)\\\]|\\begin\{([^}]*)\}(.*?)\\end\{\3\}", re.DOTALL)
+MATH_REGION = re.compile(
+    r"\\\((.*?)\\\)|\\\[(.*?)\\\]|\\begin\{([^}]*)\}(.*?)\\end\{\3\}", re.DOTALL
+)
 ANKI_CLOZE = re.compile(r"\{\{c(\d+)::(.*?)(?:::(.*?))?\}\}", re.DOTALL)
 
 

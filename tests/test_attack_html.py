@@ -99,7 +99,7 @@ def test_plain_math_and_ordinary_links_still_pass(
     body = (
         r"Q: What is \(\frac{a}{b} \le \sqrt{x_1^2}\) and \[\sum_{i=1}^{n} i\]?"
         "\n\nA: See [RFC 9293](https://www.rfc-editor.org/rfc/rfc9293#section-3.1) and "
-        "<abbr title=\"Transmission Control Protocol\">TCP</abbr>; `re := \\(\\d+\\)`."
+        '<abbr title="Transmission Control Protocol">TCP</abbr>; `re := \\(\\d+\\)`.'
     )
     write_card("lang/fine.md", FRONT + card("rust-fine", body))
     assert [f for f in findings(sample_cards) if "fine.md" in f and "DG404" in f] == []
@@ -130,7 +130,9 @@ def test_hostile_deck_metadata_is_refused(
     lines = [ln for ln in deck_file.read_text().splitlines() if not ln.startswith(f"{key}:")]
     deck_file.write_text("\n".join([*lines, f"{key}: {value}"]) + "\n")
     found = findings(sample_cards)
-    assert any(f.startswith("cards/deck.yaml:") and " DG110 " in f and expected in f for f in found), found
+    assert any(
+        f.startswith("cards/deck.yaml:") and " DG110 " in f and expected in f for f in found
+    ), found
 
 
 @pytest.mark.parametrize(
@@ -253,7 +255,10 @@ def test_every_card_of_the_real_deck_renders_inert_in_anki(tmp_path: Path) -> No
 
 
 def test_csv_cells_never_start_a_formula(
-    sample_cards: Path, write_card: Callable[[str, str], Path], tmp_path: Path, epoch: Callable[[int], None]
+    sample_cards: Path,
+    write_card: Callable[[str, str], Path],
+    tmp_path: Path,
+    epoch: Callable[[int], None],
 ) -> None:
     # An HTML comment is dropped by the sanitizer, so the field would start with its text.
     write_card(
@@ -282,7 +287,10 @@ def test_csv_cell_neutralises_per_owasp() -> None:
 
 
 def test_csv_neutralised_cell_imports_into_anki_as_the_same_text(
-    sample_cards: Path, write_card: Callable[[str, str], Path], tmp_path: Path, epoch: Callable[[int], None]
+    sample_cards: Path,
+    write_card: Callable[[str, str], Path],
+    tmp_path: Path,
+    epoch: Callable[[int], None],
 ) -> None:
     from anki.collection import ImportCsvRequest
 
@@ -309,7 +317,9 @@ def test_escape_sequences_never_reach_the_terminal(
 ) -> None:
     # YAML's own escapes put ESC, CR, BEL and a bidi override into the value
     fake = "\\e[2K\\rlint passed: 3 cards, 0 errors\\e]0;owned\\a\\u202e"
-    write_card("lang/evil.md", f'---\ntopic: "rust{fake}"\n---\n\n' + card("rust-evil", "Q: a\n\nA: b"))
+    write_card(
+        "lang/evil.md", f'---\ntopic: "rust{fake}"\n---\n\n' + card("rust-evil", "Q: a\n\nA: b")
+    )
     result = CliRunner().invoke(cli, ["lint", "--cards", str(sample_cards), "--no-cache"])
     assert result.exit_code == 1
     output = result.output + (result.stderr if result.stderr_bytes is not None else "")
@@ -324,7 +334,9 @@ def test_escape_sequences_never_reach_the_terminal(
 def test_file_names_that_would_fake_output_are_refused(sample_cards: Path) -> None:
     (sample_cards / "lang" / "a:b\x1b[31m.md").write_text(FRONT + card("rust-name", "Q: a\n\nA: b"))
     found = findings(sample_cards)
-    assert any("may use letters, digits, '.', '_' and '-' only" in f and "\\u001b" in f for f in found), found
+    assert any(
+        "may use letters, digits, '.', '_' and '-' only" in f and "\\u001b" in f for f in found
+    ), found
     assert printable("\x1b") == "\\u001b"
 
 

@@ -154,7 +154,7 @@ def test_markdown_javascript_links_are_errors(
 ) -> None:
     errors = render_errors(sample_cards, write_card, "Q: [x](javascript:alert(1))\n\nA: b")
     assert errors == [
-        "cards/net/one.md:6: unsafe link in card 'tcp-one': URL scheme 'javascript:' is not allowed (use https:)"
+        "cards/net/one.md:6: unsafe link in card 'tcp-one': URL scheme 'javascript:' is not allowed (use https:)"  # noqa: E501
     ]
 
 
