@@ -7,11 +7,16 @@ import math
 import multiprocessing
 import os
 import re
+import signal
+import threading
+import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from markdown_it.token import Token
@@ -46,7 +51,10 @@ _STOPWORDS = frozenset(
     what when where which who why with you your""".split()
 )
 _WORD_RE = re.compile(r"[a-z0-9_]+(?:['.][a-z0-9_]+)*")
-_CLOZE_LIKE_RE = re.compile(r"\{\{\s*[cC]\s*\d*\s*:{1,2}")
+# Possessive runs: with plain `\s*\d*\s*` a `{{c` followed by thousands of spaces and no `:` is
+# split between the two `\s*` every possible way (0.26 s per 5,000-character line). The runs
+# cannot give anything back that the next item could use, so the matches are the same.
+_CLOZE_LIKE_RE = re.compile(r"\{\{\s*+[cC]\s*+\d*+\s*+:{1,2}")
 
 
 @dataclass(frozen=True)
@@ -254,10 +262,34 @@ def question_words(card: Card) -> list[str]:
     return [w for w in _WORD_RE.findall(plain) if w not in _STOPWORDS]
 
 
-def near_duplicates(
-    cards: Iterable[Card], threshold: float = NEAR_DUPLICATE_SIMILARITY
-) -> list[tuple[Card, Card, float]]:
-    """Pairs of cards whose question word sets have Jaccard similarity >= threshold.
+# The similarity join's work for one lint run, counted in index entries probed plus words
+# compared when verifying a candidate; 4 million is about 2.5 s. The shipped deck needs 77,
+# bench/synth.py's decks 112 thousand (10,000 cards) and 2.9 million (50,000 cards: the count
+# grows with the square of the cards sharing words). Questions written to share their rarest
+# words reach it with one 128 KiB file, so past it the check stops and says so (DG112).
+MAX_NEAR_DUPLICATE_COMPARISONS = 4_000_000
+
+
+def _question_groups(cards: Iterable[Card]) -> tuple[list[frozenset[str]], list[list[Card]]]:
+    """The distinct non-empty question word sets, in the order of the first card asking each,
+    and for each the cards asking exactly it (in deck order)."""
+    groups: dict[frozenset[str], list[Card]] = {}
+    for card in cards:
+        words = frozenset(question_words(card))
+        if words:
+            groups.setdefault(words, []).append(card)
+    return list(groups), list(groups.values())
+
+
+def _similar_sets(
+    sets: Sequence[frozenset[str]],
+    threshold: float,
+    limit: int | None,
+    found: Callable[[int, int, float], None],
+) -> int | None:
+    """Call `found(i, j, similarity)` for each pair of indices into `sets` whose Jaccard
+    similarity >= threshold (a callback, so that memory need not grow with the pairs); return
+    the index of the set at which `limit` comparisons ran out, or None when the join finished.
 
     An exact all-pairs similarity join (PPJoin, Xiao et al. 2008) instead of comparing every
     pair: with each set's words ordered rarest first, two sets that reach the threshold must
@@ -266,22 +298,25 @@ def near_duplicates(
     prefix needs indexing; and the position of a shared prefix word bounds how large the overlap
     can still become (positional filter). Only the survivors are compared in full.
     """
-    found = [(card, set(question_words(card))) for card in cards]
-    records = sorted(((card, words) for card, words in found if words), key=lambda r: len(r[1]))
-    order = {card.id: n for n, (card, _) in enumerate(found)}
-    frequency = Counter(w for _, words in records for w in words)
-    index: dict[str, list[tuple[int, int]]] = defaultdict(list)  # word -> (record, position)
-    ranked = [sorted(words, key=lambda w: (frequency[w], w)) for _, words in records]
-    pairs = []
-    for x, (card, words) in enumerate(records):
+    by_size = sorted(range(len(sets)), key=lambda n: len(sets[n]))  # stable: first asked first
+    frequency = Counter(w for words in sets for w in words)
+    index: dict[str, list[tuple[int, int]]] = defaultdict(list)  # word -> (visit, position)
+    work = 0
+    for x, n in enumerate(by_size):
+        words = sets[n]
         size = len(words)
+        ranked = sorted(words, key=lambda w: (frequency[w], w))
         prefix_length = size - math.ceil(threshold * size) + 1
         # Sets arrive by size, so only a shorter prefix needs indexing (the "mid-prefix").
         index_length = size - math.ceil(2 * threshold / (1 + threshold) * size) + 1
         overlap: dict[int, int] = {}
-        for i, word in enumerate(ranked[x][:prefix_length]):
-            for y, j in index[word]:
-                other_size = len(records[y][1])
+        for i, word in enumerate(ranked[:prefix_length]):
+            entries = index[word]
+            work += len(entries)
+            if limit is not None and work > limit:
+                return n
+            for y, j in entries:
+                other_size = len(sets[by_size[y]])
                 if other_size < threshold * size:  # length filter
                     continue
                 seen = overlap.get(y, 0)
@@ -293,26 +328,99 @@ def near_duplicates(
                 else:
                     overlap[y] = -1  # cannot reach the threshold any more
             if i < index_length:
-                index[word].append((x, i))
+                entries.append((x, i))
         for y, seen in overlap.items():
             if seen <= 0:
                 continue
-            other_card, other_words = records[y]
-            similarity = len(words & other_words) / len(words | other_words)
+            other = sets[by_size[y]]
+            work += len(other)  # the intersection walks the smaller set, which is `other`
+            if limit is not None and work > limit:
+                return n
+            shared = len(words & other)
+            similarity = shared / (size + len(other) - shared)
             if similarity >= threshold:
-                first, second = sorted((card, other_card), key=lambda c: order[c.id])
+                found(n, by_size[y], similarity)
+    return None
+
+
+def near_duplicates(
+    cards: Iterable[Card], threshold: float = NEAR_DUPLICATE_SIMILARITY
+) -> list[tuple[Card, Card, float]]:
+    """Every pair (earlier, later, similarity) of cards whose question word sets have Jaccard
+    similarity >= threshold, ordered by the later card.
+
+    Not bounded: n cards asking the same question make n² pairs. Lint reports through
+    `first_near_duplicates`, which is.
+    """
+    cards = list(cards)
+    position = {id(card): n for n, card in enumerate(cards)}
+    sets, groups = _question_groups(cards)
+    pairs = [(a, b, 1.0) for group in groups for k, a in enumerate(group) for b in group[k + 1 :]]
+
+    def found(i: int, j: int, similarity: float) -> None:
+        for a in groups[i]:
+            for b in groups[j]:
+                first, second = sorted((a, b), key=lambda c: position[id(c)])
                 pairs.append((first, second, similarity))
-    pairs.sort(key=lambda p: (order[p[1].id], order[p[0].id]))
+
+    _similar_sets(sets, threshold, None, found)
+    pairs.sort(key=lambda p: (position[id(p[1])], position[id(p[0])]))
     return pairs
 
 
-def check_near_duplicates(deck: Deck, sink: DiagnosticSink) -> None:
-    for first, second, similarity in near_duplicates(deck.cards):
+def first_near_duplicates(
+    cards: Iterable[Card],
+    threshold: float = NEAR_DUPLICATE_SIMILARITY,
+    limit: int = MAX_NEAR_DUPLICATE_COMPARISONS,
+) -> tuple[list[tuple[Card, Card, float]], Card | None]:
+    """At most one finding per card: (earlier, card, similarity) for each card whose question
+    is nearly that of an earlier card, ordered by card; and the card at which the join ran out
+    of `limit` comparisons (None when it finished).
+
+    A card asking exactly the words of an earlier one is paired with the first card asking
+    them (100%); only that first card takes part in the join, so a thousand copies cost one.
+    Any other card is paired with the earliest earlier card reaching the threshold.
+    """
+    cards = list(cards)
+    position = {id(card): n for n, card in enumerate(cards)}
+    sets, groups = _question_groups(cards)
+    earliest: dict[int, tuple[int, float]] = {}  # set -> (earliest similar set, similarity)
+
+    def found(i: int, j: int, similarity: float) -> None:
+        first, second = min(i, j), max(i, j)  # sets are numbered in the order first asked
+        if second not in earliest or first < earliest[second][0]:
+            earliest[second] = (first, similarity)
+
+    stopped = _similar_sets(sets, threshold, limit, found)
+    pairs = []
+    for n, group in enumerate(groups):
+        if n in earliest:
+            other, similarity = earliest[n]
+            pairs.append((groups[other][0], group[0], similarity))
+        pairs.extend((group[0], copy, 1.0) for copy in group[1:])
+    pairs.sort(key=lambda p: position[id(p[1])])
+    return pairs, (groups[stopped][0] if stopped is not None else None)
+
+
+def check_near_duplicates(
+    deck: Deck, sink: DiagnosticSink, limit: int = MAX_NEAR_DUPLICATE_COMPARISONS
+) -> None:
+    pairs, stopped = first_near_duplicates(deck.cards, limit=limit)
+    for first, second, similarity in pairs:
         sink.report(
             second.location,
             f"question of '{second.id}' is nearly the same as '{first.id}' "
             f"({first.location.display()}, {similarity:.0%} of words shared)",
             "DG301",
+        )
+    if stopped is not None:
+        # An error, not silence: a check that quietly gives up can be made to give up.
+        sink.report(
+            stopped.location,
+            f"too many similar questions to compare: the near-duplicate check stopped at "
+            f"'{stopped.id}' after {limit:,} comparisons: questions with as many words as this "
+            "one or more may not have been compared (do many cards ask almost the same thing?)",
+            "DG112",
         )
 
 
@@ -411,12 +519,96 @@ class FileResult:
     media: tuple[MediaFile, ...]
     diagnostics: tuple[Diagnostic, ...]
     stamps: tuple[tuple[str, tuple[int, int] | None], ...]  # other files the result read
+    complete: bool = True  # False when the time budget cut the work short: never cached
+
+
+FILE_BUDGET_SECONDS = 5.0
+FILE_BUDGET_ENV = "DECKGEN_FILE_BUDGET_SECONDS"
+
+_T = TypeVar("_T")
+
+
+class _OverBudget(Exception):
+    """Raised by SIGALRM inside work that has used up its time."""
+
+
+def file_budget() -> float:
+    """Seconds of wall time one card file may take: $DECKGEN_FILE_BUDGET_SECONDS, else 5."""
+    raw = os.environ.get(FILE_BUDGET_ENV, "").strip()
+    if raw:
+        try:
+            seconds = float(raw)
+        except ValueError:
+            seconds = math.nan
+        if math.isfinite(seconds) and seconds > 0:
+            return seconds
+        log.warning("ignoring %s=%r: not a positive number of seconds", FILE_BUDGET_ENV, raw)
+    return FILE_BUDGET_SECONDS
+
+
+def within_budget(seconds: float, work: Callable[[], _T]) -> _T | None:
+    """`work()`, or None when it took more than `seconds` of wall time.
+
+    A one-shot ITIMER_REAL raises in the middle of whatever runs then; CPython checks signals
+    inside long regex matches too (tests/test_attack_dos.py checks that). Signals reach only
+    the main thread, so elsewhere the work runs unbounded. The previous SIGALRM handler is put
+    back afterwards, and a timer someone else had armed is resumed with what it had left.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return work()
+    finished = False
+
+    def expire(_signum: int, _frame: FrameType | None) -> None:
+        if not finished:  # the alarm fires once; after the work it has nothing to stop
+            raise _OverBudget
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    outer_delay, outer_interval = signal.setitimer(signal.ITIMER_REAL, seconds)
+    started = time.monotonic()
+    try:
+        try:
+            return work()
+        finally:
+            finished = True
+    except _OverBudget:  # also when the alarm came just after the work, before `finished`
+        return None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL if previous is None else previous)
+        if outer_delay > 0:
+            left = outer_delay - (time.monotonic() - started)
+            signal.setitimer(signal.ITIMER_REAL, max(left, 1e-6), outer_interval)
 
 
 def check_file(
     path: Path, data: bytes, info: DeckInfo, syllabus: Syllabus, root: Path
 ) -> FileResult:
-    """Parse, render and check one card file: the part of linting that needs no other file."""
+    """Parse, render and check one card file: the part of linting that needs no other file.
+
+    Bounded by `file_budget()`: a file that takes longer yields no cards and one DG112 error,
+    however its cost was built (a lexer gone cubic, a parser gone quadratic, …).
+    """
+    budget = file_budget()
+    current: list[Card] = []  # the card being checked, to name it if time runs out
+    result = within_budget(budget, lambda: _check_file(path, data, info, syllabus, root, current))
+    if result is not None:
+        return result
+    where = f"card '{current[-1].id}' (line {current[-1].location.line})" if current else "parsing"
+    sink = DiagnosticSink()
+    sink.report(
+        Location(path, 1),
+        f"file too expensive to check (over {budget:g} s): stopped in {where}; split the "
+        "file, or shorten its longest code block, formula or cloze text",
+        "DG112",
+    )
+    return FileResult(
+        cards=(), rendered=(), media=(), diagnostics=tuple(sink.items), stamps=(), complete=False
+    )
+
+
+def _check_file(
+    path: Path, data: bytes, info: DeckInfo, syllabus: Syllabus, root: Path, current: list[Card]
+) -> FileResult:
     sink = DiagnosticSink()
     cards = parse_card_bytes(path, data, syllabus, sink)
     deck = Deck(info=info, syllabus=syllabus, cards=tuple(cards), root=root)
@@ -424,6 +616,7 @@ def check_file(
     renderer.field_hook = FieldChecker(sink, root, renderer.touched)
     rendered = []
     for card in cards:
+        current.append(card)
         rendered.append(renderer.render(card))
         check_card(card, deck, sink)
     return FileResult(
@@ -469,7 +662,10 @@ def check_files(
     else:
         computed = [check_file(*job) for _, _, job in jobs]
     for (index, key, _), result in zip(jobs, computed, strict=True):
-        cache.put("files", key, result)
+        # A file cut short by its time budget is tried again next run (a faster machine may
+        # finish it), so only complete results are cached.
+        if result.complete:
+            cache.put("files", key, result)
         results[index] = result
     return [results[index] for index in sorted(results)]
 

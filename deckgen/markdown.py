@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
+import bisect
+import functools
 import re
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_block import StateBlock
+from markdown_it.rules_inline import StateInline
 from mdit_py_plugins.front_matter import front_matter_plugin
 from mdit_py_plugins.texmath import texmath_plugin
 
 # Cloze syntax, in one place for every stage: the opening `{{cN::`, and a whole deletion
 # `{{cN::answer}}` / `{{cN::answer::hint}}` with the answer as group 1 and the hint as group 2.
 CLOZE_OPEN_RE = re.compile(r"\{\{c(\d+)::")
-CLOZE_RE = re.compile(r"\{\{c\d+::(.*?)(?:::([^}]*?))?\}\}", re.DOTALL)
+# The answer is as short as possible: it ends at the first `}}`, or at the first `::` whose
+# hint (no `}`) is followed by `}}`; neither may run past the next `{{c`. A lazy `.*?` instead
+# rescans the rest of the text from every unclosed `{{c1::`, and tries a hint at every `::` on
+# the way: cubic time. Here the answer is a possessive loop of alternatives that cannot overlap:
+# a character other than `:{}`, a `{` not starting `{{c`, a `}` not starting `}}`, a `:` not
+# starting `::`, or a `::` whose would-be hint is not followed by `}}` — that whole stretch at
+# once, since every `::` inside it would fail at the same `}`. Each character is read a bounded
+# number of times. On text without nested or unclosed deletions this matches exactly what
+# `\{\{c\d+::(.*?)(?:::([^}]*?))?\}\}` (DOTALL) matched before.
+_HINT = r"(?:(?!\{\{c)[^}])*+"
+CLOZE_RE = re.compile(
+    r"\{\{c\d+::("
+    rf"(?:[^:{{}}]|\{{(?!\{{c)|\}}(?!\}})|:(?!:)|::{_HINT}(?!\}}\}}))*+"
+    rf")(?:::({_HINT}))?\}}\}}"
+)
 
 
 def make_parser() -> MarkdownIt:
@@ -22,4 +40,115 @@ def make_parser() -> MarkdownIt:
     # `\(…\)` and `\[…\]` must reach Anki's MathJax untouched; without this, Markdown would
     # treat `\(` as an escaped parenthesis and drop the backslash.
     md.use(texmath_plugin, delimiters="brackets")
+    # The plugin runs a regex on a fresh copy of the rest of the text at every `\(`, and at
+    # every line starting `\[`, so unclosed delimiters cost quadratic time (28 s for one legal
+    # file). These rules yield the same tokens, looking closing delimiters up instead.
+    md.inline.ruler.at("math_inline", _math_inline)
+    md.block.ruler.at("math_block_eqno", _math_block_eqno)
+    md.block.ruler.at("math_block", _math_block)
     return md
+
+
+# --------------------------------------------------------------------------- linear math rules
+
+_DELIMITERS = {
+    "inline_close": re.compile(r"\\\)"),
+    "block_close": re.compile(r"\\\]"),
+    "block_either": re.compile(r"\\[\[\]]"),  # where the body of `\[…\](label)` must stop
+}
+# After that body's `\]`: whitespace, then `(label)` on one line without `)` or `$`; the same
+# strings as the plugin's lazy `\s*?\(([^)$\r\n]+?)\)`, since neither run can give back.
+_EQNO_LABEL_RE = re.compile(r"\s*+\(([^)$\r\n]++)\)")
+
+
+@functools.lru_cache(maxsize=8)
+def _positions(src: str, kind: str) -> tuple[int, ...]:
+    """Every index where a delimiter of `kind` starts in `src`: one pass per text, as a str
+    caches its hash and the rules ask about the same text again and again."""
+    return tuple(match.start() for match in _DELIMITERS[kind].finditer(src))
+
+
+def _first(src: str, kind: str, start: int) -> int:
+    """The first index >= start where a delimiter of `kind` starts, or -1."""
+    found = _positions(src, kind)
+    i = bisect.bisect_left(found, start)
+    return found[i] if i < len(found) else -1
+
+
+def _math_inline(state: StateInline, silent: bool) -> bool:
+    # The plugin's `^\\\((.+?)\\\)` (DOTALL) at state.pos: the first `\)` after at least one
+    # character, searched to the end of the source (like the plugin, past posMax).
+    start = state.pos
+    if not state.src.startswith("\\(", start):
+        return False
+    end = _first(state.src, "inline_close", start + 3)
+    if end < 0:
+        return False
+    if not silent:
+        token = state.push("math_inline", "math", 0)
+        token.content = state.src[start + 2 : end]
+        token.markup = "\\("
+    state.pos = end + 2
+    return True
+
+
+def _math_block_eqno(state: StateBlock, begLine: int, endLine: int, silent: bool) -> bool:
+    # The plugin's `^\\\[(((?!\\\]|\\\[)[\s\S])+?)\\\]\s*?\(([^)$\r\n]+?)\)`: a body of at least
+    # one character up to the first `\]`, with no `\[` or `\]` before it, then the label.
+    src = state.src
+    begin = state.bMarks[begLine] + state.tShift[begLine]
+    if not src.startswith("\\[", begin):
+        return False
+    close = _first(src, "block_either", begin + 2)
+    if close < begin + 3 or not src.startswith("\\]", close):
+        return False
+    label = _EQNO_LABEL_RE.match(src, close + 2)
+    if label is None:
+        return False
+    content = src[begin + 2 : close]
+    return _math_block_token(
+        state, begLine, endLine, silent, "math_block_eqno", label.end(), content, label[1]
+    )
+
+
+def _math_block(state: StateBlock, begLine: int, endLine: int, silent: bool) -> bool:
+    # The plugin's `^\\\[([\s\S]+?)\\\]`: the first `\]` after at least one character.
+    src = state.src
+    begin = state.bMarks[begLine] + state.tShift[begLine]
+    if not src.startswith("\\[", begin):
+        return False
+    close = _first(src, "block_close", begin + 3)
+    if close < 0:
+        return False
+    content = src[begin + 2 : close]
+    # the plugin stores its last group as `info`, which for this pattern is the body again
+    return _math_block_token(
+        state, begLine, endLine, silent, "math_block", close + 2, content, content
+    )
+
+
+def _math_block_token(
+    state: StateBlock,
+    begLine: int,
+    endLine: int,
+    silent: bool,
+    name: str,
+    end: int,
+    content: str,
+    info: str,
+) -> bool:
+    """What the plugin does once its regex matched up to `end`: accept the math only when it
+    ends inside this block, on the first line whose end is at or after the match's last
+    character (found by bisection; the plugin walks the lines one by one)."""
+    last = end - 1
+    line = bisect.bisect_left(state.eMarks, last, begLine, endLine)
+    if line >= endLine or last < state.bMarks[line]:
+        return False
+    if not silent:
+        token = state.push(name, "math", 0)
+        token.block = True
+        token.content = content
+        token.info = info
+        token.markup = "\\["
+    state.line = line + 1
+    return True

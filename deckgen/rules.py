@@ -31,6 +31,7 @@ _RULES = [
     Rule("DG109", "empty-field", E, "an empty question, answer or source"),
     Rule("DG110", "deck-config", E, "deck.yaml or syllabus.yaml is missing or malformed"),
     Rule("DG111", "resource-limit", E, "a file, line, nesting or structure too large to compile"),
+    Rule("DG112", "check-budget", E, "a file too slow to check, or too many similar questions"),
     # DG2xx: the syllabus vocabulary and coverage
     Rule("DG201", "unknown-round", E, "a round the syllabus does not define"),
     Rule("DG202", "unknown-topic", E, "a topic the syllabus does not define"),
