@@ -551,10 +551,13 @@ def within_budget(seconds: float, work: Callable[[], _T]) -> _T | None:
 
     A one-shot ITIMER_REAL raises in the middle of whatever runs then; CPython checks signals
     inside long regex matches too (tests/test_attack_dos.py checks that). Signals reach only
-    the main thread, so elsewhere the work runs unbounded. The previous SIGALRM handler is put
-    back afterwards, and a timer someone else had armed is resumed with what it had left.
+    the main thread, so elsewhere (and where there is no setitimer) the work runs unbounded.
+    The previous SIGALRM handler is put back afterwards, and a timer someone else had armed is
+    resumed with what it had left.
     """
-    if threading.current_thread() is not threading.main_thread():
+    if threading.current_thread() is not threading.main_thread() or not hasattr(
+        signal, "setitimer"
+    ):
         return work()
     finished = False
 

@@ -1,10 +1,11 @@
 """Denial of service within every file limit (issue 11).
 
 Each case is one card file a pull request could add: no larger than 128 KiB, no line over
-5,000 characters. Before the fixes they cost minutes of lint (a cloze file, `\\(` math), a
-gigabyte (2,200 identical questions) or a Pygments lexer's cubic time. Each now finishes in
-seconds and little memory, measured in a child process, with the located finding expected; a
-file that is still slow is cut short by the per-file time budget (DG112) instead of hanging.
+5,000 characters. Before the fixes they cost minutes of lint (unclosed cloze deletions), most
+of a minute (unclosed `\\(` or `\\[` math, a Pygments lexer's cubic time) or a gigabyte
+(2,200 identical questions). Each now finishes in seconds and little memory, measured in a
+child process, with the located finding expected; a file that is still slow is cut short by the
+per-file time budget (DG112) instead of hanging.
 """
 
 from __future__ import annotations
@@ -22,15 +23,18 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 from mdit_py_plugins.front_matter import front_matter_plugin
 from mdit_py_plugins.texmath import texmath_plugin
 
 from deckgen.cache import Cache
 from deckgen.errors import DiagnosticSink
 from deckgen.lint import (
+    _CLOZE_LIKE_RE,
     FILE_BUDGET_ENV,
     PARALLEL_MIN_FILES,
     check_near_duplicates,
@@ -124,27 +128,39 @@ def within_file_limits(text: str) -> str:
 
 # --------------------------------------------------------------------------- measuring in a child
 
-CHILD = """
-import json, resource, sys, time
+# Peak memory growth: the peak RSS at the end (ru_maxrss, KiB) less the RSS once deckgen is
+# imported (the imports' own peak would otherwise hide anything smaller).
+MEASURE = """
+import json, os, resource, sys, time
 from pathlib import Path
+def rss_kib():
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+def peak_kib():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+"""
+
+CHILD = (
+    MEASURE
+    + """
 from deckgen.lint import lint_deck
 cards = Path(sys.argv[1])
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before = rss_kib()
 start = time.monotonic()
 result = lint_deck(cards)
 seconds = time.monotonic() - start
-grew = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
 print(json.dumps({
     "seconds": seconds,
-    "grew_kib": grew,
+    "grew_kib": peak_kib() - before,
     "cards": [c.id for c in result.deck.cards],
     "findings": [f"{d.location.display(cards.parent)}: {d.code} {d.message}"
                  for d in result.diagnostics],
 }))
 """
+)
 
 
-def measured_lint(cards: Path, **env: str) -> dict[str, object]:
+def measured_lint(cards: Path, **env: str) -> dict[str, Any]:
     """Lint in a fresh interpreter: its wall time, how much its peak memory grew, its findings.
 
     A hard timeout turns a hang into a failure instead of a stuck suite.
@@ -158,17 +174,17 @@ def measured_lint(cards: Path, **env: str) -> dict[str, object]:
         env={**os.environ, "DECKGEN_NO_CACHE": "1", **env},
         check=True,
     )
-    report: dict[str, object] = json.loads(done.stdout)
+    report: dict[str, Any] = json.loads(done.stdout)
     return report
 
 
-def findings_for(report: dict[str, object], name: str) -> list[str]:
+def findings_for(report: dict[str, Any], name: str) -> list[str]:
     found = report["findings"]
     assert isinstance(found, list)
     return [f for f in found if f.startswith(f"cards/lang/{name}:")]
 
 
-def assert_cheap(report: dict[str, object]) -> None:
+def assert_cheap(report: dict[str, Any]) -> None:
     seconds, grew = report["seconds"], report["grew_kib"]
     assert isinstance(seconds, float) and isinstance(grew, int)
     assert seconds < SECONDS, f"lint took {seconds:.1f} s"
@@ -200,7 +216,7 @@ def test_cloze_lookalikes_with_long_space_runs_are_quick(
     report = measured_lint(sample_cards)
     assert_cheap(report)
     assert findings_for(report, "evil.md") == []  # `{{c` with no `:` is not cloze markup
-    assert "rust-evil" in report["cards"]  # type: ignore[operator]
+    assert "rust-evil" in report["cards"]
 
 
 def test_unclosed_inline_math_is_quick(
@@ -210,7 +226,7 @@ def test_unclosed_inline_math_is_quick(
     report = measured_lint(sample_cards)
     assert_cheap(report)
     assert findings_for(report, "evil.md") == []  # unclosed `\(` is text, as it always was
-    assert "rust-evil" in report["cards"]  # type: ignore[operator]
+    assert "rust-evil" in report["cards"]
 
 
 def test_unclosed_block_math_is_refused_quickly(
@@ -267,7 +283,7 @@ def test_a_cubic_lexer_is_cut_short_at_its_file(
     found = findings_for(report, "slow.md")
     # render.py highlights every fenced block with Pygments: until it caps what it highlights,
     # this file can only be stopped by the budget. If it stops being slow, it is simply clean.
-    if found or "rust-slow" not in report["cards"]:  # type: ignore[operator]
+    if found or "rust-slow" not in report["cards"]:
         assert found == [
             "cards/lang/slow.md:1: DG112 file too expensive to check (over 2 s): stopped in "
             "card 'rust-slow' (line 5); split the file, or shorten its longest code block, "
@@ -275,17 +291,19 @@ def test_a_cubic_lexer_is_cut_short_at_its_file(
         ]
 
 
-BUILD_CHILD = """
-import json, resource, sys, time
-from pathlib import Path
+BUILD_CHILD = (
+    MEASURE
+    + """
 from deckgen.build import build
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+import deckgen.exporters.anki
+before = rss_kib()
 start = time.monotonic()
 result = build(Path(sys.argv[1]), Path(sys.argv[2]), formats=["apkg"], use_cache=False)
 print(json.dumps({"seconds": time.monotonic() - start,
-                  "grew_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before,
+                  "grew_kib": peak_kib() - before,
                   "paths": [str(p) for p in result.paths]}))
 """
+)
 
 
 def test_an_apkg_of_hostile_but_legal_cards_builds_quickly(
@@ -316,12 +334,14 @@ def test_an_apkg_of_hostile_but_legal_cards_builds_quickly(
 
 # --------------------------------------------------------------------------- the time budget
 
+SLOW = 600  # spaces: about 1.5 s of the systemd lexer here, far over a 0.2 s budget anywhere
+
 
 def test_the_time_budget_reports_the_file_and_keeps_the_rest(
     sample_cards: Path, write_card: Callable[[str, str], Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    write_card("lang/slow.md", within_file_limits(systemd_spaces(400)))  # ~0.5 s of Pygments
-    monkeypatch.setenv(FILE_BUDGET_ENV, "0.05")
+    write_card("lang/slow.md", within_file_limits(systemd_spaces(SLOW)))
+    monkeypatch.setenv(FILE_BUDGET_ENV, "0.2")
     start = time.monotonic()
     result = lint_deck(sample_cards, cache=Cache(None))
     assert time.monotonic() - start < 2
@@ -330,12 +350,12 @@ def test_the_time_budget_reports_the_file_and_keeps_the_rest(
         for d in result.diagnostics
     ]
     assert (
-        "cards/lang/slow.md:1: DG112 file too expensive to check (over 0.05 s): stopped in "
+        "cards/lang/slow.md:1: DG112 file too expensive to check (over 0.2 s): stopped in "
         "card 'rust-slow' (line 5); split the file, or shorten its longest code block, formula "
         "or cloze text"
     ) in found
     ids = {card.id for card in result.deck.cards}
-    assert "rust-slow" not in ids and "rust-two-mut-borrows" in ids
+    assert "rust-slow" not in ids and "dns-ttl-term" in ids
 
 
 def test_a_file_over_budget_is_not_cached(
@@ -344,15 +364,16 @@ def test_a_file_over_budget_is_not_cached(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
-    write_card("lang/slow.md", within_file_limits(systemd_spaces(400)))
-    cache = Cache(tmp_path / "cache", key=b"k" * 32)
-    monkeypatch.setenv(FILE_BUDGET_ENV, "0.05")
-    first = lint_deck(sample_cards, cache=cache)
+    write_card("lang/slow.md", within_file_limits(systemd_spaces(SLOW)))
+    monkeypatch.setenv(FILE_BUDGET_ENV, "0.2")
+    first = lint_deck(sample_cards, cache=Cache(tmp_path / "cache", key=b"k" * 32))
     assert any(d.code == "DG112" for d in first.diagnostics)
     monkeypatch.delenv(FILE_BUDGET_ENV)  # a faster machine, or more patience
-    again = lint_deck(sample_cards, cache=Cache(tmp_path / "cache", key=b"k" * 32))
+    cache = Cache(tmp_path / "cache", key=b"k" * 32)
+    again = lint_deck(sample_cards, cache=cache)
     assert not any(d.code == "DG112" for d in again.diagnostics)
     assert "rust-slow" in {card.id for card in again.deck.cards}
+    assert cache.misses == 1  # only the file cut short was checked again
 
 
 def test_the_budget_interrupts_a_long_regex_match() -> None:
@@ -393,17 +414,12 @@ def test_the_budget_also_holds_in_worker_processes(
             f"lang/f{n}.md",
             f"{FRONT}## rust-f{n}\nQ: Which rule number {n}?\n\nA: x\n\nSource: RFC 9293\n",
         )
-    write_card("lang/slow.md", within_file_limits(systemd_spaces(400)))
-    monkeypatch.setenv(FILE_BUDGET_ENV, "0.05")
+    write_card("lang/slow.md", within_file_limits(systemd_spaces(SLOW)))
+    monkeypatch.setenv(FILE_BUDGET_ENV, "0.2")
     result = lint_deck(sample_cards, cache=Cache(None))
-    assert [
-        d.location.display(sample_cards.parent) for d in result.diagnostics if d.code == "DG112"
-    ] == ["cards/lang/slow.md:1"] or all(
-        d.code == "DG112" for d in result.diagnostics
-    )  # a loaded machine may cut a small file short too, but never silently
-    assert "cards/lang/slow.md:1" in [
-        d.location.display(sample_cards.parent) for d in result.diagnostics if d.code == "DG112"
-    ]
+    stopped = [d for d in result.diagnostics if d.code == "DG112"]
+    assert "cards/lang/slow.md:1" in [d.location.display(sample_cards.parent) for d in stopped]
+    assert "rust-slow" not in {card.id for card in result.deck.cards}
 
 
 # --------------------------------------------------------------------------- near-duplicates
@@ -506,6 +522,16 @@ def test_the_linear_cloze_pattern_matches_what_the_old_one_did() -> None:
     assert CLOZE_RE.sub(r"[\1|\2]", "a {{c1::b::h}} c {{c2::d}}") == "a [b|h] c [d|]"
 
 
+def test_the_cloze_lookalike_pattern_matches_what_it_did() -> None:
+    old = re.compile(r"\{\{\s*[cC]\s*\d*\s*:{1,2}")  # before its runs were possessive
+    pieces = ["{{", "{", "c", "C", " ", "\t", "1", "2", ":", "::", "x", "\u00a0"]
+    rng = random.Random(11)
+    for _ in range(20_000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randrange(1, 20)))
+        expected = [(m.span(), m[0]) for m in old.finditer(text)]
+        assert [(m.span(), m[0]) for m in _CLOZE_LIKE_RE.finditer(text)] == expected, text
+
+
 def _plugin_parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": True, "typographer": False})
     md.enable(["table", "strikethrough"])
@@ -515,13 +541,13 @@ def _plugin_parser() -> MarkdownIt:
 
 
 def _tokens(md: MarkdownIt, text: str) -> list[object]:
-    def dump(tokens: list[object]) -> list[object]:
+    def dump(tokens: list[Token]) -> list[object]:
         return [
-            (t.type, t.map, t.content, t.info, t.markup, t.block, t.level, dump(t.children or []))  # type: ignore[attr-defined]
+            (t.type, t.map, t.content, t.info, t.markup, t.block, t.level, dump(t.children or []))
             for t in tokens
         ]
 
-    return dump(md.parse(text))  # type: ignore[arg-type]
+    return dump(md.parse(text))
 
 
 MATH_PIECES = ["\\(", "\\)", "\\[", "\\]", "\\", "(", ")", "[", "]", " ", "\n", "\n\n", "a"]
