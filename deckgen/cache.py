@@ -63,7 +63,20 @@ def _library_versions() -> str:
     return ";".join(found)
 
 
-_VERSIONS = f"deckgen={__version__};format={CACHE_FORMAT};{_library_versions()}"
+def _code_digest() -> str:
+    """A hash of deckgen's own modules: a changed check or sanitizer (a security fix within one
+    version, an editable install) must never be served results the old code produced."""
+    digest = hashlib.sha256()
+    package = Path(__file__).parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+_VERSIONS = (
+    f"deckgen={__version__};code={_code_digest()};format={CACHE_FORMAT};{_library_versions()}"
+)
 
 
 def fingerprint(*parts: bytes | str) -> str:
