@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from markdown_it.token import Token
 
 from deckgen.cache import Cache, file_stamp, fingerprint, stamps_match
-from deckgen.errors import DeckgenError, Diagnostic, DiagnosticSink, Location, Severity
+from deckgen.errors import Diagnostic, DiagnosticSink, Location, Severity
 from deckgen.ids import IdLock, read_lock
 from deckgen.load import (
     card_files,
@@ -33,10 +33,9 @@ from deckgen.load import (
 )
 from deckgen.markdown import CLOZE_OPEN_RE, CLOZE_RE
 from deckgen.model import Card, CardType, Deck, DeckInfo, Syllabus, Text
-from deckgen.printing import PrintOptions, TypstDocument, cards_source, print_cards
+from deckgen.plugins import DeckChecker, available_exporters
 from deckgen.render import CardRenderer, MediaFile, RenderedCard, RenderedDeck, resolve_inside
 from deckgen.stats import coverage
-from deckgen.templating import default_templates_dir
 
 log = logging.getLogger(__name__)
 
@@ -460,54 +459,12 @@ def check_published_ids(deck: Deck, lock: IdLock, sink: DiagnosticSink) -> None:
 # --------------------------------------------------------------------------- entry point
 
 
-PRINT_CHECK_BATCH = 800
-
-
-def check_print_overflow(
-    rendered: RenderedDeck, sink: DiagnosticSink, cache: Cache | None = None
-) -> None:
-    """Lay the cards out as the default cut-out PDF does and report any that cannot fit.
-
-    Whether a card fits depends on that card alone, so results are cached per card and only
-    new or changed cards are typeset.
-    """
-    cache = cache or Cache(None)
-    template = default_templates_dir() / "print" / "cards.typ"
-    layout = fingerprint(str(template), template.read_bytes())
-    media = {m.name: m for m in rendered.media}
-    overflows: list[tuple[str, str]] = []
-    todo: list[tuple[str, RenderedCard]] = []
-    for card in rendered.cards:
-        stamps = [file_stamp(media[name].path) for name in card.media if name in media]
-        fields = [f"{name}={text.markdown}" for name, text in card.card.markdown_fields()]
-        key = fingerprint(layout, card.card.type.value, *fields, repr(stamps))
-        known = cache.get("print", key)
-        if isinstance(known, list):
-            overflows.extend((card.card.id, side) for side in known)
-        else:
-            todo.append((key, card))
-    for start in range(0, len(todo), PRINT_CHECK_BATCH):  # batches bound Typst's memory
-        batch = todo[start : start + PRINT_CHECK_BATCH]
-        subset = RenderedDeck(rendered.deck, tuple(card for _, card in batch), rendered.media)
-        printed = print_cards(subset)
-        source = cards_source(subset, printed, PrintOptions(), timestamp=0)
-        try:
-            with TypstDocument(source, rendered.media, deck=subset, cards=printed) as document:
-                found = document.overflows()
-        except DeckgenError as error:  # Typst refused a card (an image it cannot decode…)
-            sink.extend(error.diagnostics)
-            return
-        overflows.extend(found)
-        for key, card in batch:
-            cache.put("print", key, [side for card_id, side in found if card_id == card.card.id])
-    by_id = {r.card.id: r.card for r in rendered.cards}
-    for card_id, side in sorted(overflows):
-        sink.report(
-            by_id[card_id].location,
-            f"the {side} of '{card_id}' does not fit a printed card (A4, 2x4) even at the "
-            "smallest size: shorten it or move background to Extra:",
-            "DG320",
-        )
+def check_with_exporters(rendered: RenderedDeck, sink: DiagnosticSink, cache: Cache) -> None:
+    """Ask the PDF exporter (through the plug-in interface) which cards cannot be printed."""
+    exporter = available_exporters().get("pdf")
+    checker = exporter() if exporter is not None else None
+    if isinstance(checker, DeckChecker):
+        checker.check(rendered, sink, cache)
 
 
 @dataclass(frozen=True)
@@ -704,7 +661,7 @@ def lint_deck(
     if lock.exists:
         check_published_ids(deck, lock, sink)
     if print_check and rendered.cards and not sink.errors:
-        check_print_overflow(rendered, sink, cache)
+        check_with_exporters(rendered, sink, cache)
     diagnostics = tuple(sorted(sink.items, key=lambda d: (d.location, d.code)))
     log.info("lint: %d files from cache, %d parsed", cache.hits, cache.misses)
     return LintResult(deck=deck, rendered=rendered, diagnostics=diagnostics)

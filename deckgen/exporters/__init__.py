@@ -1,50 +1,21 @@
-"""Exporter plug-ins: one shape for every output format, found through entry points."""
+"""Exporter plug-ins: the built-in formats live here; their shared interface is deckgen.plugins."""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from importlib.metadata import entry_points
-from pathlib import Path
-from typing import ClassVar, Protocol
+from deckgen.plugins import (
+    ENTRY_POINT_GROUP,
+    DeckChecker,
+    ExportContext,
+    Exporter,
+    available_exporters,
+    default_formats,
+)
 
-from deckgen.errors import DiagnosticSink
-from deckgen.render import RenderedDeck
-
-ENTRY_POINT_GROUP = "deckgen.exporters"
-
-
-@dataclass(frozen=True)
-class ExportContext:
-    """What every exporter needs besides the deck: the output name, the clock and the templates."""
-
-    stem: str  # file name without suffix; shows the selection, e.g. "my-deck--networking"
-    timestamp: int  # seconds since the epoch; fixed per source state so builds are reproducible
-    templates_dir: Path | None = None
-    options: Mapping[str, str] = field(default_factory=dict)  # format options, e.g. paper
-    sink: DiagnosticSink = field(default_factory=DiagnosticSink)  # warnings found on export
-
-
-class Exporter(Protocol):
-    name: ClassVar[str]
-    suffix: ClassVar[str]
-    description: ClassVar[str]
-    default: ClassVar[bool]
-
-    def export(self, deck: RenderedDeck, out_dir: Path, context: ExportContext) -> list[Path]:
-        """Write the deck's files into out_dir (atomically) and return their paths."""
-        ...
-
-
-@functools.cache
-def available_exporters() -> dict[str, type[Exporter]]:
-    """Every installed exporter by format name, the built-ins included (they register alike)."""
-    found: dict[str, type[Exporter]] = {}
-    for entry in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
-        found[entry.name] = entry.load()
-    return found
-
-
-def default_formats() -> list[str]:
-    return [name for name, cls in available_exporters().items() if cls.default]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "DeckChecker",
+    "ExportContext",
+    "Exporter",
+    "available_exporters",
+    "default_formats",
+]

@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import ClassVar
 
 from deckgen.atomic import atomic_output
+from deckgen.cache import Cache, file_stamp, fingerprint
+from deckgen.errors import DeckgenError, DiagnosticSink
 from deckgen.exporters import ExportContext
 from deckgen.printing import (
     LAYOUTS,
@@ -17,9 +19,21 @@ from deckgen.printing import (
     print_cards,
     sheet_source,
 )
-from deckgen.render import RenderedDeck
+from deckgen.render import RenderedCard, RenderedDeck
+from deckgen.templating import default_templates_dir
 
 log = logging.getLogger(__name__)
+
+
+PRINT_CHECK_BATCH = 800  # cards typeset at once by the print check: bounds Typst's memory
+
+
+def overflow_message(card_id: str, side: str) -> str:
+    """DG320's one wording, for lint's print check and for a build's PDF alike."""
+    return (
+        f"the {side} of '{card_id}' does not fit a printed card even at the smallest size: "
+        "shorten it or move background to Extra:"
+    )
 
 
 def print_options(context: ExportContext) -> PrintOptions:
@@ -63,6 +77,46 @@ class PdfExporter:
             written.append(target)
         return written
 
+    def check(self, rendered: RenderedDeck, sink: DiagnosticSink, cache: Cache) -> None:
+        """Lay the cards out as the default cut-out PDF does and report any that cannot fit.
+
+        Whether a card fits depends on that card alone, so results are cached per card and only
+        new or changed cards are typeset.
+        """
+        template = default_templates_dir() / "print" / "cards.typ"
+        layout = fingerprint(str(template), template.read_bytes())
+        media = {m.name: m for m in rendered.media}
+        overflows: list[tuple[str, str]] = []
+        todo: list[tuple[str, RenderedCard]] = []
+        for card in rendered.cards:
+            stamps = [file_stamp(media[name].path) for name in card.media if name in media]
+            fields = [f"{name}={text.markdown}" for name, text in card.card.markdown_fields()]
+            key = fingerprint(layout, card.card.type.value, *fields, repr(stamps))
+            known = cache.get("print", key)
+            if isinstance(known, list):
+                overflows.extend((card.card.id, side) for side in known)
+            else:
+                todo.append((key, card))
+        for start in range(0, len(todo), PRINT_CHECK_BATCH):  # batches bound Typst's memory
+            batch = todo[start : start + PRINT_CHECK_BATCH]
+            subset = RenderedDeck(rendered.deck, tuple(card for _, card in batch), rendered.media)
+            printed = print_cards(subset)
+            source = cards_source(subset, printed, PrintOptions(), timestamp=0)
+            try:
+                with TypstDocument(source, rendered.media, deck=subset, cards=printed) as document:
+                    found = document.overflows()
+            except DeckgenError as error:  # Typst refused a card (an image it cannot decode…)
+                sink.extend(error.diagnostics)
+                return
+            overflows.extend(found)
+            for key, card in batch:
+                cache.put(
+                    "print", key, [side for card_id, side in found if card_id == card.card.id]
+                )
+        by_id = {r.card.id: r.card for r in rendered.cards}
+        for card_id, side in sorted(overflows):
+            sink.report(by_id[card_id].location, overflow_message(card_id, side), "DG320")
+
     @staticmethod
     def _report_overflows(
         deck: RenderedDeck, document: TypstDocument, context: ExportContext
@@ -70,9 +124,4 @@ class PdfExporter:
         by_id = {r.card.id: r.card for r in deck.cards}
         for card_id, side in document.overflows():
             card = by_id[card_id]
-            context.sink.report(
-                card.location,
-                f"the {side} of '{card_id}' does not fit a printed card even at the smallest "
-                "size: shorten it",
-                "DG320",
-            )
+            context.sink.report(card.location, overflow_message(card_id, side), "DG320")
