@@ -90,3 +90,46 @@ def test_published_site_runs_no_script_and_loads_nothing_remote(
     assert all(u.startswith(("https://", "mailto:")) for u in remote), remote
     assert any(u.startswith("https://www.rfc-editor.org/") for u in remote), remote  # clicked
     assert all(h.startswith(("https://", "mailto:", "file://")) for h in hrefs), hrefs
+
+
+def test_the_site_policy_stops_what_a_sanitizer_bug_would_let_through(
+    sample_cards: Path, tmp_path: Path, epoch: Callable[[int], None]
+) -> None:
+    """Defence in depth: markup injected into the built page past every check (as a sanitizer
+    bug would) runs no script and loads nothing remote, while the page's own script still runs."""
+    (site,) = build(sample_cards, tmp_path / "dist", formats=["html"]).paths
+    index = site / "index.html"
+    injected = (
+        '<img src="https://t.example/pixel.png" onerror="alert(1)">'
+        "<script>alert(2)</script>"
+        '<a id="evil" href="javascript:alert(3)">x</a>'
+        '<iframe src="https://t.example/frame"></iframe>'
+    )
+    index.write_text(index.read_text().replace("<main", injected + "<main", 1))
+    routed: list[str] = []
+    blocked: list[tuple[str, str | None]] = []
+    dialogs: list[str] = []
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context()
+        context.route(
+            "**/*",
+            lambda r: (
+                (routed.append(r.request.url), r.continue_())
+                if r.request.url.startswith("file://")
+                else (routed.append(r.request.url), r.abort())
+            ),
+        )
+        tab = context.new_page()
+        tab.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        tab.on("requestfailed", lambda r: blocked.append((r.url, r.failure)))
+        tab.goto(index.as_uri())
+        tab.click("#evil")
+        tab.wait_for_timeout(200)
+        tab.fill("#search", "no-card-has-this-word")
+        status = tab.inner_text("#status")
+        browser.close()
+    assert dialogs == []
+    assert all(u.startswith("file://") for u in routed), routed  # nothing reached the network
+    assert ("https://t.example/pixel.png", "csp") in blocked
+    assert status.startswith("0 of ")  # app.js, a file beside the page, still ran

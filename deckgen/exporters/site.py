@@ -26,7 +26,7 @@ from deckgen.templating import default_templates_dir, template_environment
 
 log = logging.getLogger(__name__)
 
-SITE_FILES = ("site/site.css", "site/app.js")
+SITE_FILES = ("site/site.css", "site/app.js", "site/theme.js")
 
 
 def report_url(repository: str, card_id: str, path: str) -> str:
