@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import html
+import itertools
+import json
 import logging
+import os
 import shutil
+import sqlite3
+import sys
 import tempfile
 import time
 import warnings
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
 
@@ -27,7 +33,7 @@ from deckgen.notetypes import (
     card_templates,
     note_fields,
 )
-from deckgen.render import RenderedDeck
+from deckgen.render import MediaFile, RenderedDeck
 from deckgen.templating import template_environment
 
 log = logging.getLogger(__name__)
@@ -72,21 +78,92 @@ def build_models(deck: Deck, env: jinja2.Environment) -> dict[CardType, genanki.
     return models
 
 
-def _zip_time(timestamp: int) -> tuple[int, int, int, int, int, int]:
+ZipDate = tuple[int, int, int, int, int, int]
+
+
+def _zip_time(timestamp: int) -> ZipDate:
     stamp = time.gmtime(max(timestamp, 315532800))  # zip dates start in 1980
     return (stamp.tm_year, stamp.tm_mon, stamp.tm_mday, stamp.tm_hour, stamp.tm_min, stamp.tm_sec)
 
 
-def repack_deterministic(source: Path, target: Path, timestamp: int) -> None:
-    """Copy genanki's stored zip into a deflated one with fixed dates and permissions."""
+ZIP_LEVEL = 6  # zlib's default; deflate makes a text deck ~9x smaller than genanki's stored zip
+
+
+def _zip_entry(name: str, date_time: ZipDate) -> zipfile.ZipInfo:
+    """A deflated entry whose date and mode are fixed, so equal inputs give equal bytes."""
+    info = zipfile.ZipInfo(name, date_time=date_time)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16  # -rw-r--r--, whatever the source file's mode is
+    info.create_system = 3  # Unix, so that the mode above is read as one
+    # ZipFile.open(info, "w") streams but takes the level only from the entry itself, and the
+    # entry's level became public only in Python 3.13.
+    if sys.version_info >= (3, 13):
+        info.compress_level = ZIP_LEVEL
+    else:
+        info._compresslevel = ZIP_LEVEL  # type: ignore[attr-defined]
+    return info
+
+
+def _zip_file(archive: zipfile.ZipFile, name: str, source: Path, date_time: ZipDate) -> None:
+    """Stream a file into the archive: a large collection is never held in memory whole."""
+    info = _zip_entry(name, date_time)
+    with source.open("rb") as src:
+        # The size up front lets zipfile choose ZIP64 for files over 2 GiB, as write() does.
+        info.file_size = os.fstat(src.fileno()).st_size
+        with archive.open(info, "w") as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+
+
+def write_collection(package: genanki.Package, db_path: Path, timestamp: int) -> None:
+    """Write the package's notes into a new SQLite file, as genanki's write_to_file does.
+
+    The same schema, `col` row, timestamps and id counter (seeded with the timestamp in
+    milliseconds) as genanki 0.13.1's `Package.write_to_file`, but into a file the caller owns:
+    write_to_file leaves its database behind in the system temporary folder on every build.
+    """
+    conn = sqlite3.connect(db_path)
+    try:
+        # A scratch file, zipped and deleted right after: no rollback journal file beside it and
+        # no fsync. The layout is pinned rather than left to how SQLite was compiled.
+        conn.execute("PRAGMA page_size = 4096")
+        conn.execute("PRAGMA auto_vacuum = NONE")
+        conn.execute("PRAGMA journal_mode = MEMORY")
+        conn.execute("PRAGMA synchronous = OFF")
+        conn.execute("PRAGMA temp_store = MEMORY")  # VACUUM's copy, too, stays out of TMPDIR
+        id_gen = itertools.count(int(timestamp * 1000))
+        with warnings.catch_warnings():
+            # genanki warns about HTML tags it does not know; fields are sanitized already.
+            warnings.simplefilter("ignore")
+            package.write_to_db(conn.cursor(), timestamp, id_gen)
+        conn.commit()
+        # genanki rewrites the `col` row once per deck, which leaves freed pages holding old
+        # copies of its JSON: VACUUM drops them, so the file is smaller and holds only what
+        # Anki reads.
+        conn.execute("VACUUM")
+    finally:
+        conn.close()
+
+
+def write_apkg(
+    package: genanki.Package, media: Sequence[MediaFile], target: Path, timestamp: int
+) -> None:
+    """Write `target` once: the collection, genanki's `media` map and the numbered media files.
+
+    Entries come in genanki's order and under its names (`collection.anki2`, `media`, `0`, `1`,
+    …); media are read from their sources, with no staged copy. Nothing is left behind: the
+    database lives in a private temporary folder, and the zip is renamed into place only once
+    complete.
+    """
     date_time = _zip_time(timestamp)
-    with zipfile.ZipFile(source) as src, zipfile.ZipFile(target, "w") as dst:
-        for item in src.infolist():
-            info = zipfile.ZipInfo(item.filename, date_time=date_time)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            info.create_system = 3
-            dst.writestr(info, src.read(item.filename), compresslevel=6)
+    media_map = json.dumps({str(index): file.name for index, file in enumerate(media)})
+    with tempfile.TemporaryDirectory(prefix="deckgen-apkg-") as tmp:
+        db_path = Path(tmp) / "collection.anki2"
+        write_collection(package, db_path, timestamp)
+        with atomic_output(target) as tmp_target, zipfile.ZipFile(tmp_target, "w") as archive:
+            _zip_file(archive, "collection.anki2", db_path, date_time)
+            archive.writestr(_zip_entry("media", date_time), media_map)
+            for index, file in enumerate(media):
+                _zip_file(archive, str(index), file.path, date_time)
 
 
 class AnkiExporter:
@@ -130,30 +207,10 @@ class AnkiExporter:
             anki_deck(path).add_note(note)
 
         target = out_dir / f"{context.stem}{self.suffix}"
-        with tempfile.TemporaryDirectory(prefix="deckgen-apkg-") as tmp:
-            media_paths = _stage_media(deck, Path(tmp))
-            package = genanki.Package([decks[name] for name in sorted(decks)], media_paths)
-            raw = Path(tmp) / "genanki.apkg"
-            with warnings.catch_warnings():
-                # genanki warns about HTML tags it does not know; fields are sanitized already.
-                warnings.simplefilter("ignore")
-                package.write_to_file(str(raw), timestamp=context.timestamp)
-            with atomic_output(target) as tmp_target:
-                repack_deterministic(raw, tmp_target, context.timestamp)
+        package = genanki.Package([decks[name] for name in sorted(decks)])
+        write_apkg(package, deck.media, target, context.timestamp)
         log.info("wrote %s: %d notes, %d media", target, len(deck.cards), len(deck.media))
         return [target]
-
-
-def _stage_media(deck: RenderedDeck, folder: Path) -> list[str]:
-    """Copy media under their content-hash names (genanki names media by file name)."""
-    media_dir = folder / "media"
-    media_dir.mkdir()
-    paths = []
-    for media in deck.media:
-        staged = media_dir / media.name
-        shutil.copyfile(media.path, staged)
-        paths.append(str(staged))
-    return paths
 
 
 def frozen_identity(deck_id: str) -> dict[str, dict[str, object]]:
