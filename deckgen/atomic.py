@@ -20,6 +20,7 @@ def _symlink_problem(path: Path) -> Diagnostic | None:
         Location(path),
         "is a symbolic link: deckgen does not write through links (remove it, or choose "
         "another output folder)",
+        "DG122",
     )
 
 

@@ -11,11 +11,12 @@ from pathlib import Path
 
 from deckgen.atomic import check_output_folder
 from deckgen.cache import Cache
-from deckgen.errors import DeckgenError, Diagnostic, Location
+from deckgen.errors import DeckgenError, Diagnostic, Location, os_error_diagnostic
 from deckgen.exporters import ExportContext, available_exporters, default_formats
 from deckgen.lint import lint_deck
 from deckgen.render import RenderedDeck
 from deckgen.selection import check_selection, is_selected, selection_suffix
+from deckgen.templating import template_problem
 from deckgen.vcs import git
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ def _clock_in_future(where: Path, clock: int, origin: str) -> DeckgenError:
                 f"the build clock ({origin}) is {stamp}, in the future: Anki refuses or "
                 "never updates such notes, and every later release would be older. Fix the "
                 "commit date or SOURCE_DATE_EPOCH",
+                "DG902",
             )
         ]
     )
@@ -72,11 +74,15 @@ def source_date_epoch(cards_dir: Path) -> int:
             clock = int(env)
         except ValueError:
             raise DeckgenError(
-                [Diagnostic(Location(Path("SOURCE_DATE_EPOCH")), f"not a whole number: {env!r}")]
+                [
+                    Diagnostic(
+                        Location(Path("SOURCE_DATE_EPOCH")), f"not a whole number: {env!r}", "DG902"
+                    )
+                ]
             ) from None
         if clock < 0:
             raise DeckgenError(
-                [Diagnostic(Location(Path("SOURCE_DATE_EPOCH")), f"negative: {env!r}")]
+                [Diagnostic(Location(Path("SOURCE_DATE_EPOCH")), f"negative: {env!r}", "DG902")]
             )
         if clock > now:
             raise _clock_in_future(Path("SOURCE_DATE_EPOCH"), clock, "SOURCE_DATE_EPOCH")
@@ -94,6 +100,22 @@ def source_date_epoch(cards_dir: Path) -> int:
     if clock > now:
         raise _clock_in_future(cards_dir, clock, origin)
     return clock
+
+
+def _export_problem(
+    error: Exception, name: str, out_dir: Path, templates_dir: Path | None
+) -> Diagnostic | None:
+    """The located diagnostic for an export failure that the user causes and can fix, else None."""
+    if templates_dir is not None and (problem := template_problem(error, templates_dir)):
+        return problem
+    if isinstance(error, OSError):  # a read-only or missing --out, a file in the way, a full disk
+        doing = f"cannot write the {name} output" if name else "cannot use the output folder"
+        return os_error_diagnostic(error, out_dir, doing)
+    if name and type(error) is ValueError:  # how exporters refuse options; not subclasses
+        return Diagnostic(
+            Location(out_dir), f"the {name} exporter refused its options: {error}", "DG903"
+        )
+    return None
 
 
 def build(
@@ -143,11 +165,21 @@ def build(
         templates_dir=templates_dir,
         options=dict(options or {}),
     )
-    check_output_folder(out_dir, context.stem)
     paths: list[Path] = []
-    for name in chosen:
-        say(f"writing {name}")
-        paths.extend(exporters[name]().export(selected, out_dir, context))
+    name = ""
+    try:
+        check_output_folder(out_dir, context.stem)
+        for name in chosen:
+            say(f"writing {name}")
+            paths.extend(exporters[name]().export(selected, out_dir, context))
+    except DeckgenError as error:
+        error.after_writing = bool(name)  # so that no one claims that nothing was written
+        raise
+    except Exception as error:
+        problem = _export_problem(error, name, out_dir, templates_dir)
+        if problem is None:
+            raise  # deckgen's own bug: the CLI reports it as an internal error
+        raise DeckgenError([problem], after_writing=bool(name)) from error
     cache.prune()
     warnings = (*checked.warnings, *context.sink.items)
     return BuildResult(paths=tuple(paths), deck=selected, warnings=warnings)

@@ -6,16 +6,17 @@ import json
 import logging
 import os
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
 from deckgen import __version__
 from deckgen.build import build as run_build
 from deckgen.cache import Cache
-from deckgen.errors import DeckgenError, Diagnostic, Severity
+from deckgen.errors import DeckgenError, Diagnostic, Location, Severity, os_error_diagnostic
 from deckgen.exporters import available_exporters, default_formats
 from deckgen.ids import read_lock, write_lock
 from deckgen.lint import lint_deck
@@ -28,6 +29,8 @@ from deckgen.selection import SelectionError
 from deckgen.stats import coverage
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_INTERNAL_ERROR = 70  # EX_SOFTWARE (sysexits.h): deckgen's own bug, not the user's input
 
 
 def _color() -> bool | None:
@@ -45,19 +48,17 @@ def _note(message: str, *, fg: str | None = None, bold: bool = False) -> None:
     click.secho(_line(message), err=True, fg=fg, bold=bold, color=_color())
 
 
-def _path(diagnostic: Diagnostic) -> str:
-    """The diagnostic's file relative to the working folder (a ':' in its name is kept)."""
-    location = diagnostic.location
+def _path(location: Location) -> str:
+    """The location's file relative to the working folder (a ':' in its name is kept)."""
     try:
         return location.path.absolute().relative_to(Path.cwd().absolute()).as_posix()
     except ValueError:
         return location.path.as_posix()
 
 
-def _where(diagnostic: Diagnostic) -> str:
+def _where(location: Location) -> str:
     """`path:line:col` relative to the working folder; line and column are at least 1."""
-    location = diagnostic.location
-    return f"{_line(_path(diagnostic))}:{max(location.line, 1)}:{max(location.col, 1)}"
+    return f"{_line(_path(location))}:{max(location.line, 1)}:{max(location.col, 1)}"
 
 
 def _rule_name(code: str) -> str:
@@ -79,13 +80,22 @@ def _print_diagnostics(
         payload = {
             "diagnostics": [
                 {
-                    "path": _path(d),
+                    "path": _path(d.location),
                     "line": max(d.location.line, 1),
                     "col": max(d.location.col, 1),
                     "code": d.code,
                     "rule": _rule_name(d.code),
                     "severity": d.severity.value,
                     "message": d.message,
+                    "related": [
+                        {
+                            "path": _path(where),
+                            "line": max(where.line, 1),
+                            "col": max(where.col, 1),
+                            "note": note,
+                        }
+                        for where, note in d.related
+                    ],
                 }
                 for d in diagnostics
             ],
@@ -96,12 +106,14 @@ def _print_diagnostics(
         return
     for d in diagnostics:
         if output_format == "github":
-            message = printable(d.message)
+            # an annotation has one place: the related ones go into its message
+            notes = "; ".join(f"{_where(where)}: {note}" for where, note in d.related)
+            message = printable(f"{d.message} ({notes})" if notes else d.message)
             for raw, escaped in (("%", "%25"), ("\r", "%0D"), ("\n", "%0A")):
                 message = message.replace(raw, escaped)
             title = _github_property(f"{d.code} {_rule_name(d.code)}")
             click.echo(
-                f"::{d.severity.value} file={_github_property(printable(_path(d)))},"
+                f"::{d.severity.value} file={_github_property(printable(_path(d.location)))},"
                 f"line={max(d.location.line, 1)},col={max(d.location.col, 1)},"
                 f"title={title}::{message}",
                 err=err,
@@ -110,7 +122,12 @@ def _print_diagnostics(
         colour = "red" if d.severity is Severity.ERROR else "yellow"
         code = click.style(d.code, fg=colour, bold=True)
         message = _line(d.message)
-        click.echo(f"{_where(d)}: {code} [{d.severity.value}] {message}", err=err, color=_color())
+        click.echo(
+            f"{_where(d.location)}: {code} [{d.severity.value}] {message}", err=err, color=_color()
+        )
+        for where, note in d.related:
+            label = click.style("note", fg="cyan")
+            click.echo(f"  {_where(where)}: {label}: {_line(note)}", err=err, color=_color())
 
 
 def _summary(diagnostics: Sequence[Diagnostic]) -> str:
@@ -120,6 +137,85 @@ def _summary(diagnostics: Sequence[Diagnostic]) -> str:
         f"{errors} error{'s' if errors != 1 else ''}, "
         f"{warnings} warning{'s' if warnings != 1 else ''}"
     )
+
+
+def _verbose(ctx: click.Context) -> bool:
+    return bool(ctx.find_root().params.get("verbose"))
+
+
+def _traceback(error: BaseException) -> None:
+    click.echo(printable("".join(traceback.format_exception(error))), err=True, nl=False)
+
+
+def _internal_error(ctx: click.Context, error: Exception) -> NoReturn:
+    """One line for a bug in deckgen (pip-style): the traceback only with --verbose."""
+    if _verbose(ctx):
+        _traceback(error)
+        hint = "this is a bug in deckgen: please report it with the traceback above"
+    else:
+        hint = "run with --verbose for the traceback"
+    _note(f"deckgen: internal error: {type(error).__name__}: {error} ({hint})", fg="red")
+    ctx.exit(EXIT_INTERNAL_ERROR)
+
+
+class DeckgenCommand(click.Command):
+    """A command that runs inside deckgen's one error boundary, its `invoke`.
+
+    DeckgenError becomes its diagnostics (in the command's --format) and exit 1; an OSError
+    (a read-only folder, a full disk) a located DG121; a query matching nothing a usage error
+    (exit 2); anything else is deckgen's bug: one line and exit 70, the traceback with -v.
+    `diagnostics_on_stdout`: where the command prints its findings (lint's are its output);
+    `failure_note` ends the text summary of a failure, e.g. with what was written.
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        diagnostics_on_stdout: bool = False,
+        failure_note: Callable[[DeckgenError], str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.diagnostics_on_stdout = diagnostics_on_stdout
+        self.failure_note = failure_note
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise  # usage errors and deliberate exits are click's to report
+        except SelectionError as error:
+            raise click.UsageError(error.diagnostics[0].message) from None
+        except DeckgenError as error:
+            self._fail(ctx, error)
+        except BrokenPipeError:
+            raise  # `deckgen build | head`: click's main exits quietly
+        except OSError as error:  # outside a build's outputs: the cards folder, the id record…
+            failure = DeckgenError([os_error_diagnostic(error, Path.cwd(), "cannot read or write")])
+            failure.__cause__ = error
+            self._fail(ctx, failure)
+        except Exception as error:
+            _internal_error(ctx, error)
+
+    def _fail(self, ctx: click.Context, error: DeckgenError) -> NoReturn:
+        if _verbose(ctx) and error.__cause__ is not None:
+            _traceback(error.__cause__)  # what the library turned into the diagnostic
+        output_format = str(ctx.params.get("output_format", "text"))
+        _print_diagnostics(error.diagnostics, output_format, err=not self.diagnostics_on_stdout)
+        if output_format == "text" and error.diagnostics:
+            note = self.failure_note(error) if self.failure_note is not None else ""
+            _note(f"{_summary(error.diagnostics)}{f'; {note}' if note else ''}", fg="red")
+        ctx.exit(1)
+
+
+class DeckgenGroup(click.Group):
+    command_class = DeckgenCommand
+
+
+def _build_failure_note(error: DeckgenError) -> str:
+    if error.after_writing:
+        return "the build stopped part-way: each output is either complete or untouched."
+    return "nothing was written."
 
 
 def cards_option(function: F) -> F:
@@ -164,9 +260,11 @@ def _format_help() -> str:
     return "Output format; repeat for several. Installed: " + "; ".join(lines) + "."
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=DeckgenGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="deckgen")
-@click.option("-v", "--verbose", is_flag=True, help="Log what each stage does.")
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Log what each stage does; show tracebacks of failures."
+)
 def cli(verbose: bool) -> None:
     """deckgen compiles Markdown flashcards into Anki decks and other study formats.
 
@@ -184,7 +282,7 @@ def cli(verbose: bool) -> None:
     )
 
 
-@cli.command()
+@cli.command(failure_note=_build_failure_note)
 @cards_option
 @click.option(
     "--out",
@@ -275,24 +373,17 @@ def build(
         if not quiet:
             _note(f"deckgen: {message}", fg="cyan")
 
-    try:
-        result = run_build(
-            cards_dir,
-            out_dir,
-            formats=formats or default_formats(),
-            include=include,
-            exclude=exclude,
-            templates_dir=templates_dir,
-            progress=progress,
-            options=options,
-            use_cache=not no_cache,
-        )
-    except SelectionError as error:
-        raise click.UsageError(error.diagnostics[0].message) from None
-    except DeckgenError as error:
-        _print_diagnostics(error.diagnostics, err=True)
-        _note(f"{_summary(error.diagnostics)}; nothing was written.", fg="red")
-        sys.exit(1)
+    result = run_build(
+        cards_dir,
+        out_dir,
+        formats=formats or default_formats(),
+        include=include,
+        exclude=exclude,
+        templates_dir=templates_dir,
+        progress=progress,
+        options=options,
+        use_cache=not no_cache,
+    )
     for path in result.paths:
         click.echo(_line(str(path)))
     if not quiet:
@@ -305,7 +396,7 @@ def build(
         )
 
 
-@cli.command()
+@cli.command(diagnostics_on_stdout=True)
 @cards_option
 @click.option(
     "--format",
@@ -381,11 +472,7 @@ def stats(cards_dir: Path, output_format: str) -> None:
       deckgen stats
       deckgen stats --format json
     """
-    try:
-        deck = load_deck(cards_dir)
-    except DeckgenError as error:
-        _print_diagnostics(error.diagnostics, err=True)
-        sys.exit(1)
+    deck = load_deck(cards_dir)
     rows = coverage(deck)
     if output_format == "json":
         payload = {
@@ -442,9 +529,6 @@ def new(cards_dir: Path, topic: str, question: str, card_id: str | None, card_ty
     """
     try:
         path, line = scaffold_card(cards_dir, topic, question, card_id, card_type)
-    except DeckgenError as error:
-        _print_diagnostics(error.diagnostics, err=True)
-        sys.exit(1)
     except ValueError as error:
         raise click.UsageError(str(error)) from None
     click.echo(_line(f"{path}:{line}"))
@@ -465,11 +549,7 @@ def lock(cards_dir: Path, check: bool) -> None:
       deckgen lock
       deckgen lock --check     # in the release workflow
     """
-    try:
-        deck = load_deck(cards_dir)
-    except DeckgenError as error:
-        _print_diagnostics(error.diagnostics, err=True)
-        sys.exit(1)
+    deck = load_deck(cards_dir)
     record = read_lock(cards_dir)
     new_ids = sorted({c.id for c in deck.cards} - set(record.published))
     if check:
@@ -539,11 +619,7 @@ def preview(
             cards_dir, Path(out), include, templates_dir, lambda m: _note(f"deckgen: {m}")
         )
         stop = threading.Event()
-        try:
-            server = serve(previewer, host, port, stop=stop)
-        except DeckgenError as error:
-            _print_diagnostics(error.diagnostics, err=True)
-            sys.exit(1)
+        server = serve(previewer, host, port, stop=stop)
         _note(
             f"deckgen: previewing on http://{host}:{server.server_address[1]}/ (Ctrl-C stops)",
             fg="green",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,22 +39,50 @@ class Location:
 
 @dataclass(frozen=True)
 class Diagnostic:
-    """One problem found in the sources, ready to print like a compiler message."""
+    """One problem found in the sources, ready to print like a compiler message.
+
+    `related` names other places that explain it, each with a short note (the first definition
+    of a duplicate id, the question a near-duplicate resembles), as compilers print `note:`s.
+    """
 
     location: Location
     message: str
-    code: str = "DG000"
+    code: str
     severity: Severity = Severity.ERROR
+    related: tuple[tuple[Location, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        from deckgen.rules import RULES  # the catalogue imports this module
+
+        # A code outside the catalogue is deckgen's bug: it has no name, no docs, no severity.
+        # Checked whenever assertions run (always in the tests, not under `python -O`).
+        assert self.code in RULES, f"diagnostic code {self.code!r} is not in deckgen.rules"
 
     def display(self, relative_to: Path | None = None) -> str:
-        return f"{self.location.display(relative_to)}: {self.message}"
+        """One line: `path:line: message`, then any related places in parentheses."""
+        text = f"{self.location.display(relative_to)}: {self.message}"
+        notes = "; ".join(f"{where.display(relative_to)}: {note}" for where, note in self.related)
+        return f"{text} ({notes})" if notes else text
+
+
+def os_error_diagnostic(error: OSError, fallback: Path, doing: str) -> Diagnostic:
+    """A located DG121 for a file the system refused (read-only, a file in the way, disk full).
+
+    The location is the path the system named, else `fallback` (the folder being written).
+    """
+    named = error.filename
+    path = Path(os.fsdecode(named)) if isinstance(named, str | bytes | os.PathLike) else fallback
+    reason = error.strerror or str(error) or type(error).__name__
+    return Diagnostic(Location(path), f"{doing}: {reason}", "DG121")
 
 
 class DeckgenError(Exception):
     """Raised when sources cannot be compiled; carries every problem found, not just the first."""
 
-    def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
+    def __init__(self, diagnostics: Sequence[Diagnostic], *, after_writing: bool = False) -> None:
         self.diagnostics = tuple(sorted(diagnostics, key=lambda d: d.location))
+        # raised once a build had begun writing: the outputs finished before it are kept
+        self.after_writing = after_writing
         super().__init__("\n".join(d.display() for d in self.diagnostics))
 
 
@@ -63,11 +92,17 @@ class DiagnosticSink:
     def __init__(self) -> None:
         self.items: list[Diagnostic] = []
 
-    def report(self, location: Location, message: str, code: str) -> None:
+    def report(
+        self,
+        location: Location,
+        message: str,
+        code: str,
+        related: Sequence[tuple[Location, str]] = (),
+    ) -> None:
         """Record a finding; its severity comes from the rule catalogue (deckgen.rules)."""
         from deckgen.rules import severity_of  # the catalogue imports this module
 
-        self.items.append(Diagnostic(location, message, code, severity_of(code)))
+        self.items.append(Diagnostic(location, message, code, severity_of(code), tuple(related)))
 
     def extend(self, diagnostics: Iterable[Diagnostic]) -> None:
         self.items.extend(diagnostics)

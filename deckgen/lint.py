@@ -409,8 +409,9 @@ def check_near_duplicates(
         sink.report(
             second.location,
             f"question of '{second.id}' is nearly the same as '{first.id}' "
-            f"({first.location.display()}, {similarity:.0%} of words shared)",
+            f"({similarity:.0%} of words shared)",
             "DG301",
+            related=[(first.location, f"the question of '{first.id}'")],
         )
     if stopped is not None:
         # An error, not silence: a check that quietly gives up can be made to give up.

@@ -726,8 +726,9 @@ def drop_duplicate_ids(cards: list[Card], sink: DiagnosticSink) -> list[Card]:
         if first is not None:
             sink.report(
                 card.location,
-                f"duplicate id '{card.id}' (first defined at {first.location.display()})",
+                f"duplicate id '{card.id}'",
                 "DG105",
+                related=[(first.location, "first defined here")],
             )
             continue
         first_seen[card.id] = card

@@ -32,6 +32,10 @@ _RULES = [
     Rule("DG110", "deck-config", E, "deck.yaml or syllabus.yaml is missing or malformed"),
     Rule("DG111", "resource-limit", E, "a file, line, nesting or structure too large to compile"),
     Rule("DG112", "check-budget", E, "a file too slow to check, or too many similar questions"),
+    # DG12x: what a build reads besides the cards, and what it writes
+    Rule("DG120", "template-error", E, "a --templates template that is missing or fails to render"),
+    Rule("DG121", "io-error", E, "a file or folder that cannot be written or read (--out, …)"),
+    Rule("DG122", "output-symlink", E, "an output folder or output file that is a symbolic link"),
     # DG2xx: the syllabus vocabulary and coverage
     Rule("DG201", "unknown-round", E, "a round the syllabus does not define"),
     Rule("DG202", "unknown-topic", E, "a topic the syllabus does not define"),
@@ -59,6 +63,8 @@ _RULES = [
     Rule("DG502", "retired-id-reused", E, "a retired card id used again"),
     # DG9xx: command-level problems
     Rule("DG901", "empty-selection", E, "a tag query that selects no card"),
+    Rule("DG902", "build-clock", E, "a SOURCE_DATE_EPOCH or commit time unusable as the clock"),
+    Rule("DG903", "export-option", E, "a format option that the exporter refuses"),
 ]
 
 RULES: dict[str, Rule] = {rule.code: rule for rule in _RULES}

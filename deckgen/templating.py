@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 
 import jinja2
+
+from deckgen.errors import Diagnostic, Location
 
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"  # in an installed wheel
 SOURCE_TEMPLATES = Path(__file__).parent.parent / "templates"  # in a source checkout
@@ -13,6 +16,10 @@ SOURCE_TEMPLATES = Path(__file__).parent.parent / "templates"  # in a source che
 
 def default_templates_dir() -> Path:
     return SOURCE_TEMPLATES if SOURCE_TEMPLATES.is_dir() else PACKAGE_TEMPLATES
+
+
+class TemplateOutside(jinja2.TemplateNotFound):
+    """A template whose real path leaves the templates folder (through a symbolic link)."""
 
 
 class ContainedLoader(jinja2.FileSystemLoader):
@@ -29,10 +36,59 @@ class ContainedLoader(jinja2.FileSystemLoader):
     def get_source(
         self, environment: jinja2.Environment, template: str
     ) -> tuple[str, str, Callable[[], bool]]:
-        source, filename, uptodate = super().get_source(environment, template)
+        try:
+            source, filename, uptodate = super().get_source(environment, template)
+        except UnicodeDecodeError as error:  # a located error, like any other template problem
+            path = Path(self.searchpath[0], *template.split("/"))
+            line = path.read_bytes()[: error.start].count(b"\n") + 1
+            raise jinja2.TemplateSyntaxError(
+                f"not UTF-8 text: {error.reason}", line, template, str(path)
+            ) from None
         if not Path(filename).resolve().is_relative_to(self.root):
-            raise jinja2.TemplateNotFound(f"{template} (it resolves outside {self.root})")
+            raise TemplateOutside(template, f"{template} (it resolves outside {self.root})")
         return source, filename, uptodate
+
+
+def template_problem(error: BaseException, templates_dir: Path) -> Diagnostic | None:
+    """The located DG120 for a failure caused by a template in `templates_dir`, else None.
+
+    Jinja rewrites tracebacks so that template code runs as frames of the template file, at
+    its line: the innermost such frame is the place to fix. A failure raised deeper, in
+    deckgen's own code, is deckgen's bug and is left to propagate.
+    """
+    root = templates_dir.resolve()
+
+    def inside(filename: object) -> bool:
+        return isinstance(filename, str) and Path(filename).resolve().is_relative_to(root)
+
+    frames = traceback.extract_tb(error.__traceback__)
+    ours = [f for f in frames if inside(f.filename)]
+    where = Location(Path(ours[-1].filename), ours[-1].lineno or 0) if ours else None
+    if isinstance(error, jinja2.TemplateSyntaxError) and inside(error.filename):
+        # parsed, never run: the error itself knows the place
+        place = Location(Path(str(error.filename)), error.lineno)
+        return Diagnostic(place, f"template syntax error: {error.message}", "DG120")
+    if isinstance(error, TemplateOutside):
+        place = where or Location(templates_dir / str(error.name))
+        return Diagnostic(place, f"template {error.message}", "DG120")
+    if isinstance(error, jinja2.TemplateNotFound):
+        if where is not None:  # an {% include %}, {% import %} or {% extends %} of a missing one
+            return Diagnostic(where, f"template '{error.name}' not found", "DG120")
+        return Diagnostic(
+            Location(templates_dir / str(error.name)),
+            f"missing template '{error.name}': a templates folder replaces the built-in one, so "
+            "it needs every template the chosen formats use (copy the missing ones from deckgen's "
+            "own templates folder)",
+            "DG120",
+        )
+    if isinstance(error, OSError) and inside(error.filename):
+        place = Location(Path(str(error.filename)))
+        return Diagnostic(place, f"cannot read template: {error.strerror}", "DG120")
+    if isinstance(error, jinja2.TemplateError):  # an undefined variable, a bad filter call…
+        return Diagnostic(where or Location(templates_dir), f"template error: {error}", "DG120")
+    if where is not None and frames[-1] is ours[-1]:  # Python raising in template code: 1 / 0
+        return Diagnostic(where, f"template error: {type(error).__name__}: {error}", "DG120")
+    return None
 
 
 def template_environment(templates_dir: Path | None = None) -> jinja2.Environment:

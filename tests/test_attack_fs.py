@@ -371,7 +371,7 @@ def test_a_symlinked_output_folder_is_refused(
 
     built = run_cli("build", "-q", "--cards", "cards", "--format", "html", cwd=repo)
     assert built.returncode == 1
-    assert "dist:1:1: DG000 [error] is a symbolic link" in built.stderr, built.stderr
+    assert "dist:1:1: DG122 [error] is a symbolic link" in built.stderr, built.stderr
     assert "Traceback" not in built.stderr
 
     assert snapshot(victim) == before

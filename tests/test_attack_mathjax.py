@@ -68,7 +68,7 @@ def mathjax(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def typeset(
     mathjax: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Callable[[str], tuple[str, list[str]]]]:  # noqa: E501
+) -> Iterator[Callable[[str], tuple[str, list[str]]]]:
     """Typeset a field's HTML with MathJax; return the resulting HTML and every request made."""
     pages = tmp_path_factory.mktemp("pages")
     with playwright.sync_playwright() as p:

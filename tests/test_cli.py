@@ -88,8 +88,8 @@ def test_bad_cards_exit_1_with_every_problem_and_write_nothing(
     assert code == 1
     assert out == ""
     assert (
-        "cards/net/zz-broken.md:5:1: DG105 [error] duplicate id 'tcp-time-wait-side' "
-        "(first defined at cards/net/tcp.md:8)\n" in err
+        "cards/net/zz-broken.md:5:1: DG105 [error] duplicate id 'tcp-time-wait-side'\n"
+        "  cards/net/tcp.md:8:1: note: first defined here\n" in err
     )
     assert "cards/net/zz-broken.md:10:1: DG108 [error] card 'tcp-no-type' needs 'A:'\n" in err
     assert "cards/net/zz-broken.md:13:1: DG107 [error] unknown card type 'flashcard'" in err

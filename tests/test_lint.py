@@ -25,8 +25,8 @@ BAD = {
     "(did you mean 'topic'?)",
     "DG103": "cards/zz/DG103.md:5:1: DG103 [error] missing card id",
     "DG104": "cards/zz/DG104.md:5:1: DG104 [error] invalid card id 'Lint_A'",
-    "DG105": "cards/zz/DG105.md:12:1: DG105 [error] duplicate id 'lint-a' "
-    "(first defined at cards/zz/DG105.md:5)",
+    "DG105": "cards/zz/DG105.md:12:1: DG105 [error] duplicate id 'lint-a'\n"
+    "  cards/zz/DG105.md:5:1: note: first defined here\n",
     "DG106": "cards/zz/DG106.md:6:1: DG106 [error] text before the first field of card 'lint-a'",
     "DG107": "cards/zz/DG107.md:5:1: DG107 [error] unknown card type 'front-back'",
     "DG108": "cards/zz/DG108.md:5:1: DG108 [error] card 'lint-a' needs 'A:'",
@@ -36,7 +36,8 @@ BAD = {
     "DG203": "cards/zz/DG203.md:6:1: DG203 [error] unknown tag 'tcp-handshak' "
     "(did you mean 'tcp-handshake'?)",
     "DG301": "cards/zz/DG301.md:5:1: DG301 [warning] question of 'lint-a' is nearly the same as "
-    "'tcp-time-wait-side' (cards/net/tcp.md:8, 83% of words shared)",
+    "'tcp-time-wait-side' (83% of words shared)\n"
+    "  cards/net/tcp.md:8:1: note: the question of 'tcp-time-wait-side'\n",
     "DG302": "cards/zz/DG302.md:6:23: DG302 [error] cloze deletion in 'lint-a' is never closed",
     "DG303": "cards/zz/DG303.md:6:1: DG303 [error] cloze deletion inside code in card 'lint-a'",
     "DG304": "cards/zz/DG304.md:8:1: DG304 [warning] code block in card 'lint-a' names no language",
@@ -91,6 +92,8 @@ def test_good_fixture_passes(sample_cards: Path, code: str) -> None:
 def test_every_rule_is_exercised() -> None:
     custom = {"DG110", "DG111", "DG210", "DG211", "DG320", "DG402", "DG501", "DG502", "DG901"}
     custom.add("DG112")  # tests/test_attack_dos.py: a file over its time budget, a capped join
+    custom |= {"DG120", "DG121", "DG902", "DG903"}  # tests/test_error_boundary.py
+    custom.add("DG122")  # tests/test_attack_fs.py: a symlinked output folder
     assert set(RULES) == set(BAD) | custom
 
 
@@ -180,12 +183,15 @@ def test_json_and_github_formats(sample_cards: Path) -> None:
         "code": "DG105",
         "rule": "duplicate-id",
         "severity": "error",
-        "message": "duplicate id 'lint-a' (first defined at cards/zz/DG105.md:5)",
+        "message": "duplicate id 'lint-a'",
+        "related": [
+            {"path": "cards/zz/DG105.md", "line": 5, "col": 1, "note": "first defined here"}
+        ],
     }
     code, out = lint_output(sample_cards, "--format", "github")
     assert out == (
         "::error file=cards/zz/DG105.md,line=12,col=1,title=DG105 duplicate-id::"
-        "duplicate id 'lint-a' (first defined at cards/zz/DG105.md:5)\n"
+        "duplicate id 'lint-a' (cards/zz/DG105.md:5:1: first defined here)\n"
     )
 
 

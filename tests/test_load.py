@@ -174,8 +174,7 @@ def test_duplicate_id_names_both_places(
 ) -> None:
     write_card("net/zz.md", "---\ntopic: tcp\n---\n\n## dns-ttl-term\nQ: x\n\nA: y\n")
     assert messages(sample_cards) == [
-        "cards/net/zz.md:5: duplicate id 'dns-ttl-term' (first defined at "
-        f"{sample_cards / 'net' / 'dns.md'}:6)"
+        "cards/net/zz.md:5: duplicate id 'dns-ttl-term' (cards/net/dns.md:6: first defined here)"
     ]
 
 
