@@ -67,13 +67,14 @@ class _LineLoader(NoAliasLoader):
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
-    mapping = loader.construct_mapping(node, deep=True)
+    # Keys become strings ('1: x' is an unknown key '1', not a crash further on).
+    mapping = {str(k): v for k, v in loader.construct_mapping(node, deep=True).items()}
     lines = {}
     for key_node, _ in node.value:
         lines[str(loader.construct_object(key_node))] = key_node.start_mark.line
     mapping["__lines__"] = lines
     mapping["__line__"] = node.start_mark.line
-    return mapping  # type: ignore[return-value]
+    return mapping
 
 
 _LineLoader.add_constructor(
@@ -250,6 +251,14 @@ def load_syllabus(path: Path, sink: DiagnosticSink) -> Syllabus:
         seen.setdefault(value, line)
         return value
 
+    def subtopic_entries(topic: dict[str, Any]) -> list[dict[str, Any]]:
+        value = topic.get("subtopics") or []
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            where = Location(path, _key_line(topic, "subtopics", 1))
+            sink.report(where, "'subtopics' must be a list of mappings", "DG110")
+            return []
+        return value
+
     rounds = tuple(
         Round(id=ident(r), title=text(r, "title"), summary=text(r, "summary", required=False))
         for r in items("rounds")
@@ -267,7 +276,7 @@ def load_syllabus(path: Path, sink: DiagnosticSink) -> Syllabus:
             )
             topic_rounds = []
         for r in topic_rounds:
-            if r not in round_ids:
+            if not isinstance(r, str) or r not in round_ids:
                 sink.report(
                     Location(path, _key_line(t, "rounds", 1)),
                     f"unknown round '{r}'{suggest(str(r), round_ids)}",
@@ -277,8 +286,7 @@ def load_syllabus(path: Path, sink: DiagnosticSink) -> Syllabus:
             Subtopic(
                 id=ident(s), title=text(s, "title"), min_cards=count(s), line=_key_line(s, "id", 1)
             )
-            for s in (t.get("subtopics") or [])
-            if isinstance(s, dict)
+            for s in subtopic_entries(t)
         )
         topics.append(
             Topic(
