@@ -93,7 +93,7 @@ def test_a_corrupt_entry_is_a_miss_not_a_crash(sample_cards: Path) -> None:
 
 
 def test_print_check_results_are_cached_per_card(
-    sample_cards: Path, write_card: Callable[[str, str], Path]
+    sample_cards: Path, write_card: Callable[[str, str], Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     code = "\n".join(f"let x{i} = {i};" for i in range(90))
     write_card(
@@ -101,13 +101,26 @@ def test_print_check_results_are_cached_per_card(
         f"---\ntopic: rust\n---\n\n## rust-long\nQ: What?\n\nA: Look:\n\n"
         f"```rust\n{code}\n```\n\nSource: RFC 9293\n",
     )
-    for _ in range(2):  # cold, then from the cache
-        found = [
-            d.message
-            for d in lint_deck(sample_cards, print_check=True).diagnostics
-            if d.code == "DG320"
-        ]
-        assert len(found) == 1 and "rust-long" in found[0]
+    files, cards = 4, 8  # the sample deck's three files and seven cards, plus rust-long
+
+    def overflows(cache: Cache) -> list[str]:
+        found = lint_deck(sample_cards, print_check=True, cache=cache).diagnostics
+        return [d.message for d in found if d.code == "DG320"]
+
+    cold = Cache.for_cards(sample_cards)
+    found = overflows(cold)
+    assert len(found) == 1 and "rust-long" in found[0]
+    assert (cold.hits, cold.misses) == (0, files + cards)
+    entries = [p for p in (cache_folder(sample_cards) / "print").rglob("*") if p.is_file()]
+    assert len(entries) == cards  # one layout result per card, on disk
+
+    def no_typesetting(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("a cached card was laid out again")
+
+    monkeypatch.setattr("deckgen.exporters.pdf.TypstDocument", no_typesetting)
+    warm = Cache.for_cards(sample_cards)
+    assert overflows(warm) == found
+    assert (warm.hits, warm.misses) == (files + cards, 0)
 
 
 @pytest.mark.parametrize("variable", ["DECKGEN_NO_CACHE"])

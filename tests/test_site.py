@@ -27,8 +27,10 @@ ARGS = [
     "--no-first-run",
     "--disable-sync",
 ]
+# Screenshots go to the test's own folder unless a person asks for them; a relative
+# $DECKGEN_SCREENSHOTS means the folder pytest was started from (tests run elsewhere).
 SHOTS = (
-    Path(os.environ.get("DECKGEN_SCREENSHOTS", ""))
+    Path(os.environ["DECKGEN_SCREENSHOTS"]).absolute()
     if os.environ.get("DECKGEN_SCREENSHOTS")
     else None
 )
@@ -80,8 +82,9 @@ def test_all_cards_are_listed_by_round_and_topic(page) -> None:  # type: ignore[
     assert headings == ["1 · Networking", "TCP", "DNS", "2 · Languages", "Rust"]
     assert page.inner_text("#status") == "7 cards"
     image = page.locator("#tcp-handshake-diagram .face.back img")
-    assert image.evaluate("img => img.naturalWidth") == 0 or True  # hidden until revealed
+    assert image.is_hidden()  # the answer's image, hidden until revealed
     page.click("#tcp-handshake-diagram button.reveal")
+    assert image.is_visible()
     assert image.evaluate("img => img.complete && img.naturalWidth > 0")
 
 
