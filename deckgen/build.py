@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -12,8 +13,16 @@ from pathlib import Path
 from deckgen.atomic import check_output_folder
 from deckgen.cache import Cache
 from deckgen.errors import DeckgenError, Diagnostic, Location, os_error_diagnostic
-from deckgen.exporters import ExportContext, available_exporters, default_formats
+from deckgen.exporters import (
+    ExportContext,
+    OptionValue,
+    available_exporters,
+    default_formats,
+    resolve_options,
+)
 from deckgen.lint import lint_deck
+from deckgen.load import DECK_FILE
+from deckgen.model import DeckInfo
 from deckgen.render import RenderedDeck
 from deckgen.selection import check_selection, is_selected, selection_suffix
 from deckgen.templating import template_problem
@@ -118,6 +127,35 @@ def _export_problem(
     return None
 
 
+COMMAND_LINE = Path("--option")  # where a command-line option value is reported
+
+
+def option_layers(
+    cards_dir: Path, info: DeckInfo, given: Mapping[str, str]
+) -> list[dict[str, OptionValue]]:
+    """Where option values come from, highest precedence first: the command line, deck.yaml's
+    `options:`, then `[tool.deckgen.options]` in the project's pyproject.toml."""
+    command_line = {k: OptionValue(v, Location(COMMAND_LINE)) for k, v in given.items()}
+    deck_file = cards_dir / DECK_FILE
+    from_deck = {k: OptionValue(v, Location(deck_file, line)) for k, v, line in info.options}
+    return [command_line, from_deck, _pyproject_options(cards_dir.parent / "pyproject.toml")]
+
+
+def _pyproject_options(path: Path) -> dict[str, OptionValue]:
+    # pyproject.toml lies outside the cards folder: the maintainers' file, not a contributor's.
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise DeckgenError([Diagnostic(Location(path), f"cannot read: {error}", "DG903")]) from None
+    table = data.get("tool", {}).get("deckgen", {}).get("options", {})
+    if not isinstance(table, dict):
+        message = "[tool.deckgen.options] must be a table"
+        raise DeckgenError([Diagnostic(Location(path), message, "DG903")])
+    return {str(k): OptionValue(str(v), Location(path)) for k, v in table.items()}
+
+
 def build(
     cards_dir: Path,
     out_dir: Path,
@@ -159,11 +197,12 @@ def build(
     if include or exclude:
         say(f"selected {len(selected_cards)} of {len(rendered.cards)} cards")
 
+    resolved = resolve_options(chosen, option_layers(cards_dir, deck.info, options or {}))
     context = ExportContext(
         stem=f"{deck.info.id}{selection_suffix(include, exclude)}",
         timestamp=source_date_epoch(cards_dir),
         templates_dir=templates_dir,
-        options=dict(options or {}),
+        options=resolved,
     )
     paths: list[Path] = []
     name = ""

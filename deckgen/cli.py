@@ -6,8 +6,9 @@ import json
 import logging
 import os
 import sys
+import tomllib
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -17,11 +18,17 @@ from deckgen import __version__
 from deckgen.build import build as run_build
 from deckgen.cache import Cache
 from deckgen.errors import DeckgenError, Diagnostic, Location, Severity, os_error_diagnostic
-from deckgen.exporters import available_exporters, default_formats
+from deckgen.exporters import (
+    ENTRY_POINT_GROUP,
+    Option,
+    available_exporters,
+    declared_options,
+    default_formats,
+    exporter_options,
+)
 from deckgen.ids import read_lock, write_lock
 from deckgen.lint import lint_deck
-from deckgen.load import load_deck
-from deckgen.printing import LAYOUTS, PAPERS, PrintOptions, parse_grid
+from deckgen.load import load_deck, suggest
 from deckgen.rules import RULES
 from deckgen.safety import printable
 from deckgen.scaffold import scaffold_card
@@ -260,6 +267,73 @@ def _format_help() -> str:
     return "Output format; repeat for several. Installed: " + "; ".join(lines) + "."
 
 
+def _flag_parameter(option: Option) -> str:
+    return f"opt_{option.name}"
+
+
+def exporter_options_decorator(function: F) -> F:
+    """A flag for every option the installed exporters declare (--paper, --grid, …), plus the
+    generic -o NAME=VALUE: the command line is made from the declarations, not written here."""
+    for option in reversed(list(declared_options(available_exporters().values()).values())):
+        if option.hidden:
+            continue
+        default = f" (default: {option.default})" if option.default is not None else ""
+        function = click.option(
+            option.flag,
+            _flag_parameter(option),
+            type=click.Choice(option.choices) if option.choices else str,
+            default=None,
+            help=f"{option.help}{default}",
+        )(function)
+    return click.option(
+        "-o",
+        "--option",
+        "option_values",
+        multiple=True,
+        metavar="NAME=VALUE",
+        help="Set an exporter option by name; repeat for several (see `deckgen formats`).",
+    )(function)
+
+
+def _given_options(values: tuple[str, ...], flags: Mapping[str, str | None]) -> dict[str, str]:
+    """The options given on the command line: -o NAME=VALUE, then the flags (which win)."""
+    given: dict[str, str] = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"'{item}' is not NAME=VALUE", param_hint="-o")
+        given[name.strip().replace("-", "_")] = value
+    for parameter, flag in flags.items():
+        if parameter.startswith("opt_") and flag is not None:
+            given[parameter.removeprefix("opt_")] = flag
+    return given
+
+
+def _unknown_format(name: str, installed: Mapping[str, object]) -> str:
+    message = f"'{name}' is not an installed format (installed: {', '.join(installed)})"
+    if name in source_tree_formats():
+        message += (
+            f"; it is declared in {SOURCE_PYPROJECT}, so the installed entry points are out of "
+            "date: run `pip install -e .` again"
+        )
+    else:
+        message += suggest(name, installed)
+    return message
+
+
+SOURCE_PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
+
+
+def source_tree_formats() -> set[str]:
+    """The formats the source checkout's pyproject.toml declares (empty for a wheel install)."""
+    try:
+        data = tomllib.loads(SOURCE_PYPROJECT.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return set()
+    group = data.get("project", {}).get("entry-points", {}).get(ENTRY_POINT_GROUP, {})
+    return set(group) if isinstance(group, dict) else set()
+
+
 @click.group(cls=DeckgenGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="deckgen")
 @click.option(
@@ -298,33 +372,7 @@ def cli(verbose: bool) -> None:
     "--exclude-tag", "exclude", multiple=True, metavar="TAG", help="Leave out cards with this tag."
 )
 @templates_option
-@click.option(
-    "--paper",
-    type=click.Choice(sorted(PAPERS)),
-    default="a4",
-    show_default=True,
-    help="Paper size of the PDFs.",
-)
-@click.option(
-    "--pdf-layout",
-    type=click.Choice(LAYOUTS),
-    default=None,
-    help="Only this PDF: cut-out 'cards' or the study 'sheet' (default: both).",
-)
-@click.option(
-    "--grid",
-    default="2x4",
-    show_default=True,
-    metavar="COLSxROWS",
-    help="Cards per page of the cut-out PDF.",
-)
-@click.option(
-    "--csv-dialect",
-    type=click.Choice(["anki", "plain"]),
-    default="anki",
-    show_default=True,
-    help="CSV/TSV: 'anki' adds Anki's import directives; 'plain' a header row for other apps.",
-)
+@exporter_options_decorator
 @no_cache_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress messages, only errors.")
 def build(
@@ -334,12 +382,10 @@ def build(
     include: tuple[str, ...],
     exclude: tuple[str, ...],
     templates_dir: Path | None,
-    paper: str,
-    pdf_layout: str | None,
-    grid: str,
-    csv_dialect: str,
+    option_values: tuple[str, ...],
     no_cache: bool,
     quiet: bool,
+    **flags: str | None,
 ) -> None:
     """Build the deck into ./dist. Prints the written paths on stdout, one per line.
 
@@ -353,21 +399,17 @@ def build(
       deckgen build --tag networking
       deckgen build --cards my-cards --out out --format apkg
       deckgen build --format pdf --tag networking --paper letter
+      deckgen build --format csv -o csv_dialect=plain
+
+    Every exporter option (see `deckgen formats`) is also a flag, can be given as
+    -o NAME=VALUE, and can default from `options:` in deck.yaml or from
+    [tool.deckgen.options] in pyproject.toml.
     """
-    try:
-        PrintOptions(paper, *parse_grid(grid))
-    except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="--grid") from None
-    options = {"paper": paper, "grid": grid, "csv_dialect": csv_dialect}
-    if pdf_layout:
-        options["pdf_layout"] = pdf_layout
+    options = _given_options(option_values, flags)
     installed = available_exporters()
     for name in formats:
         if name not in installed:
-            raise click.BadParameter(
-                f"'{name}' is not an installed format (installed: {', '.join(installed)})",
-                param_hint="--format",
-            )
+            raise click.BadParameter(_unknown_format(name, installed), param_hint="--format")
 
     def progress(message: str) -> None:
         if not quiet:
@@ -394,6 +436,59 @@ def build(
             fg="green",
             bold=True,
         )
+
+
+@cli.command()
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+def formats(output_format: str) -> None:
+    """List the installed output formats and the options each one takes.
+
+    \b
+    Examples:
+      deckgen formats
+      deckgen formats --format json
+    """
+    rows: list[dict[str, Any]] = []
+    for name, exporter in available_exporters().items():
+        options = [o for o in exporter_options(exporter) if not o.hidden]
+        rows.append(
+            {
+                "name": name,
+                "description": exporter.description,
+                "default": exporter.default,
+                "options": [
+                    {
+                        "name": o.name,
+                        "flag": o.flag,
+                        "help": o.help,
+                        "default": o.default,
+                        "choices": list(o.choices),
+                    }
+                    for o in options
+                ],
+            }
+        )
+    if output_format == "json":
+        click.echo(printable(json.dumps({"formats": rows}, indent=2, ensure_ascii=False)))
+        return
+    for row in rows:
+        marker = " (default)" if row["default"] else ""
+        click.echo(_line(f"{row['name']}{marker}: {row['description']}"))
+        for option in row["options"]:
+            choices = f" [{'|'.join(option['choices'])}]" if option["choices"] else ""
+            default = f" (default: {option['default']})" if option["default"] is not None else ""
+            click.echo(
+                _line(
+                    f"  {option['flag']}, -o {option['name']}=…{choices}  {option['help']}{default}"
+                )
+            )
 
 
 @cli.command(diagnostics_on_stdout=True)

@@ -129,7 +129,7 @@ def load_deck_info(cards_dir: Path, sink: DiagnosticSink) -> DeckInfo:
             sink.report(Location(path, 1), f"{DECK_FILE} must be a mapping", "DG110")
         return DeckInfo(id="deck", name="Deck")
     values = _public(data)
-    for key in sorted(set(values) - {"id", "name", "description", "repository"}):
+    for key in sorted(set(values) - {"id", "name", "description", "repository", "options"}):
         sink.report(
             Location(path, _key_line(data, key, 1)), f"unknown key '{key}' in {DECK_FILE}", "DG110"
         )
@@ -167,7 +167,30 @@ def load_deck_info(cards_dir: Path, sink: DiagnosticSink) -> DeckInfo:
         name=str(name),
         description=str(description),
         repository=str(repository or git_remote_url(cards_dir)),
+        options=_deck_options(data, path, sink),
     )
+
+
+def _deck_options(
+    data: dict[str, Any], path: Path, sink: DiagnosticSink
+) -> tuple[tuple[str, str, int], ...]:
+    """deck.yaml's `options:`, defaults for exporter options (checked against the exporters at
+    build time, where it is known which formats are written)."""
+    value = data.get("options")
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        where = Location(path, _key_line(data, "options", 1))
+        sink.report(where, "'options' must be a mapping of option names to values", "DG110")
+        return ()
+    found = []
+    for name, setting in _public(value).items():
+        line = _key_line(value, name, 1)
+        if isinstance(setting, bool) or not isinstance(setting, str | int | float):
+            sink.report(Location(path, line), f"option '{name}' must be a single value", "DG110")
+            continue
+        found.append((name, str(setting), line))
+    return tuple(found)
 
 
 def git_remote_url(folder: Path) -> str:

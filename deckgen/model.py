@@ -112,6 +112,8 @@ class DeckInfo:
     name: str
     description: str = ""
     repository: str = ""
+    # Exporter option defaults from deck.yaml's `options:`: (name, value, line in deck.yaml).
+    options: tuple[tuple[str, str, int], ...] = ()
 
 
 @dataclass(frozen=True)

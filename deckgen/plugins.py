@@ -6,15 +6,16 @@ knows (the PDF measures print overflow) without importing any exporter.
 
 from __future__ import annotations
 
+import difflib
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import ClassVar, Protocol, runtime_checkable
 
 from deckgen.cache import Cache
-from deckgen.errors import DiagnosticSink
+from deckgen.errors import DeckgenError, Diagnostic, DiagnosticSink, Location
 from deckgen.render import RenderedDeck
 
 ENTRY_POINT_GROUP = "deckgen.exporters"
@@ -31,11 +32,40 @@ class ExportContext:
     sink: DiagnosticSink = field(default_factory=DiagnosticSink)  # warnings found on export
 
 
+@dataclass(frozen=True)
+class Option:
+    """One setting an exporter declares: the CLI flag (`--paper`), `-o paper=letter`, the
+    `options:` of deck.yaml and `deckgen formats` are all made from this declaration."""
+
+    name: str  # a Python identifier; the flag is --name-with-dashes
+    help: str
+    default: str | None = None  # None: not set unless asked for
+    choices: tuple[str, ...] = ()
+    check: Callable[[str], object] | None = None  # raises ValueError for a value it refuses
+    hidden: bool = False  # set by deckgen itself (the preview), not offered to users
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    def problem(self, value: str) -> str | None:
+        """Why `value` is refused for this option, or None."""
+        if self.choices and value not in self.choices:
+            return f"'{value}' is not one of {', '.join(self.choices)}"
+        if self.check is not None:
+            try:
+                self.check(value)
+            except ValueError as error:
+                return str(error)
+        return None
+
+
 class Exporter(Protocol):
     name: ClassVar[str]
     suffix: ClassVar[str]
     description: ClassVar[str]
     default: ClassVar[bool]
+    # An exporter without options need not declare any (see `exporter_options`).
 
     def export(self, deck: RenderedDeck, out_dir: Path, context: ExportContext) -> list[Path]:
         """Write the deck's files into out_dir (atomically) and return their paths."""
@@ -62,3 +92,73 @@ def available_exporters() -> dict[str, type[Exporter]]:
 
 def default_formats() -> list[str]:
     return [name for name, cls in available_exporters().items() if cls.default]
+
+
+def exporter_options(exporter: type[Exporter]) -> tuple[Option, ...]:
+    """The options an exporter declares (`options: ClassVar[tuple[Option, ...]]`), or ()."""
+    declared = getattr(exporter, "options", ())
+    return tuple(o for o in declared if isinstance(o, Option))
+
+
+def declared_options(exporters: Iterable[type[Exporter]]) -> dict[str, Option]:
+    """Every option the given exporters declare, by name (exporters may share one, e.g. CSV
+    and TSV share `csv_dialect`: the first declaration's help is used)."""
+    found: dict[str, Option] = {}
+    for exporter in exporters:
+        for option in exporter_options(exporter):
+            found.setdefault(option.name, option)
+    return found
+
+
+@dataclass(frozen=True)
+class OptionValue:
+    """A value given for an option, and where it was given (for a located error)."""
+
+    value: str
+    where: Location
+
+
+def resolve_options(
+    formats: Sequence[str],
+    layers: Sequence[Mapping[str, OptionValue]],
+    exporters: Mapping[str, type[Exporter]] | None = None,
+) -> dict[str, str]:
+    """The options of one build: for each option the chosen formats declare, the first layer
+    that sets it (command line, then deck.yaml, then pyproject.toml), else its default.
+
+    A name no chosen format declares, or a value an option refuses, is a DG903 error at the
+    place it was given; every problem is reported, not just the first.
+    """
+    installed = exporters if exporters is not None else available_exporters()
+    chosen = [installed[name] for name in formats if name in installed]
+    known = declared_options(chosen)
+    everything = declared_options(installed.values())
+    problems: list[Diagnostic] = []
+    resolved = {name: o.default for name, o in known.items() if o.default is not None}
+    for layer in reversed(layers):  # lowest precedence first, so higher layers overwrite
+        for name, given in layer.items():
+            option = known.get(name)
+            if option is None:
+                if name in everything:
+                    continue  # an option of a format this build does not write
+                offered = sorted(n for n, o in everything.items() if not o.hidden)
+                close = difflib.get_close_matches(name, offered, n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                listed = ", ".join(offered) or "none"
+                problems.append(
+                    Diagnostic(
+                        given.where,
+                        f"unknown option '{name}'{hint}; options of the installed formats: "
+                        f"{listed} (see `deckgen formats`)",
+                        "DG903",
+                    )
+                )
+                continue
+            problem = option.problem(given.value)
+            if problem:
+                problems.append(Diagnostic(given.where, f"option '{name}': {problem}", "DG903"))
+                continue
+            resolved[name] = given.value
+    if problems:
+        raise DeckgenError(problems)
+    return resolved

@@ -7,8 +7,13 @@ from deckgen.plugins import (
     DeckChecker,
     ExportContext,
     Exporter,
+    Option,
+    OptionValue,
     available_exporters,
+    declared_options,
     default_formats,
+    exporter_options,
+    resolve_options,
 )
 
 __all__ = [
@@ -16,6 +21,11 @@ __all__ = [
     "DeckChecker",
     "ExportContext",
     "Exporter",
+    "Option",
+    "OptionValue",
     "available_exporters",
+    "declared_options",
     "default_formats",
+    "exporter_options",
+    "resolve_options",
 ]

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from deckgen.atomic import atomic_output
-from deckgen.exporters import ExportContext
+from deckgen.exporters import ExportContext, Option
 from deckgen.model import CardType
 from deckgen.notetypes import anki_tags, note_fields
 from deckgen.render import RenderedDeck
@@ -80,6 +80,14 @@ class _DelimitedExporter:
     suffix: ClassVar[str]
     description: ClassVar[str]
     default: ClassVar[bool] = False
+    options: ClassVar[tuple[Option, ...]] = (
+        Option(
+            "csv_dialect",
+            "CSV/TSV: 'anki' adds Anki's import directives; 'plain' a header row for other apps.",
+            "anki",
+            choices=DIALECTS,
+        ),
+    )
 
     def export(self, deck: RenderedDeck, out_dir: Path, context: ExportContext) -> list[Path]:
         dialect = context.options.get("csv_dialect", "anki")

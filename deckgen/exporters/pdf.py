@@ -9,9 +9,10 @@ from typing import ClassVar
 from deckgen.atomic import atomic_output
 from deckgen.cache import Cache, file_stamp, fingerprint
 from deckgen.errors import DeckgenError, DiagnosticSink
-from deckgen.exporters import ExportContext
+from deckgen.exporters import ExportContext, Option
 from deckgen.printing import (
     LAYOUTS,
+    PAPERS,
     PrintOptions,
     TypstDocument,
     cards_source,
@@ -48,6 +49,20 @@ class PdfExporter:
     suffix: ClassVar[str] = ".pdf"
     description: ClassVar[str] = "printable PDFs: duplex cut-out cards and a study sheet"
     default: ClassVar[bool] = True
+    options: ClassVar[tuple[Option, ...]] = (
+        Option("paper", "Paper size of the PDFs.", "a4", choices=tuple(sorted(PAPERS))),
+        Option(
+            "grid",
+            "Cards per page of the cut-out PDF, COLSxROWS.",
+            "2x4",
+            check=lambda text: PrintOptions(cols=parse_grid(text)[0], rows=parse_grid(text)[1]),
+        ),
+        Option(
+            "pdf_layout",
+            "Only this PDF: cut-out 'cards' or the study 'sheet' (default: both).",
+            choices=LAYOUTS,
+        ),
+    )
 
     def export(self, deck: RenderedDeck, out_dir: Path, context: ExportContext) -> list[Path]:
         options = print_options(context)

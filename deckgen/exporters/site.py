@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from markupsafe import Markup
 
 from deckgen.atomic import replace_dir
-from deckgen.exporters import ExportContext
+from deckgen.exporters import ExportContext, Option
 from deckgen.notetypes import (
     anki_tags,
     card_css,
@@ -80,6 +80,11 @@ class SiteExporter:
     suffix: ClassVar[str] = ""
     description: ClassVar[str] = "static website to browse and study the deck offline"
     default: ClassVar[bool] = True
+    options: ClassVar[tuple[Option, ...]] = (
+        Option(
+            "preview", "Set by `deckgen preview`: reload on rebuilds.", choices=("1",), hidden=True
+        ),
+    )
 
     def export(self, deck: RenderedDeck, out_dir: Path, context: ExportContext) -> list[Path]:
         env = template_environment(context.templates_dir)
