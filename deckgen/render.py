@@ -24,7 +24,7 @@ from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
 from deckgen.errors import DiagnosticSink, Location
-from deckgen.markdown import make_parser
+from deckgen.markdown import CLOZE_OPEN_RE, CLOZE_RE, make_parser
 from deckgen.media import media_problem, problem_code
 from deckgen.model import Card, Deck, Text
 from deckgen.safety import (
@@ -209,6 +209,25 @@ def _render_math_block(
     return f"<p>\\[{escapeHtml(tokens[idx].content)}\\]</p>\n"
 
 
+def cloze_faces_as_anki_shows(html: str) -> list[str]:
+    """The field as written, then for each cloze number the question (that deletion as
+    `[hint]` or `[...]`, the others filled in) and the answer (all filled in)."""
+    numbers = sorted({int(n) for n in CLOZE_OPEN_RE.findall(html)})
+    if not numbers:
+        return [html]
+
+    def face(shown: int | None) -> str:
+        def substitute(match: re.Match[str]) -> str:
+            number = CLOZE_OPEN_RE.match(match.group(0))
+            if shown is not None and number is not None and int(number.group(1)) == shown:
+                return f"[{match.group(2) or '...'}]"
+            return match.group(1)
+
+        return CLOZE_RE.sub(substitute, html)
+
+    return [html, face(None), *(face(n) for n in numbers)]
+
+
 @functools.lru_cache(maxsize=1)
 def html_renderer() -> MarkdownIt:
     md = make_parser()
@@ -249,8 +268,8 @@ def attribute_problem(tag: str, name: str, value: str | None) -> str | None:
         return f"attribute '{name}' on <{tag}> is not allowed"
     if value is not None and TEMPLATE_MARK_RE.search(value):
         return (
-            f"'{{{{' or '}}}}' inside the '{name}' attribute of <{tag}>: Anki would expand cloze "
-            "markup there and break out of the attribute"
+            f"'{{{{', '}}}}' or '::' inside the '{name}' attribute of <{tag}>: Anki would expand "
+            "cloze markup there and break out of the attribute"
         )
     if tag == "img" and name == "src":
         problem = image_reference_problem(value or "")
@@ -459,18 +478,24 @@ class CardRenderer:
         if token.type in ("link_open", "image"):
             # alt text and titles become attributes, where Anki's cloze pass must not run
             values = [str(v) for k, v in (token.attrs or {}).items() if k != "src"]
-            if token.type == "image":
+            if token.type == "image":  # the alt text as rendered: entities decoded
                 values.append(token.content)
+                values.append("".join(child.content for child in token.children or ()))
             if any(TEMPLATE_MARK_RE.search(v) for v in values):
                 self._report(
                     card,
                     line,
-                    "'{{' or '}}' in an image's alt text or a link's title: Anki would expand "
-                    "cloze markup inside the attribute",
+                    "'{{', '}}' or '::' in an image's alt text or a link's title: Anki would "
+                    "expand cloze markup inside the attribute",
                 )
 
     def _check_math(self, card: Card, html: str, line: int) -> None:
-        for problem in math_problems(html):
+        # MathJax reads each face Anki shows, after its cloze pass: a deletion can open or
+        # close math that the field's own text keeps shut, so every face is checked.
+        problems: dict[str, None] = {}
+        for face in cloze_faces_as_anki_shows(html):
+            problems.update(dict.fromkeys(math_problems(face)))
+        for problem in problems:
             self._report(card, line, problem)
 
     def _check_html(self, card: Card, fragment: str, line: int) -> None:

@@ -7,6 +7,7 @@ reason a value is refused (a string ready for a message) or None when it is allo
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
@@ -31,7 +32,7 @@ _MAILTO_RE = re.compile(r"^mailto:[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+$")
 MEDIA_NAME_RE = re.compile(r"^[0-9a-f]{20}\.(?:png|jpg|jpeg|gif|svg|webp)$")
 # A template-language marker: Anki expands `{{…}}` (cloze deletions) in field HTML, attributes
 # included, so none may stand inside an attribute or a URL.
-TEMPLATE_MARK_RE = re.compile(r"\{\{|\}\}")
+TEMPLATE_MARK_RE = re.compile(r"\{\{|\}\}|::")
 
 
 def url_problem(url: str, *, relative: bool = True) -> str | None:
@@ -222,6 +223,9 @@ _MATH_DANGEROUS = frozenset(
     "newcommand renewcommand providecommand DeclareMathOperator let newenvironment "
     "renewenvironment toggle mathtip texttip fragment".split()
 )
+_DANGEROUS_ANYWHERE_RE = re.compile(
+    r"\\(?:" + "|".join(sorted(_MATH_DANGEROUS, key=len, reverse=True)) + r")(?![A-Za-z])"
+)
 _MATH_TOKEN_RE = re.compile(r"\\([A-Za-z]+|.)|\\$", re.DOTALL)
 _MATH_OPEN_RE = re.compile(r"\\\(|\\\[|\\begin\{|\\\)|\\\]")
 _ENV_NAME_RE = re.compile(r"\\begin\{([^{}]*)\}")
@@ -247,30 +251,53 @@ def _tex_problem(tex: str, allowed: frozenset[str] | None) -> str | None:
     return None
 
 
+_MATH_START_RE = re.compile(r"\\\(|\\\[|\\begin\{([^{}]*)\}")
+
+
+@functools.cache
+def _end_pattern(close: str) -> re.Pattern[str]:
+    return re.compile(re.escape(close) + r"|\\(?:[a-zA-Z]|.)|[{}]", re.DOTALL)
+
+
+def _find_end(text: str, position: int, close: str) -> int | None:
+    r"""Where MathJax's `FindTeX.findEnd` closes math opened before `position`: tokens are the
+    closer, a backslash with the character after it, and braces; the closer counts only
+    outside braces (so `\\)` and `{\)}` do not close `\(`)."""
+    braces = 0
+    for match in _end_pattern(close).finditer(text, position):
+        token = match.group(0)
+        if token == close and braces == 0:
+            return match.start()
+        if token == "{":
+            braces += 1
+        elif token == "}" and braces:
+            braces -= 1
+    return None
+
+
 def _math_regions(text: str) -> tuple[list[str], str | None]:
-    """The `\\(…\\)`, `\\[…\\]` and `\\begin{…}…\\end{…}` spans MathJax would typeset, and the
-    first unbalanced delimiter (which would pair with math in a neighbouring field)."""
+    """The spans MathJax would typeset — `\\(…\\)`, `\\[…\\]`, `\\begin{…}…\\end{…}`, found and
+    closed as MathJax finds them — and the first delimiter never closed (it would pair with
+    math in a neighbouring field)."""
     regions: list[str] = []
+    unclosed: str | None = None
     position = 0
-    while True:
-        opener = _MATH_OPEN_RE.search(text, position)
-        if opener is None:
-            return regions, None
+    while (opener := _MATH_START_RE.search(text, position)) is not None:
         token = opener.group(0)
-        if token in ("\\)", "\\]"):
-            return regions, f"'{token}' without an opening delimiter"
-        if token == "\\begin{":
-            name_end = text.find("}", opener.end())
-            name = text[opener.end() : name_end] if name_end >= 0 else ""
-            closer = f"\\end{{{name}}}"
+        environment = opener.group(1)
+        if environment is not None:
+            close = f"\\end{{{environment}}}"
         else:
-            closer = "\\)" if token == "\\(" else "\\]"
-        end = text.find(closer, opener.end())
-        if end < 0:
-            return regions, f"'{token}' is never closed with '{closer}'"
-        start = opener.start() if token == "\\begin{" else opener.end()
-        regions.append(text[start : end + len(closer) if token == "\\begin{" else end])
-        position = end + len(closer)
+            close = "\\)" if token == "\\(" else "\\]"
+        end = _find_end(text, opener.end(), close)
+        if end is None:
+            unclosed = unclosed or f"'{token}' is never closed with '{close}'"
+            position = opener.end()  # MathJax, too, goes on looking after it
+            continue
+        start = opener.start() if environment is not None else opener.end()
+        regions.append(text[start : end + len(close) if environment is not None else end])
+        position = end + len(close)
+    return regions, unclosed
 
 
 def math_problems(fragment: str) -> list[str]:
@@ -302,11 +329,13 @@ def math_problems(fragment: str) -> list[str]:
         if problem:
             problems.append(problem)
     code = html.unescape("".join(inside))
-    for region in _math_regions(code)[0]:
-        problem = _tex_problem(region, None)
-        if problem:
-            problems.append(f"{problem} (in code that MathJax could read)")
-    return problems
+    # Wherever it stands — in code (a class can make MathJax read it), after a stray delimiter —
+    # a command that reaches HTML, loads something or defines macros is refused.
+    for where, whole in (("text", text), ("code that MathJax could read", code)):
+        dangerous = _DANGEROUS_ANYWHERE_RE.search(whole)
+        if dangerous:
+            problems.append(f"TeX command '{dangerous.group(0)}' is not allowed (in {where})")
+    return sorted(set(problems), key=problems.index)
 
 
 _REPOSITORY_RE = re.compile(r"^https://[a-z0-9.-]+(?::\d{1,5})?(?:/[A-Za-z0-9._~-]+)*/?$")

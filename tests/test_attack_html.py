@@ -58,10 +58,25 @@ MARKDOWN_ATTACKS = [
     # Cloze markup inside attributes, where Anki's cloze pass breaks out of them
     (
         "Q: <abbr title='{{c1::a}} <img src=x onerror=alert(1)>'>t</abbr>",
-        "'{{' or '}}' inside the 'title' attribute of <abbr>",
+        "'{{', '}}' or '::' inside the 'title' attribute of <abbr>",
     ),
     ('Q: <span class="{{c1::x}}">y</span>', "inside the 'class' attribute of <span>"),
     ('Q: [l](https://a.example "{{c1::y}}")', "in an image's alt text or a link's title"),
+    # '::' ends a cloze answer (the hint separator) inside an attribute, entity-encoded too
+    (
+        'Cloze: {{c1::![::](../net/img/handshake.png)}}<i class="onload=alert(1) ">x</i>',
+        "'::' in an image's alt text or a link's title",
+    ),
+    ("Cloze: {{c1::![&#58;&#58;](../net/img/handshake.png)}}<i>x</i>", "or '::' in an image's"),
+    ('Cloze: {{c1::<b title="::">r</b>}} <i class="style=x">y</i>', "or '::' inside the 'title'"),
+    # MathJax closes math only outside braces and skips \\-escapes; cloze and code reshape it
+    (r"Q: \(a \\) \href{javascript:alert(5)}{click} \\\\(b\\)", "'\\href' is not allowed"),
+    (r"Q: \(a{\) \href{javascript:alert(1)}{click} \(}\)", "'\\href' is not allowed"),
+    (r"Cloze: \(a{{c1::\)}}\mathrm{x}{{c1::\(}}b\)", "TeX '\\)' is not allowed"),
+    (
+        r'Q: <code class="mathjax_process">\\) \(\href{javascript:1}{c}\)</code>',
+        "'\\href' is not allowed (in code that MathJax could read)",
+    ),
     # URLs a browser would fetch or follow somewhere else
     ('Q: <img src="/\\tracker/x">', "remote or inline resource '/\\tracker/x'"),
     ('Q: <img src="\\\\tracker\\x">', "remote or inline resource"),
@@ -86,7 +101,7 @@ MARKDOWN_ATTACKS = [
 def test_hostile_card_content_is_a_located_error(
     sample_cards: Path, write_card: Callable[[str, str], Path], body: str, expected: str
 ) -> None:
-    if "\n\nA:" not in body:
+    if "\n\nA:" not in body and not body.startswith("Cloze:"):
         body += "\n\nA: ok"
     write_card("lang/evil.md", FRONT + card("rust-evil", body))
     found = [f for f in findings(sample_cards) if f.startswith("cards/lang/evil.md:")]
@@ -189,6 +204,8 @@ HOSTILE_FRAGMENTS = [
     '<a href="https://ok.example/" title="{{c2::x}}">{{c1::ok}}</a>',
     "<iframe src=https://t.example></iframe><object data=x></object><form action=//t></form>",
     '<span class="x" data-x="{{c1::y}}" id="z">{{c1::<b>bold</b>::hint}}</span>',
+    '{{c1::<img alt="::" src="x.png">}}<i class="onload=alert(1) ">x</i>',
+    '{{c1::<b title="&#58;&#58;">r</b>}} <i class="style=background:url(https://t.example)">y</i>',
 ]
 
 
