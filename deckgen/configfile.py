@@ -9,10 +9,12 @@ from typing import Any
 
 import yaml
 
-from deckgen.errors import DiagnosticSink, Location
+from deckgen.errors import Diagnostic, DiagnosticSink, Location, Severity
 
 # The real files are a few KiB; the cap keeps a hostile one from costing memory or time.
 MAX_CONFIG_BYTES = 256 * 1024
+# The findings reported for one config file: a hostile file can hold thousands of mistakes.
+MAX_REPORTS_PER_FILE = 20
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)  # absent on Windows, where the lstat check remains
 _BINARY = getattr(os, "O_BINARY", 0)
 
@@ -102,3 +104,26 @@ def load_yaml(
     except RecursionError:  # PyYAML composes nested collections recursively
         sink.report(Location(path, first_line), "YAML nested too deeply to read", "DG111")
         return None
+
+
+def extend_capped(
+    sink: DiagnosticSink,
+    items: list[Diagnostic],
+    path: Path,
+    limit: int = MAX_REPORTS_PER_FILE,
+) -> None:
+    """Copy at most `limit` of one file's findings into `sink`, then one line for the rest.
+
+    The summary keeps an error's code and place when any left-off finding is an error, so
+    leaving findings off never turns a failing file into a passing one.
+    """
+    sink.extend(items[:limit])
+    rest = items[limit:]
+    if not rest:
+        return
+    first = next((d for d in rest if d.severity is Severity.ERROR), rest[0])
+    sink.report(
+        first.location,
+        f"\u2026 and {len(rest)} more problem{'s' if len(rest) > 1 else ''} in {path.name}",
+        first.code,
+    )

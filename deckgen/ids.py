@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 import yaml
 
 from deckgen.atomic import atomic_output
-from deckgen.configfile import load_yaml, read_config_text
+from deckgen.configfile import extend_capped, load_yaml, read_config_text
 from deckgen.errors import DeckgenError, Diagnostic, DiagnosticSink, Location
 
 LOCK_FILE = "published-ids.yaml"
@@ -36,9 +37,19 @@ class IdLock:
         return self.path.is_file() and not self.path.is_symlink()
 
 
-def _key_line(text: str, key: str) -> int:
-    match = re.search(rf"^{key}\s*:", text, re.MULTILINE)
-    return text.count("\n", 0, match.start()) + 1 if match else 1
+_TOP_KEY_RE = re.compile(r"([^\s#][^:]*?)\s*:")
+
+
+def _key_lines(text: str) -> dict[str, int]:
+    """The 1-based line of each top-level key in `text`, found in one pass over the lines."""
+    lines: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = _TOP_KEY_RE.match(line)
+        if match:
+            key = match.group(1)
+            lines.setdefault(key, number)
+            lines.setdefault(key.strip("'\""), number)
+    return lines
 
 
 def _is_scalar(value: Any) -> bool:
@@ -56,16 +67,19 @@ def _fill(lock: IdLock, data: Any, text: str, sink: DiagnosticSink) -> None:
             "DG110",
         )
         return
+    key_lines = _key_lines(text)
+    unknown = DiagnosticSink()
     for key in sorted(str(k) for k in data if k not in ("published", "retired")):
-        sink.report(
-            Location(lock.path, _key_line(text, re.escape(key))),
+        unknown.report(
+            Location(lock.path, key_lines.get(key, 1)),
             f"unknown key '{key}' in {LOCK_FILE}",
             "DG110",
         )
+    extend_capped(sink, unknown.items, lock.path)
     published = data.get("published") or []
     if not isinstance(published, list) or not all(_is_scalar(i) for i in published):
         sink.report(
-            Location(lock.path, _key_line(text, "published")),
+            Location(lock.path, key_lines.get("published", 1)),
             "'published' must be a list of card ids",
             "DG110",
         )
@@ -73,16 +87,17 @@ def _fill(lock: IdLock, data: Any, text: str, sink: DiagnosticSink) -> None:
     retired = data.get("retired") or {}
     if not isinstance(retired, dict) or not all(_is_scalar(v) for v in retired.values()):
         sink.report(
-            Location(lock.path, _key_line(text, "retired")),
+            Location(lock.path, key_lines.get("retired", 1)),
             "'retired' must map card ids to the reason they were retired",
             "DG110",
         )
         retired = {}
     lock.published = [str(i) for i in published]
     lock.retired = {str(k): str(v) for k, v in retired.items()}
+    known = set(lock.published) | set(lock.retired)
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip().removeprefix("- ").split(":")[0].strip()
-        if stripped in lock.retired or stripped in lock.published:
+        if stripped in known:
             lock.lines.setdefault(stripped, number)
 
 
@@ -97,13 +112,29 @@ def read_lock(cards_dir: Path) -> IdLock:
     sink = DiagnosticSink()
     text = read_config_text(path, sink)
     if text is not None:
-        data = load_yaml(text, path, sink)
-        if not sink.items:
-            _fill(lock, data, text, sink)
+        published, retired, lines, problems = _parse_lock(path, text)
+        lock.published, lock.retired, lock.lines = list(published), dict(retired), dict(lines)
+        sink.extend(problems)
     if sink.items:
         lock.published, lock.retired, lock.lines = [], {}, {}
         lock.problems = tuple(sink.items)
     return lock
+
+
+@functools.lru_cache(maxsize=8)
+def _parse_lock(
+    path: Path, text: str
+) -> tuple[tuple[str, ...], dict[str, str], dict[str, int], tuple[Diagnostic, ...]]:
+    """Parse and check the record's text once: a lint reads it more than once.
+
+    Callers copy the mappings (the cache's answers are shared).
+    """
+    lock = IdLock(path)
+    sink = DiagnosticSink()
+    data = load_yaml(text, path, sink)
+    if not sink.items:
+        _fill(lock, data, text, sink)
+    return tuple(lock.published), lock.retired, lock.lines, tuple(sink.items)
 
 
 def write_lock(lock: IdLock) -> None:

@@ -16,7 +16,13 @@ import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from deckgen.configfile import NoAliasLoader, load_yaml, read_config_text
+from deckgen.configfile import (
+    MAX_REPORTS_PER_FILE,
+    NoAliasLoader,
+    extend_capped,
+    load_yaml,
+    read_config_text,
+)
 from deckgen.errors import DiagnosticSink, Location
 from deckgen.ids import read_lock
 from deckgen.markdown import CLOZE_OPEN_RE, make_parser
@@ -54,6 +60,11 @@ MAX_TOKENS = 20_000
 MAX_NESTING = 18  # markdown-it stops nesting at 20 and would silently flatten the rest
 MAX_CLOZE_NUMBER = 50
 MAX_YAML_BYTES = 16 * 1024
+# A real syllabus has tens of entries; these keep a hostile one from costing minutes.
+MAX_SYLLABUS_ROUNDS = 500
+MAX_SYLLABUS_TOPICS = 2_000
+MAX_SYLLABUS_SUBTOPICS = 10_000  # over all topics
+MAX_SUGGEST_CHOICES = 500  # more candidates than this and no suggestion is offered
 FIELD_RE = re.compile(r"^ {0,3}(Q|A|Cloze|Extra|Source|Tags|Type):(?:[ \t]+|$)(.*)$")
 FRONT_MATTER_KEYS = {"topic": str, "round": str, "tags": list}
 SINGLE_LINE_FIELDS = {"Tags", "Type"}
@@ -107,8 +118,24 @@ def _public(mapping: dict[str, Any]) -> dict[str, Any]:
 
 
 def suggest(word: str, choices: Iterable[str]) -> str:
-    """A ' (did you mean …?)' suffix for a misspelt id, or ''."""
-    matches = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
+    """A ' (did you mean …?)' suffix for a misspelt id, or ''.
+
+    Bounded: only candidates whose length allows a close match are compared, no suggestion
+    is made among more than MAX_SUGGEST_CHOICES of them, and answers are remembered.
+    """
+    return _suggest(word, frozenset(choices))
+
+
+@functools.lru_cache(maxsize=1024)
+def _suggest(word: str, choices: frozenset[str]) -> str:
+    size = len(word)
+    # difflib's ratio is 2*matches/(len(a)+len(b)) <= 2*min/(sum): drop hopeless lengths
+    near = [c for c in choices if 2 * min(size, len(c)) >= 0.6 * (size + len(c))]
+    if len(near) > MAX_SUGGEST_CHOICES:
+        near = [c for c in near if c[:1] == word[:1]]
+    if len(near) > MAX_SUGGEST_CHOICES:
+        return ""
+    matches = difflib.get_close_matches(word, sorted(near), n=1, cutoff=0.6)
     return f" (did you mean '{matches[0]}'?)" if matches else ""
 
 
@@ -207,6 +234,40 @@ def git_remote_url(folder: Path) -> str:
 
 
 def load_syllabus(path: Path, sink: DiagnosticSink) -> Syllabus:
+    """The syllabus at `path`; at most MAX_REPORTS_PER_FILE of its problems, then a summary."""
+    found = DiagnosticSink()
+    syllabus = _read_syllabus(path, found)
+    extend_capped(sink, found.items, path)
+    return syllabus
+
+
+def _over_limits(path: Path, data: dict[str, Any], sink: DiagnosticSink) -> bool:
+    """Report (DG111, located) a syllabus with more entries than a real one could need."""
+    subtopics = 0
+    topics = data.get("topics")
+    if isinstance(topics, list):
+        subtopics = sum(
+            len(t["subtopics"])
+            for t in topics
+            if isinstance(t, dict) and isinstance(t.get("subtopics"), list)
+        )
+    rounds = data.get("rounds")
+    for key, what, count, limit in (
+        ("rounds", "rounds", len(rounds) if isinstance(rounds, list) else 0, MAX_SYLLABUS_ROUNDS),
+        ("topics", "topics", len(topics) if isinstance(topics, list) else 0, MAX_SYLLABUS_TOPICS),
+        ("topics", "subtopics", subtopics, MAX_SYLLABUS_SUBTOPICS),
+    ):
+        if count > limit:
+            sink.report(
+                Location(path, _key_line(data, key, 1)),
+                f"the syllabus has {count} {what} (limit {limit}): not read",
+                "DG111",
+            )
+            return True
+    return False
+
+
+def _read_syllabus(path: Path, sink: DiagnosticSink) -> Syllabus:
     if not os.path.lexists(path):
         sink.report(
             Location(path), "missing syllabus: rounds and topics are defined there", "DG110"
@@ -221,6 +282,8 @@ def load_syllabus(path: Path, sink: DiagnosticSink) -> Syllabus:
                 "the syllabus must be a mapping with 'rounds' and 'topics'",
                 "DG110",
             )
+        return Syllabus((), (), Location(path))
+    if _over_limits(path, data, sink):
         return Syllabus((), (), Location(path))
 
     def items(key: str) -> list[dict[str, Any]]:
@@ -286,7 +349,8 @@ def load_syllabus(path: Path, sink: DiagnosticSink) -> Syllabus:
         Round(id=ident(r), title=text(r, "title"), summary=text(r, "summary", required=False))
         for r in items("rounds")
     )
-    round_ids = {r.id for r in rounds}
+    round_ids = frozenset(r.id for r in rounds)
+    unknown_rounds = 0
     topics = []
     for t in items("topics"):
         topic_id = ident(t)
@@ -300,9 +364,11 @@ def load_syllabus(path: Path, sink: DiagnosticSink) -> Syllabus:
             topic_rounds = []
         for r in topic_rounds:
             if not isinstance(r, str) or r not in round_ids:
+                unknown_rounds += 1  # suggestions only for the problems that will be shown
+                hint = suggest(str(r), round_ids) if unknown_rounds <= MAX_REPORTS_PER_FILE else ""
                 sink.report(
                     Location(path, _key_line(t, "rounds", 1)),
-                    f"unknown round '{r}'{suggest(str(r), round_ids)}",
+                    f"unknown round '{r}'{hint}",
                     "DG110",
                 )
         subtopics = tuple(
