@@ -106,16 +106,19 @@ XML_NS = "http://www.w3.org/XML/1998/namespace"
 
 # Drawing only. Left out on purpose: script, foreignObject (HTML inside SVG), a (navigation),
 # image and feImage (load other files), style (CSS: @import, url()), animate/set (can rewrite
-# href to javascript:), filters (rasterized: a huge blur region is a memory bomb), switch.
+# href to javascript:), filters (rasterized: a huge blur region is a memory bomb), switch, and
+# marker (drawn again at every vertex of every path that inherits it: a marker of 500 shapes on a
+# path of 40000 vertices ran Typst out of memory, and inheritance through <g> and <use> makes
+# the count depend on context the expansion check cannot memoise).
 SVG_ELEMENTS = frozenset(
     """svg g defs symbol use title desc metadata path rect circle ellipse line polyline polygon
-    text tspan textPath linearGradient radialGradient stop marker clipPath mask pattern""".split()
+    text tspan textPath linearGradient radialGradient stop clipPath mask pattern""".split()
 )
 # Presentation properties: allowed as attributes and, with checked values, inside style="…".
 SVG_PROPERTIES = frozenset(
     """fill fill-opacity fill-rule stroke stroke-width stroke-linecap stroke-linejoin
     stroke-miterlimit stroke-dasharray stroke-dashoffset stroke-opacity opacity stop-color
-    stop-opacity clip-path clip-rule mask marker-start marker-mid marker-end color display
+    stop-opacity clip-path clip-rule mask color display
     visibility overflow font-family font-size font-size-adjust font-weight font-style font-variant
     font-stretch text-anchor dominant-baseline alignment-baseline baseline-shift text-decoration
     letter-spacing word-spacing writing-mode direction unicode-bidi shape-rendering text-rendering
@@ -126,8 +129,7 @@ SVG_ATTRIBUTES = SVG_PROPERTIES | frozenset(
     viewBox preserveAspectRatio version baseProfile x y x1 y1 x2 y2 cx cy r rx ry fx fy fr d
     points pathLength transform dx dy rotate textLength lengthAdjust startOffset method spacing
     side gradientUnits gradientTransform spreadMethod offset patternUnits patternContentUnits
-    patternTransform clipPathUnits maskUnits maskContentUnits markerWidth markerHeight
-    markerUnits refX refY orient href style""".split()
+    patternTransform clipPathUnits maskUnits maskContentUnits refX refY href style""".split()
 )
 _XML_ATTRIBUTES = frozenset({"space", "lang"})
 
@@ -135,8 +137,33 @@ _XML_ATTRIBUTES = frozenset({"space", "lang"})
 _LOCAL_REF_RE = re.compile(r"#([A-Za-z0-9_.:-]+)")
 _URL_OPEN_RE = re.compile(r"url\s*\(", re.IGNORECASE)
 _URL_LOCAL_RE = re.compile(r"\s*(['\"]?)#([A-Za-z0-9_.:-]+)\1\s*\)")
-# What a value inside style="…" may be made of: no quotes-escapes, @-rules, comments or colons.
-_STYLE_VALUE_RE = re.compile(r"[A-Za-z0-9#.,%()\s+_!'\"-]*")
+# The grammar of a presentation property's value, as an attribute or inside style="…": a list,
+# split by spaces or commas, of `none`-like keywords, numbers with a unit or %, #hex and
+# rgb()/rgba()/hsl()/hsla() colours, url(#id), and `!important`. Anything else is refused: CSS
+# functions that load (image-set, -webkit-image-set, image, cross-fade, element, src, url with a
+# target), strings, comments, escapes and @-rules. font-family alone may quote a font name.
+_NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+_COLOUR_ARG = rf"{_NUMBER}(?:%|deg)?"
+_VALUE_TOKEN_RE = re.compile(
+    r"url\(\s*(['\"]?)#([A-Za-z0-9_.:-]+)\1\s*\)"
+    rf"|(?:rgba?|hsla?)\(\s*{_COLOUR_ARG}(?:(?:\s*[,/]\s*|\s+){_COLOUR_ARG})*\s*\)"
+    r"|#[0-9A-Fa-f]{3,8}(?![\w-])"
+    rf"|{_NUMBER}(?:%|[A-Za-z]+)?(?![\w(-])"
+    r"|[A-Za-z][A-Za-z0-9-]*(?![\w(-])"
+    r"|!important(?![\w(-])",
+    re.IGNORECASE,
+)
+_FONT_NAME_RE = re.compile(r"(['\"])[A-Za-z0-9 ._-]*\1")
+_SEPARATORS_RE = re.compile(r"[\s,]*")
+# Attributes that are not CSS but hold functions: transform's, and url(#id) in any of them.
+_TRANSFORM_FUNCTIONS = frozenset(
+    "matrix translate translatex translatey scale scalex scaley rotate skewx skewy url".split()
+)
+_FUNCTION_RE = re.compile(r"([A-Za-z0-9_-]*)\s*\(")
+# Text for people or for ids, never read as CSS or as a function call.
+_TEXT_ATTRIBUTES = frozenset(
+    "id class lang role aria-label aria-labelledby aria-describedby".split()
+)
 
 
 class SvgRefused(Exception):
@@ -233,9 +260,41 @@ class _SvgChecker(ContentHandler):
         if "\\" in value:
             raise self._refuse(f"backslash in {attr}= {where}")
         if attr == "style":
-            self._style(value, where)
-        if "(" in value:  # most values hold no function at all: skip the scan
+            element.refs.extend(self._style(value, where))
+        elif attr in SVG_PROPERTIES:
+            refs = self._property_value(attr, value)
+            if refs is None:
+                if _URL_OPEN_RE.search(value):  # name the url(…) it holds
+                    list(self._local_urls(value, f"{attr}= {where}"))
+                raise self._refuse(
+                    f"value '{_shown(value.strip())}' of {attr}= {where}",
+                    "only colours, numbers, keywords and url(#id) are allowed",
+                )
+            element.refs.extend(refs)
+        elif "(" in value and attr not in _TEXT_ATTRIBUTES:  # most values hold no function
+            for function in _FUNCTION_RE.finditer(value):
+                if function.group(1).lower() not in _TRANSFORM_FUNCTIONS:
+                    shown = _shown(value[function.start() :], 40)
+                    raise self._refuse(f"function '{shown}' in {attr}= {where}")
             element.refs.extend(self._local_urls(value, f"{attr}= {where}"))
+
+    @staticmethod
+    def _property_value(prop: str, value: str) -> list[str] | None:
+        """The ids a property's value references, or None if it is outside the grammar."""
+        refs: list[str] = []
+        position, end = 0, len(value)
+        while True:
+            position = _SEPARATORS_RE.match(value, position).end()  # type: ignore[union-attr]
+            if position >= end:
+                return refs
+            token = _VALUE_TOKEN_RE.match(value, position)
+            if token is None and prop == "font-family":
+                token = _FONT_NAME_RE.match(value, position)
+            elif token is not None and token.group(2):
+                refs.append(token.group(2))
+            if token is None or token.end() == position:
+                return None
+            position = token.end()
 
     def _local_urls(self, value: str, where: str) -> Iterator[str]:
         """The ids of every url(#id) in a value; any other url(…) is refused."""
@@ -246,7 +305,7 @@ class _SvgChecker(ContentHandler):
                 raise self._refuse(f"url({shown} in {where}", "only url(#id) is allowed")
             yield local.group(2)
 
-    def _style(self, value: str, where: str) -> None:
+    def _style(self, value: str, where: str) -> Iterator[str]:
         for declaration in value.split(";"):
             if not declaration.strip():
                 continue
@@ -254,8 +313,10 @@ class _SvgChecker(ContentHandler):
             prop = name.strip().lower()
             if not colon or prop not in SVG_PROPERTIES:
                 raise self._refuse(f"style property '{_shown(prop)}' {where}")
-            if not _STYLE_VALUE_RE.fullmatch(css):
+            refs = self._property_value(prop, css)
+            if refs is None:
                 raise self._refuse(f"style value '{_shown(css.strip())}' for {prop} {where}")
+            yield from refs
 
 
 # A gradient is a paint, not drawn content: referencing it repeats nothing.

@@ -19,10 +19,26 @@ import jinja2
 from markdown_it.token import Token
 
 from deckgen.markdown import CLOZE_RE, make_parser
+from deckgen.render import MAX_HIGHLIGHT_CHARS, MAX_HIGHLIGHT_LINE
 from deckgen.safety import url_problem
 from deckgen.templating import ContainedLoader, default_templates_dir
 
 _HTML_TAG_RE = re.compile(r"<[^>]*>")
+
+# Fence languages Typst may highlight, with the same line and block limits as the HTML side
+# (deckgen.render). Typst's syntect grammars are slow on hostile lines: `md`, `html` and `xml`
+# took 8-69 s for a few KiB, and js/ts still took 6-8 s for 16 KiB of `$` or `_`, so those are
+# left out; every language below stays under a second for 16 KiB of backticks, quotes, `<a `,
+# slashes or `${`. Any other block is printed as plain monospace text.
+TYPST_HIGHLIGHTED_LANGUAGES = frozenset(
+    "go golang rust rs python py sh bash shell zsh json toml yaml yml http sql nginx diff "
+    "text".split()
+)
+# Tables are laid out by Typst at a cost that grows much faster than their cells (1245 columns:
+# 12-21 s and 2 GB); a wider or bigger table, or one past the card's budget, is printed as text.
+MAX_TABLE_COLUMNS = 12
+MAX_TABLE_CELLS = 400
+MAX_CARD_TABLE_CELLS = 1200
 
 
 class TypstCode(str):
@@ -104,12 +120,15 @@ class TypstRenderer:
         self.md = make_parser()
         self.media_name = media_name or (lambda _src: None)
         self._mark: tuple[str, str] | None = None  # the open and close tags of a Marked text
+        self._table_cells = 0  # cells laid out as Typst tables in the current render()
+        self._highlighted = 0  # characters of code highlighted in the current render()
 
     def render(self, markdown: str | Marked) -> TypstCode:
         """Typst markup for Markdown; the spans of a Marked text are highlighted."""
         if isinstance(markdown, Marked):
             self._mark = (f"<{markdown.tag}>", f"</{markdown.tag}>")
             markdown = markdown.markdown
+        self._table_cells = self._highlighted = 0
         try:
             return TypstCode(self._blocks(self.md.parse(markdown)).strip())
         finally:
@@ -134,10 +153,11 @@ class TypstRenderer:
             elif kind == "paragraph_close":
                 out.append("\n\n" if not token.hidden else "")
             elif kind in ("fence", "code_block"):
-                lang = token.info.split()[0] if token.info.strip() else ""
+                code = self._plain(token.content).rstrip("\n")
+                lang = self._highlight_language(token.info, code)
                 out.append(
                     f"#raw(block: true, lang: {typst_string(lang) if lang else 'none'}, "
-                    f"{typst_string(self._plain(token.content).rstrip(chr(10)))})\n\n"
+                    f"{typst_string(code)})\n\n"
                 )
             elif kind in ("bullet_list_open", "ordered_list_open"):
                 end = self._matching(tokens, i)
@@ -168,6 +188,18 @@ class TypstRenderer:
             i += 1
         return "".join(out)
 
+    def _highlight_language(self, info: str, code: str) -> str:
+        """The language Typst may highlight a block in, or "" for plain text (see the limits)."""
+        lang = info.split()[0].lower() if info.strip() else ""
+        if lang not in TYPST_HIGHLIGHTED_LANGUAGES:
+            return ""
+        if self._highlighted + len(code) > MAX_HIGHLIGHT_CHARS:
+            return ""
+        if any(len(line) > MAX_HIGHLIGHT_LINE for line in code.split("\n")):
+            return ""
+        self._highlighted += len(code)
+        return lang
+
     @staticmethod
     def _matching(tokens: Sequence[Token], start: int) -> int:
         depth = 0
@@ -193,34 +225,52 @@ class TypstRenderer:
         return f"#list({', '.join(items)})\n\n"
 
     def _table(self, tokens: Sequence[Token]) -> str:
-        cells: list[str] = []
-        columns = 0
+        rows: list[tuple[bool, list[str]]] = []  # (header row?, the Typst markup of each cell)
         aligns: list[str] = []
         in_head = False
-        row_cells = 0
         for j, token in enumerate(tokens):
             if token.type == "thead_open":
                 in_head = True
             elif token.type == "thead_close":
                 in_head = False
             elif token.type == "tr_open":
-                row_cells = 0
-            elif token.type in ("th_open", "td_open"):
-                row_cells += 1
+                rows.append((in_head, []))
+            elif token.type in ("th_open", "td_open") and rows:
                 if in_head:
                     style = str(token.attrGet("style") or "")
                     aligns.append(
                         "right" if "right" in style else "center" if "center" in style else "left"
                     )
-                content = self._inline(tokens[j + 1].children or [])
-                cells.append(f"[#strong[{content}]]" if in_head else f"[{content}]")
-            elif token.type == "tr_close":
-                columns = max(columns, row_cells)
+                rows[-1][1].append(self._inline(tokens[j + 1].children or []))
+        columns = max((len(cells) for _, cells in rows), default=0)
+        count = sum(len(cells) for _, cells in rows)
+        if (
+            columns > MAX_TABLE_COLUMNS
+            or count > MAX_TABLE_CELLS
+            or self._table_cells + count > MAX_CARD_TABLE_CELLS
+        ):
+            return self._table_as_text(rows)
+        self._table_cells += count
+        cells = [
+            f"[#strong[{content}]]" if head else f"[{content}]"
+            for head, row in rows
+            for content in row
+        ]
         align = f"({', '.join(aligns)},)" if aligns else "left"
         return (
             f"#table(columns: {max(columns, 1)}, align: {align}, stroke: 0.4pt + luma(160), "
             f"inset: 3pt, {', '.join(cells)})\n\n"
         )
+
+    @staticmethod
+    def _table_as_text(rows: Sequence[tuple[bool, Sequence[str]]]) -> str:
+        """A table too big for Typst's table layout: one paragraph per row, cells split by |."""
+        out = [typst_text("[table too large to print as a table]") + "\n\n"]
+        separator = typst_text(" | ")
+        for head, cells in rows:
+            line = separator.join(cells)
+            out.append(f"#strong[{line}]\n\n" if head else f"{line}\n\n")
+        return "".join(out)
 
     # ----------------------------------------------------------------- inline
 

@@ -26,7 +26,7 @@ from deckgen.build import build
 from deckgen.cli import cli
 from deckgen.errors import DeckgenError
 from deckgen.lint import lint_deck
-from deckgen.media import media_problem
+from deckgen.media import media_problem, svg_problem
 from deckgen.printing import PrintOptions, TypstDocument, cards_source, print_cards, sheet_source
 from deckgen.typst import TypstRenderer, cloze_back
 
@@ -235,9 +235,7 @@ DIAGRAM = f"""<?xml version="1.0" encoding="UTF-8"?>
   <title>Three-way handshake</title>
   <desc>SYN, SYN-ACK, ACK between a client and a server</desc>
   <defs>
-    <marker id="arrow" markerWidth="8" markerHeight="8" refX="7" refY="4" orient="auto">
-      <path d="M0,0 L8,4 L0,8 z" fill="#333"/>
-    </marker>
+    <path id="arrow" d="M0,0 L8,4 L0,8 z" fill="#333"/>
     <linearGradient id="lane" x1="0" y1="0" x2="0" y2="1">
       <stop offset="0" stop-color="#e8f0fe"/><stop offset="1" stop-color="#ffffff"/>
     </linearGradient>
@@ -250,9 +248,10 @@ DIAGRAM = f"""<?xml version="1.0" encoding="UTF-8"?>
     <use href="#host" x="270" y="10" width="20" height="20" style="fill:#1f4e79;opacity:0.9"/>
     <line x1="40" y1="30" x2="40" y2="170" stroke="#999" stroke-dasharray="4 2"/>
     <line x1="280" y1="30" x2="280" y2="170" stroke="#999" stroke-dasharray="4 2"/>
-    <polyline points="40,50 280,80" fill="none" stroke="#333" marker-end="url(#arrow)"/>
-    <polyline points="280,90 40,120" fill="none" stroke="#333" marker-end="url(#arrow)"/>
-    <path d="M40 130 L280 160" stroke="#333" stroke-width="1.5" marker-end="url(#arrow)"/>
+    <polyline points="40,50 280,80" fill="none" stroke="#333"/>
+    <polyline points="280,90 40,120" fill="none" stroke="#333"/>
+    <path d="M40 130 L280 160" stroke="#333" stroke-width="1.5"/>
+    <use href="#arrow" x="272" y="156"/>
     <text x="150" y="58" text-anchor="middle" xml:space="preserve">SYN</text>
     <text x="150" y="100" text-anchor="middle">SYN<tspan dx="2" fill="#b00">-ACK</tspan></text>
     <text x="150" y="140" text-anchor="middle">ACK &amp; data</text>
@@ -534,3 +533,98 @@ def test_links_lint_would_refuse_are_not_links_in_either_pdf(
         if layout == "sheet":  # only the sheet prints sources, and their links
             assert "smb://host/share" in text and "a share" in text
             assert "https://www.rfc-editor.org/rfc/rfc9293#section-3.5" in links
+
+
+# ----------------------------------------------------------- red-team round: values and cost
+
+
+@pytest.mark.parametrize(
+    "attribute",
+    [
+        "mask=\"image-set('https://evil.example/track.png' 1x)\"",
+        "style=\"mask:image-set('//evil.example/track.png' 1x)\"",
+        "style=\"fill: -webkit-image-set('//evil.example/t.png' 1x)\"",
+        "fill=\"-webkit-image-set('//evil.example/t.png' 1x)\"",
+        'mask="image-set(&quot;//evil.example/t.png&quot; 1x)"',
+        "mask=\"image('//evil.example/t.png')\"",
+        "mask=\"cross-fade(url(#a), src('//evil.example/t.png'), 50%)\"",
+        'mask="element(#a)"',
+        "fill=\"src('//evil.example/t.png')\"",
+        "transform=\"translate(1 2) image-set('//evil.example/t.png' 1x)\"",
+    ],
+)
+def test_css_functions_that_load_are_refused_in_svg_values(attribute: str) -> None:
+    """Only url(#id) and colour functions pass: image-set() and friends fetch from anywhere."""
+    problem = svg_problem(
+        f'<svg {NS}><rect id="a" width="9" height="9" {attribute}/></svg>'.encode()
+    )
+    assert problem is not None and problem.startswith(DANGER), problem
+
+
+def test_ordinary_svg_values_still_pass() -> None:
+    svg = (
+        f'<svg {NS}><rect id="a"/><rect fill="rgb(1 2 3 / 50%)" stroke="#abc" '
+        'stroke-width="1.5px" opacity=".5" mask="url(#a)" clip-path="url(\'#a\')" '
+        'style="fill: rgba(1, 2, 3, 0.5) !important; stroke: none; font-size: 12pt" '
+        'font-family="\'DejaVu Sans\', sans-serif" transform="translate(1 2) rotate(3)"/></svg>'
+    )
+    assert svg_problem(svg.encode()) is None
+
+
+def test_svg_markers_are_refused_so_they_cannot_multiply_per_vertex(
+    sample_cards: Path, write_card: Callable[[str, str], Path]
+) -> None:
+    """A marker of 500 shapes on a path of 8000 vertices took 9.9 s and 2.1 GB to print."""
+    shapes = '<rect width="1" height="1"/>' * 500
+    vertices = " ".join(f"L{i % 97} {i % 89}" for i in range(8000))
+    svg = (
+        f'<svg {NS} width="100" height="100"><defs><marker id="m">{shapes}</marker></defs>'
+        f'<path d="M0 0 {vertices}" marker-mid="url(#m)"/>'
+        f'<g style="marker-mid: url(#m)"><path d="M0 0 L1 1 L2 2"/></g></svg>'
+    )
+    assert svg_problem(svg.encode()) == f"{DANGER}: <marker> (line 1)"
+    no_marker = svg.replace("<marker", "<g").replace("</marker>", "</g>")
+    assert "attribute marker-mid on <path>" in str(svg_problem(no_marker.encode()))
+    use_image(sample_cards, write_card, "x.svg", svg.encode())
+    start = time.perf_counter()
+    found = findings(sample_cards, print_check=True)
+    assert time.perf_counter() - start < 10
+    assert any(line.startswith("cards/lang/evil.md:8: DG404") for line in found), found
+
+
+def _timed_print(cards: Path, tmp_path: Path) -> float:
+    """Seconds for `lint --print-check` plus a PDF build of the deck, which must not fail."""
+    start = time.perf_counter()
+    found = findings(cards, print_check=True)
+    assert not [line for line in found if "evil.md" in line and "DG5" in line], found
+    build(cards, tmp_path / "dist", formats=["pdf"])
+    return time.perf_counter() - start
+
+
+def test_very_wide_tables_are_printed_as_text_in_bounded_time(
+    sample_cards: Path, write_card: Callable[[str, str], Path], tmp_path: Path
+) -> None:
+    """Five tables of 1245 columns took Typst 12-21 s and 2 GB as #table(columns: 1245)."""
+    columns = 1245
+    table = "|" + "a|" * columns + "\n|" + "-|" * columns + "\n"  # header only: under 20,000 blocks
+    answer = "\n\n".join([table] * 5)
+    write_card("lang/evil.md", f"{FRONT}Q: Wide\n\nA: see\n\n{answer}\nSource: RFC 9293\n")
+    typst = TypstRenderer().render(answer)
+    assert "#table(" not in typst and "[table too large to print as a table]" in typst
+    small = TypstRenderer().render("| a | b |\n|---|---|\n| 1 | 2 |\n")
+    assert small.startswith("#table(columns: 2,")
+    assert _timed_print(sample_cards, tmp_path) < 10
+
+
+def test_hostile_code_is_not_highlighted_by_typst(
+    sample_cards: Path, write_card: Callable[[str, str], Path], tmp_path: Path
+) -> None:
+    """`~~~md` with 24 lines of `<a ` took Typst 55-69 s to highlight, js backticks 10.9 s."""
+    lines = "\n".join(["<a " * 1660] * 24)
+    fences = f"~~~md\n{lines}\n~~~\n\n```js\n{'`' * 5000}\n```\n"
+    write_card("lang/evil.md", f"{FRONT}Q: Code\n\nA: see\n\n{fences}\nSource: RFC 9293\n")
+    typst = TypstRenderer().render(fences)
+    assert 'lang: "' not in typst, typst[:200]
+    assert 'lang: "rust"' in TypstRenderer().render("```Rust\nfn main() {}\n```\n")
+    assert "lang: none" in TypstRenderer().render("```rust\n" + "x" * 241 + "\n```\n")
+    assert _timed_print(sample_cards, tmp_path) < 10
