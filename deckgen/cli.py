@@ -57,10 +57,7 @@ def _note(message: str, *, fg: str | None = None, bold: bool = False) -> None:
 
 def _path(location: Location) -> str:
     """The location's file relative to the working folder (a ':' in its name is kept)."""
-    try:
-        return location.path.absolute().relative_to(Path.cwd().absolute()).as_posix()
-    except ValueError:
-        return location.path.as_posix()
+    return location.file(Path.cwd())
 
 
 def _where(location: Location) -> str:
@@ -223,6 +220,18 @@ def _build_failure_note(error: DeckgenError) -> str:
     if error.after_writing:
         return "the build stopped part-way: each output is either complete or untouched."
     return "nothing was written."
+
+
+def text_or_json_option(help_text: str) -> Callable[[F], F]:
+    """`--format text|json`, for the commands whose output is a listing."""
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        show_default=True,
+        help=help_text,
+    )
 
 
 def cards_option(function: F) -> F:
@@ -439,14 +448,7 @@ def build(
 
 
 @cli.command()
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
+@text_or_json_option("Output format.")
 def formats(output_format: str) -> None:
     """List the installed output formats and the options each one takes.
 
@@ -551,14 +553,7 @@ def rules() -> None:
 
 @cli.command()
 @cards_option
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="A table for people, or JSON.",
-)
+@text_or_json_option("A table for people, or JSON.")
 def stats(cards_dir: Path, output_format: str) -> None:
     """Show cards per round, topic and subtopic against the syllabus minimum.
 

@@ -23,13 +23,17 @@ class Location:
     line: int = 0
     col: int = 0
 
-    def display(self, relative_to: Path | None = None) -> str:
+    def file(self, relative_to: Path | None = None) -> str:
+        """The file's path, relative to `relative_to` where it lies below it."""
         path = self.path
         if relative_to is not None:
             with contextlib.suppress(ValueError):
                 # absolute(), not resolve(): a symbolic link is named as the author sees it
                 path = path.absolute().relative_to(relative_to.absolute())
-        text = path.as_posix()
+        return path.as_posix()
+
+    def display(self, relative_to: Path | None = None) -> str:
+        text = self.file(relative_to)
         if self.line:
             text += f":{self.line}"
             if self.col:

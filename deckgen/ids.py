@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,29 +111,13 @@ def read_lock(cards_dir: Path) -> IdLock:
     sink = DiagnosticSink()
     text = read_config_text(path, sink)
     if text is not None:
-        published, retired, lines, problems = _parse_lock(path, text)
-        lock.published, lock.retired, lock.lines = list(published), dict(retired), dict(lines)
-        sink.extend(problems)
+        data = load_yaml(text, path, sink)
+        if not sink.items:
+            _fill(lock, data, text, sink)
     if sink.items:
         lock.published, lock.retired, lock.lines = [], {}, {}
         lock.problems = tuple(sink.items)
     return lock
-
-
-@functools.lru_cache(maxsize=8)
-def _parse_lock(
-    path: Path, text: str
-) -> tuple[tuple[str, ...], dict[str, str], dict[str, int], tuple[Diagnostic, ...]]:
-    """Parse and check the record's text once: a lint reads it more than once.
-
-    Callers copy the mappings (the cache's answers are shared).
-    """
-    lock = IdLock(path)
-    sink = DiagnosticSink()
-    data = load_yaml(text, path, sink)
-    if not sink.items:
-        _fill(lock, data, text, sink)
-    return tuple(lock.published), lock.retired, lock.lines, tuple(sink.items)
 
 
 def write_lock(lock: IdLock) -> None:

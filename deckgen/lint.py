@@ -642,6 +642,8 @@ def lint_deck(
     sink = DiagnosticSink()
     cache = cache if cache is not None else Cache.for_cards(cards_dir)
     info, syllabus = read_config(cards_dir, sink)
+    lock = read_lock(cards_dir)
+    sink.extend(lock.problems)  # reading the record never raises: its problems come here
     files = check_files(cards_dir, info, syllabus, sink, cache) if cards_dir.is_dir() else []
     for result in files:
         sink.extend(result.diagnostics)
@@ -658,7 +660,6 @@ def lint_deck(
     check_near_duplicates(deck, sink)
     if deck.syllabus.topics:
         check_coverage(deck, sink)
-    lock = read_lock(cards_dir)
     if lock.exists:
         check_published_ids(deck, lock, sink)
     if print_check and rendered.cards and not sink.errors:

@@ -767,17 +767,12 @@ def card_files(cards_dir: Path) -> list[Path]:
 
 
 def read_config(cards_dir: Path, sink: DiagnosticSink) -> tuple[DeckInfo, Syllabus]:
-    """The deck's identity and syllabus; problems go to `sink`.
-
-    published-ids.yaml is checked here too: reading that record never raises, so this is where
-    a broken or refused one becomes a located error for lint, build and every other command.
-    """
+    """The deck's identity and syllabus; problems go to `sink`."""
     if not cards_dir.is_dir():
         sink.report(Location(cards_dir), "cards folder not found", "DG110")
         return DeckInfo("deck", "Deck"), Syllabus((), ())
     info = load_deck_info(cards_dir, sink)
     syllabus = load_syllabus(cards_dir / SYLLABUS_FILE, sink)
-    sink.extend(read_lock(cards_dir).problems)
     return info, syllabus
 
 
@@ -836,6 +831,8 @@ def drop_duplicate_ids(cards: list[Card], sink: DiagnosticSink) -> list[Card]:
 def read_deck(cards_dir: Path, sink: DiagnosticSink) -> Deck:
     """Read every source under `cards_dir`, reporting problems to `sink`; keep the good cards."""
     info, syllabus = read_config(cards_dir, sink)
+    # Reading the record never raises: this is where a broken or refused one is reported.
+    sink.extend(read_lock(cards_dir).problems)
     cards: list[Card] = []
     if cards_dir.is_dir():
         for path in card_files(cards_dir):

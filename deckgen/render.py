@@ -41,7 +41,6 @@ log = logging.getLogger(__name__)
 PYGMENTS_LIGHT_STYLE = "friendly"
 PYGMENTS_DARK_STYLE = "monokai"
 
-MEDIA_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
 
 # One allow-list serves both the check that reports unsafe raw HTML and the sanitizer that
 # cleans every rendered field, so the two can never disagree.
@@ -255,10 +254,6 @@ class _TagCollector(HTMLParser):
     handle_startendtag = handle_starttag
 
 
-def _url_problem(url: str, *, image: bool) -> str | None:
-    return image_reference_problem(url) if image else url_problem(url)
-
-
 def attribute_problem(tag: str, name: str, value: str | None) -> str | None:
     """Why an attribute of raw HTML in a card is refused, or None (the sanitizer's own rule)."""
     allowed = ALLOWED_ATTRIBUTES["*"] | ALLOWED_ATTRIBUTES.get(tag, set())
@@ -389,7 +384,7 @@ class CardRenderer:
 
     def _media_name(self, card: Card, src: str, line: int) -> str | None:
         where = Location(card.path, line)
-        problem = _url_problem(src, image=True)
+        problem = image_reference_problem(src)
         if problem:
             self.sink.report(where, f"unsafe image in card '{card.id}': {problem}", "DG404")
             return None

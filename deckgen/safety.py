@@ -96,7 +96,9 @@ def is_media_name(src: str) -> bool:
 
 # Names and titles become Anki deck names (inserted as HTML by Anki's deck list), CSV cells,
 # breadcrumbs and PDF text: letters, digits, spaces and a little punctuation only.
-_TITLE_RE = re.compile(r"^[^\W_][\w .,;:!?'’()&/+#·–—-]*$")
+_TITLE_CHAR = r"[\w .,;:!?'’()&/+#·–—-]"
+_TITLE_RE = re.compile(rf"^[^\W_]{_TITLE_CHAR}*$")
+_TITLE_CHAR_RE = re.compile(_TITLE_CHAR)
 
 
 def title_problem(value: str) -> str | None:
@@ -107,8 +109,8 @@ def title_problem(value: str) -> str | None:
         return "must not start or end with a space"
     if "::" in value:
         return "must not contain '::' (Anki reads it as a deck level)"
-    if not _TITLE_RE.match(value) or "\\" in value:
-        bad = sorted({c for c in value if not re.match(r"[\w .,;:!?'’()&/+#·–—-]", c)})
+    if not _TITLE_RE.match(value):
+        bad = sorted({c for c in value if not _TITLE_CHAR_RE.match(c)})
         shown = ", ".join(repr(printable(c)) for c in bad) or "its first character"
         return (
             "may use letters, digits, spaces and . , ; : ! ? ' ( ) & / + # · – - only "
