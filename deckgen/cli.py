@@ -17,6 +17,7 @@ import click
 from deckgen import __version__
 from deckgen.build import build as run_build
 from deckgen.cache import Cache
+from deckgen.cardtypes import CARD_TYPES
 from deckgen.errors import DeckgenError, Diagnostic, Location, Severity, os_error_diagnostic
 from deckgen.exporters import (
     ENTRY_POINT_GROUP,
@@ -603,9 +604,12 @@ def stats(cards_dir: Path, output_format: str) -> None:
 @click.option(
     "--type",
     "card_type",
-    type=click.Choice(["basic", "reversed", "cloze"]),
+    type=click.Choice(list(CARD_TYPES)),
     default="basic",
     show_default=True,
+    help="The card type: "
+    + "; ".join(f"{key}: {kind.summary}" for key, kind in CARD_TYPES.items())
+    + ".",
 )
 def new(cards_dir: Path, topic: str, question: str, card_id: str | None, card_type: str) -> None:
     """Add a card skeleton for TOPIC (a topic or subtopic id) in the right file.

@@ -32,7 +32,7 @@ from deckgen.load import (
     read_config,
 )
 from deckgen.markdown import CLOZE_OPEN_RE, CLOZE_RE
-from deckgen.model import Card, CardType, Deck, DeckInfo, Syllabus, Text
+from deckgen.model import Card, Deck, DeckInfo, Syllabus, Text
 from deckgen.plugins import DeckChecker, available_exporters
 from deckgen.render import CardRenderer, MediaFile, RenderedCard, RenderedDeck, resolve_inside
 from deckgen.stats import coverage
@@ -159,11 +159,11 @@ def check_cloze_syntax(card: Card, sink: DiagnosticSink) -> None:
     for name, text in card.markdown_fields():
         if name == "source":
             continue
-        if card.type is not CardType.CLOZE or name != "text":
+        if not card.type.cloze or name != "text":
             if CLOZE_OPEN_RE.search(text.markdown):
                 sink.report(
                     Location(card.path, text.line),
-                    f"cloze markup in the {name} of '{card.id}', which is a {card.type.value} "
+                    f"cloze markup in the {name} of '{card.id}', which is a {card.type.key} "
                     "card: use 'Cloze:' for cloze cards",
                     "DG306",
                 )

@@ -16,6 +16,14 @@ import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from deckgen.cardtypes import (
+    CARD_TYPES,
+    CONTENT_FIELDS,
+    MAX_TYPED_ANSWER_CHARS,
+    CardType,
+    card_type_named,
+    implied_card_type,
+)
 from deckgen.configfile import (
     MAX_REPORTS_PER_FILE,
     NoAliasLoader,
@@ -28,7 +36,6 @@ from deckgen.ids import read_lock
 from deckgen.markdown import CLOZE_OPEN_RE, make_parser
 from deckgen.model import (
     Card,
-    CardType,
     Deck,
     DeckInfo,
     Round,
@@ -65,7 +72,8 @@ MAX_SYLLABUS_ROUNDS = 500
 MAX_SYLLABUS_TOPICS = 2_000
 MAX_SYLLABUS_SUBTOPICS = 10_000  # over all topics
 MAX_SUGGEST_CHOICES = 500  # more candidates than this and no suggestion is offered
-FIELD_RE = re.compile(r"^ {0,3}(Q|A|Cloze|Extra|Source|Tags|Type):(?:[ \t]+|$)(.*)$")
+FIELD_NAMES = (*CONTENT_FIELDS, "Extra", "Source", "Tags", "Type")
+FIELD_RE = re.compile(rf"^ {{0,3}}({'|'.join(FIELD_NAMES)}):(?:[ \t]+|$)(.*)$")
 FRONT_MATTER_KEYS = {"topic": str, "round": str, "tags": list}
 SINGLE_LINE_FIELDS = {"Tags", "Type"}
 
@@ -689,25 +697,10 @@ def _build_card(
             sink.report(
                 Location(path, value.line), f"empty '{name}:' in card '{section.id}'", "DG109"
             )
-    if (
-        card_type is CardType.CLOZE
-        and "Cloze" in texts
-        and not CLOZE_OPEN_RE.search(texts["Cloze"].markdown)
-    ):
-        sink.report(
-            Location(path, texts["Cloze"].line),
-            f"cloze card '{section.id}' has no deletions: mark them as {{{{c1::…}}}}",
-            "DG305",
-        )
-    if card_type is CardType.CLOZE and "Cloze" in texts:
-        numbers = {int(n) for n in CLOZE_OPEN_RE.findall(texts["Cloze"].markdown)}
-        if numbers and max(numbers) > MAX_CLOZE_NUMBER:
-            sink.report(
-                Location(path, texts["Cloze"].line),
-                f"cloze card '{section.id}' has deletion c{max(numbers)}: Anki would make one card "
-                f"per number; at most c{MAX_CLOZE_NUMBER}",
-                "DG302",
-            )
+    if card_type is not None and card_type.cloze:
+        _check_deletions(path, section.id, texts["Cloze"], sink)
+    if card_type is not None and card_type.typed_answer:
+        _check_typed_answer(path, section.id, texts["A"], sink)
     if card_type is None or len(sink.errors) > errors_before:
         return None
     return Card(
@@ -725,6 +718,36 @@ def _build_card(
     )
 
 
+def _check_deletions(path: Path, card_id: str, text: Text, sink: DiagnosticSink) -> None:
+    numbers = {int(n) for n in CLOZE_OPEN_RE.findall(text.markdown)}
+    if not numbers:
+        sink.report(
+            Location(path, text.line),
+            f"cloze card '{card_id}' has no deletions: mark them as {{{{c1::…}}}}",
+            "DG305",
+        )
+    elif max(numbers) > MAX_CLOZE_NUMBER:
+        sink.report(
+            Location(path, text.line),
+            f"cloze card '{card_id}' has deletion c{max(numbers)}: Anki would make one card "
+            f"per number; at most c{MAX_CLOZE_NUMBER}",
+            "DG302",
+        )
+
+
+def _check_typed_answer(path: Path, card_id: str, answer: Text, sink: DiagnosticSink) -> None:
+    """Anki compares a typed answer with the field's text letter by letter: it must be short."""
+    text = answer.markdown.strip()
+    if "\n" in text or len(text) > MAX_TYPED_ANSWER_CHARS:
+        sink.report(
+            Location(path, answer.line, answer.col),
+            f"the answer of type-answer card '{card_id}' is what the learner types and is "
+            f"compared letter by letter: keep it to one line of at most "
+            f"{MAX_TYPED_ANSWER_CHARS} characters and put the explanation in 'Extra:'",
+            "DG307",
+        )
+
+
 def _card_type(
     where: Location,
     card_id: str,
@@ -732,32 +755,30 @@ def _card_type(
     texts: dict[str, Text],
     sink: DiagnosticSink,
 ) -> CardType | None:
-    if type_name is not None:
-        try:
-            card_type = CardType(type_name)
-        except ValueError:
-            names = ", ".join(t.value for t in CardType)
+    """The card's declared (or implied) type, when its content fields are the type's own."""
+    if type_name is None:
+        card_type = implied_card_type(texts)
+    else:
+        found = card_type_named(type_name)
+        if found is None:
+            names = ", ".join(CARD_TYPES)
+            hint = suggest(type_name, list(CARD_TYPES))
             sink.report(
-                where, f"unknown card type '{type_name}' (expected one of: {names})", "DG107"
+                where,
+                f"unknown card type '{type_name}' (expected one of: {names}){hint}",
+                "DG107",
             )
             return None
-    else:
-        card_type = CardType.CLOZE if "Cloze" in texts else CardType.BASIC
-    if card_type is CardType.CLOZE:
-        if "Cloze" not in texts:
-            sink.report(where, f"cloze card '{card_id}' needs a 'Cloze:' field", "DG108")
-            return None
-        if "Q" in texts or "A" in texts:
-            sink.report(where, f"card '{card_id}' mixes 'Cloze:' with 'Q:'/'A:'", "DG108")
-            return None
-    else:
-        missing = [f"'{name}:'" for name in ("Q", "A") if name not in texts]
-        if missing:
-            sink.report(where, f"card '{card_id}' needs {' and '.join(missing)}", "DG108")
-            return None
-        if "Cloze" in texts:
-            sink.report(where, f"card '{card_id}' mixes 'Cloze:' with 'Q:'/'A:'", "DG108")
-            return None
+        card_type = found
+    missing = [f"'{name}:'" for name in card_type.fields if name not in texts]
+    if missing:
+        what = "cloze card" if card_type.cloze else "card"
+        needs = "a 'Cloze:' field" if card_type.cloze else " and ".join(missing)
+        sink.report(where, f"{what} '{card_id}' needs {needs}", "DG108")
+        return None
+    if any(name in texts for name in card_type.forbidden):
+        sink.report(where, f"card '{card_id}' mixes 'Cloze:' with 'Q:'/'A:'", "DG108")
+        return None
     return card_type
 
 

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from deckgen.cardtypes import CardType
 from deckgen.errors import Location
-
-
-class CardType(enum.Enum):
-    BASIC = "basic"
-    REVERSED = "reversed"
-    CLOZE = "cloze"
 
 
 @dataclass(frozen=True)

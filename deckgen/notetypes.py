@@ -6,61 +6,18 @@ with `fill_template`, so a card looks the same in both.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 import jinja2
+import nh3
 from markupsafe import Markup, escape
 
+from deckgen.cardtypes import ANKI_FIELDS, CARD_TYPES, CONTENT_FIELDS, CardType
 from deckgen.markdown import CLOZE_RE
-from deckgen.model import CardType, Deck
+from deckgen.model import Deck
 from deckgen.render import RenderedCard, pygments_css
-
-
-@dataclass(frozen=True)
-class CardTemplate:
-    name: str
-    front: str  # Jinja template path
-    back: str
-
-
-@dataclass(frozen=True)
-class NoteTypeSpec:
-    """A note type's identity. Anki compares field and template names on import: if they change,
-    it refuses to update existing notes. These names are frozen (a test guards them)."""
-
-    key: str
-    label: str
-    fields: tuple[str, ...]
-    templates: tuple[CardTemplate, ...]
-    cloze: bool = False
-
-
-_BASIC_CARD = CardTemplate("Card 1", "anki/basic/front.html", "anki/basic/back.html")
-_META_FIELDS = ("Extra", "Sources", "Breadcrumb", "CardId", "SourceFile")
-
-NOTE_TYPES: dict[CardType, NoteTypeSpec] = {
-    CardType.BASIC: NoteTypeSpec(
-        "basic", "Basic", ("Front", "Back", *_META_FIELDS), (_BASIC_CARD,)
-    ),
-    CardType.REVERSED: NoteTypeSpec(
-        "reversed",
-        "Basic and reversed",
-        ("Front", "Back", *_META_FIELDS),
-        (
-            _BASIC_CARD,
-            CardTemplate("Card 2", "anki/reversed/front.html", "anki/reversed/back.html"),
-        ),
-    ),
-    CardType.CLOZE: NoteTypeSpec(
-        "cloze",
-        "Cloze",
-        ("Text", *_META_FIELDS),
-        (CardTemplate("Cloze", "anki/cloze/front.html", "anki/cloze/back.html"),),
-        cloze=True,
-    ),
-}
 
 NIGHT_SELECTORS = (".nightMode", ".night_mode")
 
@@ -72,21 +29,19 @@ def card_css(env: jinja2.Environment) -> str:
     )
 
 
-def card_templates(
-    env: jinja2.Environment, deck: Deck
-) -> dict[CardType, list[tuple[str, str, str]]]:
+def card_templates(env: jinja2.Environment, deck: Deck) -> dict[str, list[tuple[str, str, str]]]:
     """(template name, front, back) of every card template, as Anki will receive them."""
     context = {"repository": deck.info.repository.rstrip("/")}
     return {
-        card_type: [
+        key: [
             (
                 t.name,
                 env.get_template(t.front).render(context).strip(),
                 env.get_template(t.back).render(context).strip(),
             )
-            for t in spec.templates
+            for t in card_type.templates
         ]
-        for card_type, spec in NOTE_TYPES.items()
+        for key, card_type in CARD_TYPES.items()
     }
 
 
@@ -126,9 +81,10 @@ def note_fields(
         "CardId": card.id,
         "SourceFile": str(escape(source_file(deck, rendered))),
     }
-    if card.type is CardType.CLOZE:
-        return {"Text": rendered.text, **meta}
-    return {"Front": rendered.front, "Back": rendered.back, **meta}
+    content = {
+        ANKI_FIELDS[name]: getattr(rendered, CONTENT_FIELDS[name]) for name in card.type.fields
+    }
+    return {**content, **meta}
 
 
 # --------------------------------------------------------------------------- outside Anki
@@ -156,17 +112,41 @@ def fill_template(template: str, fields: Mapping[str, str]) -> str:
     return _FIELD_RE.sub(lambda m: fields.get(m.group(1).strip(), ""), text)
 
 
+# How the site shows Anki's {{type:Back}}: an input on the question, the comparison on the answer
+# (filled in by the site's script, which compares as Anki does). The expected text is the
+# field's text without markup, as Anki's own comparison sees it.
+TYPED_INPUT = (
+    '<input class="typeans" type="text" autocomplete="off" autocapitalize="off" '
+    'spellcheck="false" aria-label="Type the answer">'
+)
+
+
+def typed_answer_text(field_html: str) -> str:
+    """The text Anki compares a typed answer with: the field without its markup."""
+    return html.unescape(nh3.clean(field_html, tags=set())).strip()
+
+
+def typed_result(field_html: str) -> str:
+    """The answer side before the script compares: the expected answer, as Anki shows it when
+    nothing was typed."""
+    expected = html.escape(typed_answer_text(field_html), quote=True)
+    return (
+        f'<div class="typeans-result" data-expected="{expected}">'
+        f'<code class="typeans">{expected}</code></div>'
+    )
+
+
 def card_faces(
     card_type: CardType, templates: list[tuple[str, str, str]], fields: Mapping[str, str]
 ) -> tuple[str, str]:
     """Question and answer HTML of a note's first card, rendered as Anki would render it."""
     _, front_template, back_template = templates[0]
-    values = dict(fields)
-    if card_type is CardType.CLOZE:
-        cloze_front, cloze_back = cloze_faces(values["Text"])
-        front = fill_template(front_template, {**values, "cloze:Text": cloze_front})
-        back = fill_template(back_template, {**values, "cloze:Text": cloze_back})
-        return front, back
-    front = fill_template(front_template, values)
-    back = fill_template(back_template, {**values, "FrontSide": front})
+    front_values, back_values = dict(fields), dict(fields)
+    if card_type.cloze:
+        front_values["cloze:Text"], back_values["cloze:Text"] = cloze_faces(fields["Text"])
+    if card_type.typed_answer:
+        front_values["type:Back"] = TYPED_INPUT
+        back_values["type:Back"] = typed_result(fields["Back"])
+    front = fill_template(front_template, front_values)
+    back = fill_template(back_template, {**back_values, "FrontSide": front})
     return front, back

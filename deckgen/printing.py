@@ -16,7 +16,7 @@ from urllib.parse import unquote
 import typst
 
 from deckgen.errors import DeckgenError, DiagnosticSink, Location
-from deckgen.model import Card, CardType, Deck
+from deckgen.model import Card, Deck
 from deckgen.render import MediaFile, RenderedDeck, source_markdown
 from deckgen.safety import printable
 from deckgen.typst import (
@@ -67,12 +67,13 @@ class PrintCard:
     back: TypstCode
     extra: TypstCode
     sources: tuple[TypstCode, ...]
+    write_in: bool = False  # a type-answer card: its front has a line to write the answer on
     col: int = 0
     row: int = 0
 
 
 def _fields(card: Card) -> tuple[str, str | Marked]:
-    if card.type is CardType.CLOZE and card.text is not None:
+    if card.type.cloze and card.text is not None:
         return cloze_front(card.text.markdown), cloze_back(card.text.markdown)
     front = card.front.markdown if card.front else ""
     back = card.back.markdown if card.back else ""
@@ -101,6 +102,7 @@ def print_cards(deck: RenderedDeck) -> list[PrintCard]:
                 back=renderer.render(back),
                 extra=renderer.render(card.extra.markdown) if card.extra else TypstCode(""),
                 sources=tuple(renderer.render(source_markdown(s.markdown)) for s in card.sources),
+                write_in=card.type.typed_answer,
             )
         )
     return result

@@ -6,14 +6,10 @@ import re
 from collections import Counter
 from pathlib import Path
 
+from deckgen.cardtypes import CARD_TYPES
 from deckgen.ids import read_lock
 from deckgen.load import ID_RE, MAX_ID_LENGTH, load_deck, suggest
 
-_SKELETON = {
-    "basic": "Q: {question}\n\nA: TODO\n\nSource: TODO\n",
-    "reversed": "Type: reversed\nQ: {question}\n\nA: TODO\n\nSource: TODO\n",
-    "cloze": "Cloze: {question}\n\nSource: TODO\n",
-}
 _FILLER = frozenset("a an the of to in on is are does do what which why how when who".split())
 
 
@@ -72,7 +68,8 @@ def scaffold_card(
         tags = f"tags: [{wanted}]\n" if wanted else ""
         text = f"---\ntopic: {topic.id}\nround: {topic.rounds[0]}\n{tags}---\n\n"
     line = text.count("\n") + 1
-    placeholder = question.strip() or ("TODO {{c1::answer}}" if card_type == "cloze" else "TODO")
-    text += f"## {card_id}\n" + _SKELETON[card_type].format(question=placeholder)
+    kind = CARD_TYPES[card_type]
+    placeholder = question.strip() or ("TODO {{c1::answer}}" if kind.cloze else "TODO")
+    text += f"## {card_id}\n" + kind.skeleton.format(question=placeholder)
     path.write_text(text, encoding="utf-8")
     return path, line

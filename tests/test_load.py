@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from deckgen.cardtypes import BASIC, CARD_TYPES, CLOZE, REVERSED
 from deckgen.errors import DeckgenError
 from deckgen.load import load_deck
-from deckgen.model import CardType
 
 
 def messages(cards: Path) -> list[str]:
@@ -31,7 +31,7 @@ def test_sample_deck_parses_every_type(sample_cards: Path) -> None:
         "tcp-handshake-diagram",
     ]
     side = by_id["tcp-time-wait-side"]
-    assert side.type is CardType.BASIC
+    assert side.type is BASIC
     assert side.location.line == 8
     assert side.front is not None and side.front.line == 9
     assert side.front.markdown == "Which side of a TCP connection enters TIME_WAIT?"
@@ -47,9 +47,9 @@ def test_sample_deck_parses_every_type(sample_cards: Path) -> None:
     assert diagram.tags == ("tcp-time-wait", "tcp-handshake")
     assert diagram.all_tags() == ("net", "tcp", "tcp-time-wait", "tcp-handshake")
 
-    assert by_id["dns-ttl-term"].type is CardType.REVERSED
+    assert by_id["dns-ttl-term"].type is REVERSED
     cloze = by_id["dns-resolution-order"]
-    assert cloze.type is CardType.CLOZE
+    assert cloze.type is CLOZE
     assert cloze.text is not None and "{{c3::authoritative}}" in cloze.text.markdown
 
     code = by_id["rust-two-mut-borrows"]
@@ -125,7 +125,7 @@ BAD_CARDS = [
     ),
     pytest.param(
         "---\ntopic: tcp\n---\n## a-b\nType: quiz\nQ: x\n\nA: y\n",
-        "cards/bad.md:4: unknown card type 'quiz' (expected one of: basic, reversed, cloze)",
+        f"cards/bad.md:4: unknown card type 'quiz' (expected one of: {', '.join(CARD_TYPES)})",
         id="unknown-type",
     ),
     pytest.param(

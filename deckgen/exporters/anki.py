@@ -23,11 +23,10 @@ import genanki
 import jinja2
 
 from deckgen.atomic import atomic_output
+from deckgen.cardtypes import CARD_TYPES, CardType
 from deckgen.exporters import ExportContext
-from deckgen.model import CardType, Deck
+from deckgen.model import Deck
 from deckgen.notetypes import (
-    NOTE_TYPES,
-    NoteTypeSpec,
     anki_tags,
     card_css,
     card_templates,
@@ -45,8 +44,8 @@ def stable_id(*parts: str) -> int:
     return (1 << 30) + int.from_bytes(digest[:8], "big") % (1 << 30)
 
 
-def model_id(deck_id: str, spec: NoteTypeSpec) -> int:
-    return stable_id(deck_id, "model", spec.key)
+def model_id(deck_id: str, card_type: CardType) -> int:
+    return stable_id(deck_id, "model", card_type.key)
 
 
 def deck_id_for(deck_id: str, deck_name: str) -> int:
@@ -58,21 +57,21 @@ def note_guid(deck_id: str, card_id: str) -> str:
     return str(genanki.guid_for(deck_id, card_id))
 
 
-def build_models(deck: Deck, env: jinja2.Environment) -> dict[CardType, genanki.Model]:
+def build_models(deck: Deck, env: jinja2.Environment) -> dict[str, genanki.Model]:
+    """One note type per registered card type, keyed by the card type's key."""
     css = card_css(env)
     templates = card_templates(env, deck)
     models = {}
-    for card_type, spec in NOTE_TYPES.items():
-        models[card_type] = genanki.Model(
-            model_id=model_id(deck.info.id, spec),
-            name=f"{deck.info.name} · {spec.label}",
-            fields=[{"name": name} for name in spec.fields],
+    for key, card_type in CARD_TYPES.items():
+        models[key] = genanki.Model(
+            model_id=model_id(deck.info.id, card_type),
+            name=f"{deck.info.name} · {card_type.label}",
+            fields=[{"name": name} for name in card_type.note_fields],
             templates=[
-                {"name": name, "qfmt": front, "afmt": back}
-                for name, front, back in templates[card_type]
+                {"name": name, "qfmt": front, "afmt": back} for name, front, back in templates[key]
             ],
             css=css,
-            model_type=genanki.Model.CLOZE if spec.cloze else genanki.Model.FRONT_BACK,
+            model_type=genanki.Model.CLOZE if card_type.cloze else genanki.Model.FRONT_BACK,
             sort_field_index=0,
         )
     return models
@@ -192,7 +191,7 @@ class AnkiExporter:
         for rendered in deck.cards:
             card = rendered.card
             note = genanki.Note(
-                model=models[card.type],
+                model=models[card.type.key],
                 fields=list(note_fields(deck.deck, rendered, sources_template).values()),
                 tags=anki_tags(rendered),
                 guid=note_guid(info.id, card.id),
@@ -216,10 +215,10 @@ class AnkiExporter:
 def frozen_identity(deck_id: str) -> dict[str, dict[str, object]]:
     """The names and ids Anki matches on; tests compare this with a committed copy."""
     return {
-        spec.key: {
-            "model_id": model_id(deck_id, spec),
-            "fields": list(spec.fields),
-            "templates": [t.name for t in spec.templates],
+        card_type.key: {
+            "model_id": model_id(deck_id, card_type),
+            "fields": list(card_type.note_fields),
+            "templates": [t.name for t in card_type.templates],
         }
-        for spec in NOTE_TYPES.values()
+        for card_type in CARD_TYPES.values()
     }

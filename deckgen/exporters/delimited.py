@@ -9,7 +9,6 @@ from typing import ClassVar
 
 from deckgen.atomic import atomic_output
 from deckgen.exporters import ExportContext, Option
-from deckgen.model import CardType
 from deckgen.notetypes import anki_tags, note_fields
 from deckgen.render import RenderedDeck
 from deckgen.safety import csv_cell
@@ -17,33 +16,36 @@ from deckgen.templating import template_environment
 
 DIALECTS = ("anki", "plain")
 
-# Anki's stock note types, present in every new collection (English names).
-STOCK_NOTETYPES = {
-    CardType.BASIC: "Basic",
-    CardType.REVERSED: "Basic (and reversed card)",
-    CardType.CLOZE: "Cloze",
-}
 COLUMNS = ("guid", "notetype", "deck", "front", "back", "tags")
 HTML_COLUMNS = frozenset({"front", "back"})
 
 
 def rows(deck: RenderedDeck, context: ExportContext) -> list[list[str]]:
-    """GUID (the card id), note type, deck, front (or cloze text), back (or back extra), tags."""
+    """GUID (the card id), note type, deck, front (or cloze text), back (or back extra), tags.
+
+    A type-answer card's back is its answer alone: Anki's stock "Basic (type in the answer)"
+    compares the typed text with the whole Back field, so its Extra and Sources cannot come
+    along (the .apkg keeps them); one warning says so."""
     env = template_environment(context.templates_dir)
     sources_template = env.get_template("anki/sources.html")
     footer = env.get_template("delimited/back-footer.html")
     result = []
+    dropped = []
     for rendered in deck.cards:
         card = rendered.card
         fields = note_fields(deck.deck, rendered, sources_template)
         extra = footer.render(fields=fields).strip()
-        if card.type is CardType.CLOZE:
+        if card.type.cloze:  # Anki's stock Cloze note type: Text and Back Extra
             front, back = fields["Text"], extra
+        elif card.type.typed_answer:  # Anki compares what is typed with the whole Back field
+            front, back = fields["Front"], fields["Back"]
+            if extra:
+                dropped.append(card)
         else:
             front, back = fields["Front"], "\n".join(p for p in (fields["Back"], extra) if p)
         cells = [
             card.id,
-            STOCK_NOTETYPES[card.type],
+            card.type.stock_notetype,  # present in every new collection (English names)
             deck.deck.deck_path(card),
             front,
             back,
@@ -55,6 +57,14 @@ def rows(deck: RenderedDeck, context: ExportContext) -> list[list[str]]:
                 csv_cell(cell, html_cell=column in HTML_COLUMNS)
                 for column, cell in zip(COLUMNS, cells, strict=True)
             ]
+        )
+    if dropped:
+        context.sink.report(
+            dropped[0].location,
+            f"{len(dropped)} type-answer card(s) such as '{dropped[0].id}' leave out their "
+            "Extra and Sources here: Anki's stock 'Basic (type in the answer)' compares the "
+            "typed text with the whole Back field (the .apkg keeps them)",
+            "DG330",
         )
     return result
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from deckgen.atomic import atomic_output
+from deckgen.cardtypes import CARD_TYPES, CONTENT_FIELDS
 from deckgen.exporters import ExportContext
 from deckgen.notetypes import anki_tags, source_file
 from deckgen.render import RenderedDeck
@@ -23,6 +24,35 @@ def deck_schema() -> dict[str, Any]:
     return schema
 
 
+def with_card_types(schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema` with each registered card type's entry: its key, and which Markdown fields it
+    has (strings) and has not (null). The committed schema is this function's fixed point
+    (tests/test_cardtypes.py checks it and rewrites it with DECKGEN_UPDATE_GOLDENS=1)."""
+    result: dict[str, Any] = json.loads(json.dumps(schema))  # a deep copy
+    card = result["$defs"]["card"]
+    card["properties"]["type"] = {"enum": list(CARD_TYPES)}
+    card["allOf"] = [
+        {
+            "if": {"properties": {"type": {"const": key}}},
+            "then": {
+                "properties": {
+                    side: {
+                        "properties": {
+                            CONTENT_FIELDS[name]: {
+                                "type": "string" if name in card_type.fields else "null"
+                            }
+                            for name in CONTENT_FIELDS
+                        }
+                    }
+                    for side in ("markdown", "html")
+                }
+            },
+        }
+        for key, card_type in CARD_TYPES.items()
+    ]
+    return result
+
+
 def deck_document(deck: RenderedDeck, timestamp: int) -> dict[str, Any]:
     info = deck.deck.info
     syllabus = deck.deck.syllabus
@@ -36,7 +66,7 @@ def deck_document(deck: RenderedDeck, timestamp: int) -> dict[str, Any]:
         cards.append(
             {
                 "id": card.id,
-                "type": card.type.value,
+                "type": card.type.key,
                 "round": card.round,
                 "topic": card.topic,
                 "tags": list(card.tags),

@@ -106,7 +106,7 @@ class PdfExporter:
         for card in rendered.cards:
             stamps = [file_stamp(media[name].path) for name in card.media if name in media]
             fields = [f"{name}={text.markdown}" for name, text in card.card.markdown_fields()]
-            key = fingerprint(layout, card.card.type.value, *fields, repr(stamps))
+            key = fingerprint(layout, card.card.type.key, *fields, repr(stamps))
             known = cache.get("print", key)
             if isinstance(known, list):
                 overflows.extend((card.card.id, side) for side in known)

@@ -50,14 +50,14 @@ def site_cards(deck: RenderedDeck, env: Any) -> list[dict[str, Any]]:
     for rendered in deck.cards:
         card = rendered.card
         fields = note_fields(deck.deck, rendered, sources_template)
-        front, back = card_faces(card.type, templates[card.type], fields)
+        front, back = card_faces(card.type, templates[card.type.key], fields)
         round_ = syllabus.round(card.round)
         topic = syllabus.topic(card.topic)
         path = source_file(deck.deck, rendered)
         cards.append(
             {
                 "id": card.id,
-                "type": card.type.value,
+                "type": card.type.key,
                 "round": card.round,
                 "round_title": round_.title if round_ else card.round,
                 "topic": card.topic,

@@ -38,11 +38,62 @@
     try { localStorage.setItem("deckgen:theme", dark ? "dark" : "light"); } catch (e) {}
   });
 
+  // ------------------------------------------------------------------ typed answers
+  // As Anki does, the typed answer is compared with the expected text character by character:
+  // the typed line marks what was right (typeGood), wrong (typeBad) and left out (a "-"), the
+  // expected line what was right and what was missed (typeMissed). The alignment is a longest
+  // common subsequence; both texts are short (deckgen checks typed answers' length).
+  var MAX_TYPED = 500;
+  function compare(typed, expected) {
+    var n = typed.length, m = expected.length, i, j, table = [];
+    for (i = 0; i <= n; i++) table.push(new Array(m + 1).fill(0));
+    for (i = n - 1; i >= 0; i--) {
+      for (j = m - 1; j >= 0; j--) {
+        table[i][j] = typed[i] === expected[j] ? table[i + 1][j + 1] + 1 : Math.max(table[i + 1][j], table[i][j + 1]);
+      }
+    }
+    var given = [], wanted = [];
+    for (i = 0, j = 0; i < n || j < m;) {
+      if (i < n && j < m && typed[i] === expected[j]) { given.push(["typeGood", typed[i++]]); wanted.push(["typeGood", expected[j++]]); }
+      else if (j < m && (i === n || table[i][j + 1] >= table[i + 1][j])) { given.push(["typeMissed", "-"]); wanted.push(["typeMissed", expected[j++]]); }
+      else given.push(["typeBad", typed[i++]]);
+    }
+    return [given, wanted];
+  }
+  function line(parts) {
+    var code = document.createElement("code");
+    code.className = "typeans";
+    parts.forEach(function (part) {
+      var last = code.lastChild;
+      if (last && last.className === part[0]) { last.textContent += part[1]; return; }
+      var span = document.createElement("span");
+      span.className = part[0]; span.textContent = part[1];
+      code.appendChild(span);
+    });
+    return code;
+  }
+  function showTyped(entry) {
+    var input = entry.querySelector("input.typeans"), result = entry.querySelector(".typeans-result");
+    if (!input || !result) return;
+    var expected = Array.from((result.getAttribute("data-expected") || "").normalize("NFC"));
+    var typed = Array.from(input.value.trim().normalize("NFC")).slice(0, MAX_TYPED);
+    result.textContent = "";
+    if (!typed.length) { result.appendChild(line([["", expected.join("")]])); return; }
+    if (typed.join("") === expected.join("")) { result.appendChild(line([["typeGood", expected.join("")]])); return; }
+    var lines = compare(typed, expected);
+    result.appendChild(line(lines[0]));
+    var arrow = document.createElement("div");
+    arrow.className = "typearrow"; arrow.textContent = "\u2193"; arrow.setAttribute("aria-hidden", "true");
+    result.appendChild(arrow);
+    result.appendChild(line(lines[1]));
+  }
+
   // ------------------------------------------------------------------ one card
   function reveal(entry, shown) {
     var front = entry.querySelector(".face.front"), back = entry.querySelector(".face.back");
     var button = entry.querySelector("button.reveal");
     if (shown === undefined) shown = back.hidden;
+    if (shown) showTyped(entry);
     back.hidden = !shown;
     front.hidden = shown;  // the back repeats the question above the answer, as in Anki
     button.setAttribute("aria-expanded", String(shown));
@@ -59,6 +110,13 @@
   }
   entries.forEach(function (entry) {
     entry.querySelector("button.reveal").addEventListener("click", function () { reveal(entry); });
+    var typed = entry.querySelector("input.typeans");
+    if (typed) {
+      typed.setAttribute("maxlength", String(MAX_TYPED));
+      typed.addEventListener("keydown", function (event) {
+        if (event.key === "Enter") { event.preventDefault(); reveal(entry, true); }
+      });
+    }
     entry.querySelector("button.mark").addEventListener("click", function () {
       setMarked(entry, !marked.has(entry.id)); applyFilters();
     });
@@ -104,7 +162,9 @@
     if (!entry) return;
     entry.classList.add("current");
     reveal(entry, false);
-    entry.focus({ preventScroll: true });
+    var typed = entry.querySelector("input.typeans");
+    if (typed) typed.value = "";
+    (typed || entry).focus({ preventScroll: true });
     window.scrollTo(0, 0);
   }
   function startStudy() {
@@ -114,7 +174,7 @@
     document.body.classList.add("studying");
     $("study-bar").hidden = false;
     showStudyCard();
-    $("study-reveal").focus();
+    if (!current().querySelector("input.typeans")) $("study-reveal").focus();  // else: type
   }
   function stopStudy() {
     studying = false;
