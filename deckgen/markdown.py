@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import functools
 import re
+from collections.abc import Callable
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_block import StateBlock
@@ -30,6 +31,29 @@ CLOZE_RE = re.compile(
     rf"(?:[^:{{}}]|\{{(?!\{{c)|\}}(?!\}})|:(?!:)|::{_HINT}(?!\}}\}}))*+"
     rf")(?:::({_HINT}))?\}}\}}"
 )
+
+
+def cloze_face(
+    text: str,
+    fill: Callable[[str], str],
+    blank: Callable[[str | None], str] | None = None,
+    asked: int | None = None,
+) -> str:
+    """`text` as one side of a cloze card: every deletion becomes `fill(answer)`, except the
+    asked ones, which become `blank(hint)` — deletion number `asked`, or every deletion when
+    `asked` is None. Without `blank` every deletion is filled in (the answer side).
+
+    Anki, the site, the print layouts and the checks all make their sides with this one walk
+    over `CLOZE_RE`; they differ only in how a blank and a filled-in answer look."""
+
+    def substitute(match: re.Match[str]) -> str:
+        if blank is not None:
+            number = CLOZE_OPEN_RE.match(match.group(0))
+            if asked is None or (number is not None and int(number.group(1)) == asked):
+                return blank(match.group(2) or None)
+        return fill(match.group(1))
+
+    return CLOZE_RE.sub(substitute, text)
 
 
 def make_parser() -> MarkdownIt:

@@ -15,7 +15,7 @@ import nh3
 from markupsafe import Markup, escape
 
 from deckgen.cardtypes import ANKI_FIELDS, CARD_TYPES, CONTENT_FIELDS, CardType
-from deckgen.markdown import CLOZE_RE
+from deckgen.markdown import cloze_face
 from deckgen.model import Deck
 from deckgen.render import RenderedCard, pygments_css
 
@@ -95,9 +95,12 @@ _FIELD_RE = re.compile(r"\{\{([^}#^/][^}]*)\}\}")
 
 def cloze_faces(text: str) -> tuple[str, str]:
     """A cloze field shown outside Anki: every deletion blanked, then every deletion revealed."""
-    front = CLOZE_RE.sub(lambda m: f'<span class="cloze">[{m.group(2) or "..."}]</span>', text)
-    back = CLOZE_RE.sub(lambda m: f'<span class="cloze">{m.group(1)}</span>', text)
-    return front, back
+    front = cloze_face(text, _as_cloze, lambda hint: _as_cloze(f"[{hint or '...'}]"))
+    return front, cloze_face(text, _as_cloze)
+
+
+def _as_cloze(text: str) -> str:
+    return f'<span class="cloze">{text}</span>'
 
 
 def fill_template(template: str, fields: Mapping[str, str]) -> str:

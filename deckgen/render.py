@@ -24,7 +24,7 @@ from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
 from deckgen.errors import DiagnosticSink, Location
-from deckgen.markdown import CLOZE_OPEN_RE, CLOZE_RE, make_parser
+from deckgen.markdown import CLOZE_OPEN_RE, cloze_face, make_parser
 from deckgen.media import media_problem, problem_code
 from deckgen.model import Card, Deck, Text
 from deckgen.safety import (
@@ -215,16 +215,14 @@ def cloze_faces_as_anki_shows(html: str) -> list[str]:
     if not numbers:
         return [html]
 
-    def face(shown: int | None) -> str:
-        def substitute(match: re.Match[str]) -> str:
-            number = CLOZE_OPEN_RE.match(match.group(0))
-            if shown is not None and number is not None and int(number.group(1)) == shown:
-                return f"[{match.group(2) or '...'}]"
-            return match.group(1)
+    def filled(answer: str) -> str:
+        return answer
 
-        return CLOZE_RE.sub(substitute, html)
+    def blank(hint: str | None) -> str:
+        return f"[{hint or '...'}]"
 
-    return [html, face(None), *(face(n) for n in numbers)]
+    answer = cloze_face(html, filled)
+    return [html, answer, *(cloze_face(html, filled, blank, asked=n) for n in numbers)]
 
 
 @functools.lru_cache(maxsize=1)

@@ -18,7 +18,7 @@ from typing import Any
 import jinja2
 from markdown_it.token import Token
 
-from deckgen.markdown import CLOZE_RE, make_parser
+from deckgen.markdown import cloze_face, make_parser
 from deckgen.render import MAX_HIGHLIGHT_CHARS, MAX_HIGHLIGHT_LINE
 from deckgen.safety import url_problem
 from deckgen.templating import ContainedLoader, default_templates_dir
@@ -90,7 +90,7 @@ def typst_environment(templates_dir: Any = None) -> jinja2.Environment:
 
 def cloze_front(markdown: str) -> str:
     """The question side of a cloze note: every deletion blanked (its hint shown if it has one)."""
-    return CLOZE_RE.sub(lambda m: f"\\[{m.group(2) or '…'}\\]", markdown)
+    return cloze_face(markdown, lambda answer: answer, lambda hint: f"\\[{hint or '…'}\\]")
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,7 @@ def cloze_back(markdown: str) -> Marked:
     tag = "deckgen-answer-" + "0" * (max(runs, default=0) + 1)
     # A tag, unlike a private-use sentinel, is punctuation to Markdown on both sides, so
     # `{{c1::_x_}}` keeps its emphasis.
-    return Marked(CLOZE_RE.sub(lambda m: f"<{tag}>{m.group(1)}</{tag}>", markdown), tag)
+    return Marked(cloze_face(markdown, lambda answer: f"<{tag}>{answer}</{tag}>"), tag)
 
 
 class TypstRenderer:

@@ -1,0 +1,34 @@
+"""One walk over cloze deletions makes every side of every cloze card (Anki, site, print)."""
+
+from __future__ import annotations
+
+from deckgen.markdown import cloze_face
+from deckgen.notetypes import cloze_faces
+from deckgen.render import cloze_faces_as_anki_shows
+
+TEXT = "A {{c1::SYN}} then a {{c2::SYN-ACK::reply}}, then {{c1::ACK}}."
+
+
+def test_asked_deletion_is_blanked_and_the_others_filled_in() -> None:
+    def blank(hint: str | None) -> str:
+        return f"[{hint or '?'}]"
+
+    assert cloze_face(TEXT, str.upper, blank, asked=1) == "A [?] then a SYN-ACK, then [?]."
+    assert cloze_face(TEXT, str.lower, blank, asked=2) == "A syn then a [reply], then ack."
+    assert cloze_face(TEXT, str.lower, blank) == "A [?] then a [reply], then [?]."
+    assert cloze_face(TEXT, lambda a: f"<{a}>") == "A <SYN> then a <SYN-ACK>, then <ACK>."
+
+
+def test_each_consumer_keeps_its_own_look() -> None:
+    front, back = cloze_faces(TEXT)  # the site: every deletion at once
+    assert front.count('<span class="cloze">[...]</span>') == 2
+    assert '<span class="cloze">[reply]</span>' in front
+    assert back == (
+        'A <span class="cloze">SYN</span> then a <span class="cloze">SYN-ACK</span>, '
+        'then <span class="cloze">ACK</span>.'
+    )
+    written, answer, c1, c2 = cloze_faces_as_anki_shows(TEXT)  # what Anki shows, per card
+    assert written == TEXT
+    assert answer == "A SYN then a SYN-ACK, then ACK."
+    assert c1 == "A [...] then a SYN-ACK, then [...]."
+    assert c2 == "A SYN then a [reply], then ACK."
