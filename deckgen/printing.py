@@ -19,7 +19,7 @@ from deckgen.errors import DeckgenError, DiagnosticSink, Location
 from deckgen.model import Card, CardType, Deck
 from deckgen.render import MediaFile, RenderedDeck, source_markdown
 from deckgen.safety import printable
-from deckgen.typst import (
+from deckgen.typstmarkup import (
     Marked,
     TypstCode,
     TypstRenderer,

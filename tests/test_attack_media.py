@@ -28,7 +28,7 @@ from deckgen.errors import DeckgenError
 from deckgen.lint import lint_deck
 from deckgen.media import media_problem, svg_problem
 from deckgen.printing import PrintOptions, TypstDocument, cards_source, print_cards, sheet_source
-from deckgen.typst import TypstRenderer, cloze_back
+from deckgen.typstmarkup import TypstRenderer, cloze_back
 
 FRONT = "---\ntopic: rust\n---\n\n## rust-evil\n"
 DANGER = "is an SVG with scripts, event handlers or external references"

@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from deckgen.build import build
 from deckgen.cli import cli
 from deckgen.printing import CUT_MARGIN_MM, PAPERS
-from deckgen.typst import typst_string, typst_text
+from deckgen.typstmarkup import typst_string, typst_text
 
 MM = 72 / 25.4  # PDF points per millimetre
 A4 = (595.28, 841.89)
