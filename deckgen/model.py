@@ -98,6 +98,16 @@ class Syllabus:
     def topic(self, topic_id: str) -> Topic | None:
         return next((t for t in self.topics if t.id == topic_id), None)
 
+    def round_title(self, round_id: str) -> str:
+        """What a round is called: its title, or its id when the syllabus does not define it."""
+        round_ = self.round(round_id)
+        return round_.title if round_ else round_id
+
+    def topic_title(self, topic_id: str) -> str:
+        """What a topic is called: its title, or its id when the syllabus does not define it."""
+        topic = self.topic(topic_id)
+        return topic.title if topic else topic_id
+
     def vocabulary(self) -> frozenset[str]:
         ids = {r.id for r in self.rounds} | {t.id for t in self.topics}
         ids |= {s.id for t in self.topics for s in t.subtopics}
@@ -126,11 +136,6 @@ class Deck:
 
     def deck_path(self, card: Card) -> str:
         """The Anki deck name of a card: <Deck>::<Round>::<Topic>."""
-        round_ = self.syllabus.round(card.round)
-        topic = self.syllabus.topic(card.topic)
-        parts = [
-            self.info.name,
-            round_.title if round_ else card.round,
-            topic.title if topic else card.topic,
-        ]
+        syllabus = self.syllabus
+        parts = [self.info.name, syllabus.round_title(card.round), syllabus.topic_title(card.topic)]
         return "::".join(parts)

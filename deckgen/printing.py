@@ -92,11 +92,10 @@ def print_cards(deck: RenderedDeck) -> list[PrintCard]:
 
         renderer = TypstRenderer(media_name)
         front, back = _fields(card)
-        topic = deck.deck.syllabus.topic(card.topic)
         result.append(
             PrintCard(
                 id=card.id,
-                label=typst_text(topic.title if topic else card.topic),
+                label=typst_text(deck.deck.syllabus.topic_title(card.topic)),
                 front=renderer.render(front),
                 back=renderer.render(back),
                 extra=renderer.render(card.extra.markdown) if card.extra else TypstCode(""),

@@ -51,17 +51,15 @@ def site_cards(deck: RenderedDeck, env: Any) -> list[dict[str, Any]]:
         card = rendered.card
         fields = note_fields(deck.deck, rendered, sources_template)
         front, back = card_faces(card.type, templates[card.type], fields)
-        round_ = syllabus.round(card.round)
-        topic = syllabus.topic(card.topic)
         path = source_file(deck.deck, rendered)
         cards.append(
             {
                 "id": card.id,
                 "type": card.type.value,
                 "round": card.round,
-                "round_title": round_.title if round_ else card.round,
+                "round_title": syllabus.round_title(card.round),
                 "topic": card.topic,
-                "topic_title": topic.title if topic else card.topic,
+                "topic_title": syllabus.topic_title(card.topic),
                 "tags": anki_tags(rendered),
                 "file": path,
                 "line": card.location.line,
