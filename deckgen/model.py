@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from deckgen.errors import Location
+
+T = TypeVar("T")
 
 
 class CardType(enum.Enum):
@@ -107,6 +110,24 @@ class Syllabus:
         """What a topic is called: its title, or its id when the syllabus does not define it."""
         topic = self.topic(topic_id)
         return topic.title if topic else topic_id
+
+    def sections(
+        self, items: Iterable[T], place: Callable[[T], tuple[str, str]]
+    ) -> list[tuple[Round, list[tuple[Topic, list[T]]]]]:
+        """Items grouped round → topic, for the study sheet and the site: rounds and topics in
+        syllabus order, items in the order given. `place` gives an item's (round id, topic id);
+        a section without items is left out, and so is an item the syllabus has no place for."""
+        placed: dict[tuple[str, str], list[T]] = {}
+        for item in items:
+            placed.setdefault(place(item), []).append(item)
+        found = []
+        for round_ in self.rounds:
+            topics = [
+                (t, placed[round_.id, t.id]) for t in self.topics if (round_.id, t.id) in placed
+            ]
+            if topics:
+                found.append((round_, topics))
+        return found
 
     def vocabulary(self) -> frozenset[str]:
         ids = {r.id for r in self.rounds} | {t.id for t in self.topics}

@@ -182,21 +182,18 @@ def sheet_source(
     templates_dir: Path | None = None,
 ) -> str:
     """Typst source of the study sheet, grouped round → topic in syllabus order."""
-    syllabus = deck.deck.syllabus
     by_id = {c.id: c for c in cards}
-    rounds = []
-    for round_ in syllabus.rounds:
-        topics = []
-        for topic in syllabus.topics:
-            members = [
-                by_id[r.card.id]
-                for r in deck.cards
-                if r.card.round == round_.id and r.card.topic == topic.id
-            ]
-            if members:
-                topics.append({"title": topic.title, "cards": members})
-        if topics:
-            rounds.append({"title": round_.title, "topics": topics})
+    sections = deck.deck.syllabus.sections(deck.cards, lambda r: (r.card.round, r.card.topic))
+    rounds = [
+        {
+            "title": round_.title,
+            "topics": [
+                {"title": topic.title, "cards": [by_id[r.card.id] for r in members]}
+                for topic, members in topics
+            ],
+        }
+        for round_, topics in sections
+    ]
     env = typst_environment(templates_dir)
     selection = ", ".join(deck.deck.selection) if deck.deck.selection else "all topics"
     return env.get_template("print/sheet.typ").render(

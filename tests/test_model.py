@@ -1,4 +1,4 @@
-"""The data model's own behaviour: what rounds and topics are called."""
+"""The data model's own behaviour: what rounds and topics are called, and how items group."""
 
 from __future__ import annotations
 
@@ -32,3 +32,30 @@ def test_deck_path_names_round_and_topic_by_title_else_id() -> None:
     deck = Deck(DeckInfo("d", "Deck"), SYLLABUS, (), Path("cards"))
     assert deck.deck_path(card("a", "net", "tcp")) == "Deck::1 · Networking::TCP"
     assert deck.deck_path(card("b", "ops", "bgp")) == "Deck::ops::bgp"
+
+
+def test_sections_follow_the_syllabus_and_keep_the_given_order_within_a_topic() -> None:
+    cards = [
+        card("rust-1", "lang", "rust"),
+        card("dns-1", "net", "dns"),
+        card("tcp-1", "net", "tcp"),
+        card("dns-2", "net", "dns"),
+        card("rust-net", "net", "rust"),
+        card("lost", "ops", "tcp"),  # a round the syllabus does not define: no section
+        card("stray", "net", "bgp"),  # likewise a topic
+    ]
+    sections = SYLLABUS.sections(cards, lambda c: (c.round, c.topic))
+    found = [
+        (round_.id, [(topic.id, [c.id for c in members]) for topic, members in topics])
+        for round_, topics in sections
+    ]
+    assert found == [
+        ("net", [("tcp", ["tcp-1"]), ("dns", ["dns-1", "dns-2"]), ("rust", ["rust-net"])]),
+        ("lang", [("rust", ["rust-1"])]),
+    ]
+
+
+def test_sections_leave_out_rounds_and_topics_without_items() -> None:
+    sections = SYLLABUS.sections([card("r", "lang", "rust")], lambda c: (c.round, c.topic))
+    assert [(r.id, [t.id for t, _ in topics]) for r, topics in sections] == [("lang", ["rust"])]
+    assert SYLLABUS.sections([], lambda c: (c.round, c.topic)) == []

@@ -87,16 +87,18 @@ class SiteExporter:
     def export(self, deck: RenderedDeck, out_dir: Path, context: ExportContext) -> list[Path]:
         env = template_environment(context.templates_dir)
         cards = site_cards(deck, env)
-        syllabus = deck.deck.syllabus
-        groups = []
-        for round_ in syllabus.rounds:
-            topics = []
-            for topic in syllabus.topics:
-                members = [c for c in cards if c["round"] == round_.id and c["topic"] == topic.id]
-                if members:
-                    topics.append({"id": topic.id, "title": topic.title, "cards": members})
-            if topics:
-                groups.append({"id": round_.id, "title": round_.title, "topics": topics})
+        sections = deck.deck.syllabus.sections(cards, lambda c: (c["round"], c["topic"]))
+        groups = [
+            {
+                "id": round_.id,
+                "title": round_.title,
+                "topics": [
+                    {"id": topic.id, "title": topic.title, "cards": members}
+                    for topic, members in topics
+                ],
+            }
+            for round_, topics in sections
+        ]
         page = env.get_template("site/index.html").render(
             deck=deck.deck.info,
             groups=groups,
