@@ -32,6 +32,7 @@ from deckgen.load import (
     read_config,
 )
 from deckgen.markdown import CLOZE_OPEN_RE, CLOZE_RE, STOP_WORDS
+from deckgen.media import MAX_MEDIA_BYTES
 from deckgen.model import Card, CardType, Deck, DeckInfo, Syllabus, Text
 from deckgen.plugins import DeckChecker, available_exporters
 from deckgen.render import CardRenderer, MediaFile, RenderedCard, RenderedDeck, resolve_inside
@@ -42,7 +43,8 @@ log = logging.getLogger(__name__)
 MAX_ANSWER_WORDS = 60
 MAX_CLOZE_WORDS = 80  # a cloze carries its context and its answers in one text
 MAX_ANSWER_ITEMS = 6
-MAX_MEDIA_BYTES = 1024 * 1024
+# DG402 warns about an image over this size; one over deckgen.media.MAX_MEDIA_BYTES is refused.
+MEDIA_WARNING_BYTES = 1024 * 1024
 NEAR_DUPLICATE_SIMILARITY = 0.8
 
 _WORD_RE = re.compile(r"[a-z0-9_]+(?:['.][a-z0-9_]+)*")
@@ -236,11 +238,12 @@ def check_card(card: Card, deck: Deck, sink: DiagnosticSink) -> None:
 def check_media_sizes(rendered: RenderedDeck, sink: DiagnosticSink) -> None:
     for media in rendered.media:
         size = media.path.stat().st_size
-        if size > MAX_MEDIA_BYTES:
+        if size > MEDIA_WARNING_BYTES:
             sink.report(
                 Location(media.path),
-                f"image is {size / 1024 / 1024:.1f} MiB (limit {MAX_MEDIA_BYTES // 1024} KiB): "
-                "shrink or compress it",
+                f"image is {size / 1024 / 1024:.1f} MiB (warned over "
+                f"{MEDIA_WARNING_BYTES // 1024 // 1024} MiB, refused over "
+                f"{MAX_MEDIA_BYTES // 1024 // 1024} MiB): shrink or compress it",
                 "DG402",
             )
 
