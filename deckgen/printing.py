@@ -39,9 +39,12 @@ CUT_MARGIN_MM = 10.0
 
 @dataclass(frozen=True)
 class PrintOptions:
-    paper: str = "a4"
-    cols: int = 2
-    rows: int = 4
+    """A print layout. Its defaults are the PDF exporter's declared options (--paper, --grid):
+    deckgen.exporters.pdf.print_options makes one from option values."""
+
+    paper: str
+    cols: int
+    rows: int
 
     def __post_init__(self) -> None:
         if self.paper not in PAPERS:
