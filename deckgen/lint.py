@@ -31,7 +31,8 @@ from deckgen.load import (
     read_card_source,
     read_config,
 )
-from deckgen.markdown import CLOZE_OPEN_RE, CLOZE_RE
+from deckgen.markdown import CLOZE_OPEN_RE, CLOZE_RE, STOP_WORDS
+from deckgen.media import MAX_MEDIA_BYTES
 from deckgen.model import Card, Deck, DeckInfo, Syllabus, Text
 from deckgen.plugins import DeckChecker, available_exporters
 from deckgen.render import CardRenderer, MediaFile, RenderedCard, RenderedDeck, resolve_inside
@@ -42,13 +43,10 @@ log = logging.getLogger(__name__)
 MAX_ANSWER_WORDS = 60
 MAX_CLOZE_WORDS = 80  # a cloze carries its context and its answers in one text
 MAX_ANSWER_ITEMS = 6
-MAX_MEDIA_BYTES = 1024 * 1024
+# DG402 warns about an image over this size; one over deckgen.media.MAX_MEDIA_BYTES is refused.
+MEDIA_WARNING_BYTES = 1024 * 1024
 NEAR_DUPLICATE_SIMILARITY = 0.8
 
-_STOPWORDS = frozenset(
-    """a an and are as at be by does do for from how in is it its of on or that the this to was
-    what when where which who why with you your""".split()
-)
 _WORD_RE = re.compile(r"[a-z0-9_]+(?:['.][a-z0-9_]+)*")
 # Possessive runs: with plain `\s*\d*\s*` a `{{c` followed by thousands of spaces and no `:` is
 # split between the two `\s*` every possible way (0.26 s per 5,000-character line). The runs
@@ -240,11 +238,12 @@ def check_card(card: Card, deck: Deck, sink: DiagnosticSink) -> None:
 def check_media_sizes(rendered: RenderedDeck, sink: DiagnosticSink) -> None:
     for media in rendered.media:
         size = media.path.stat().st_size
-        if size > MAX_MEDIA_BYTES:
+        if size > MEDIA_WARNING_BYTES:
             sink.report(
                 Location(media.path),
-                f"image is {size / 1024 / 1024:.1f} MiB (limit {MAX_MEDIA_BYTES // 1024} KiB): "
-                "shrink or compress it",
+                f"image is {size / 1024 / 1024:.1f} MiB (warned over "
+                f"{MEDIA_WARNING_BYTES // 1024 // 1024} MiB, refused over "
+                f"{MAX_MEDIA_BYTES // 1024 // 1024} MiB): shrink or compress it",
                 "DG402",
             )
 
@@ -258,7 +257,7 @@ def question_words(card: Card) -> list[str]:
     if text is None:
         return []
     plain = CLOZE_RE.sub(r"\1", text.markdown).lower()
-    return [w for w in _WORD_RE.findall(plain) if w not in _STOPWORDS]
+    return [w for w in _WORD_RE.findall(plain) if w not in STOP_WORDS]
 
 
 # The similarity join's work for one lint run, counted in index entries probed plus words

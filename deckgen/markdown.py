@@ -32,6 +32,13 @@ CLOZE_RE = re.compile(
     rf")(?:::({_HINT}))?\}}\}}"
 )
 
+# Words that say nothing about what a card asks: lint leaves them out when it compares questions
+# (near-duplicates, DG301), and `deckgen new` when it makes an id from a question.
+STOP_WORDS = frozenset(
+    """a an and are as at be by does do for from how in is it its of on or that the this to was
+    what when where which who why with you your""".split()
+)
+
 
 def cloze_face(
     text: str,

@@ -17,6 +17,8 @@ from PIL import Image
 
 from deckgen.safety import printable
 
+# The hard cap: a larger image is refused (DG111). Lint warns well before it, from
+# deckgen.lint.MEDIA_WARNING_BYTES (DG402).
 MAX_MEDIA_BYTES = 5 * 1024 * 1024
 # Pixel caps for raster images, checked from the header before any decoder sees the image:
 # Typst and browsers allocate width * height * 4 bytes, so an 80000x80000 PNG of a few hundred

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from deckgen.cardtypes import CardType
 from deckgen.errors import Location
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,34 @@ class Syllabus:
     def topic(self, topic_id: str) -> Topic | None:
         return next((t for t in self.topics if t.id == topic_id), None)
 
+    def round_title(self, round_id: str) -> str:
+        """What a round is called: its title, or its id when the syllabus does not define it."""
+        round_ = self.round(round_id)
+        return round_.title if round_ else round_id
+
+    def topic_title(self, topic_id: str) -> str:
+        """What a topic is called: its title, or its id when the syllabus does not define it."""
+        topic = self.topic(topic_id)
+        return topic.title if topic else topic_id
+
+    def sections(
+        self, items: Iterable[T], place: Callable[[T], tuple[str, str]]
+    ) -> list[tuple[Round, list[tuple[Topic, list[T]]]]]:
+        """Items grouped round → topic, for the study sheet and the site: rounds and topics in
+        syllabus order, items in the order given. `place` gives an item's (round id, topic id);
+        a section without items is left out, and so is an item the syllabus has no place for."""
+        placed: dict[tuple[str, str], list[T]] = {}
+        for item in items:
+            placed.setdefault(place(item), []).append(item)
+        found = []
+        for round_ in self.rounds:
+            topics = [
+                (t, placed[round_.id, t.id]) for t in self.topics if (round_.id, t.id) in placed
+            ]
+            if topics:
+                found.append((round_, topics))
+        return found
+
     def vocabulary(self) -> frozenset[str]:
         ids = {r.id for r in self.rounds} | {t.id for t in self.topics}
         ids |= {s.id for t in self.topics for s in t.subtopics}
@@ -120,11 +151,6 @@ class Deck:
 
     def deck_path(self, card: Card) -> str:
         """The Anki deck name of a card: <Deck>::<Round>::<Topic>."""
-        round_ = self.syllabus.round(card.round)
-        topic = self.syllabus.topic(card.topic)
-        parts = [
-            self.info.name,
-            round_.title if round_ else card.round,
-            topic.title if topic else card.topic,
-        ]
+        syllabus = self.syllabus
+        parts = [self.info.name, syllabus.round_title(card.round), syllabus.topic_title(card.topic)]
         return "::".join(parts)

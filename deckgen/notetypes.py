@@ -64,11 +64,8 @@ def note_fields(
 ) -> dict[str, str]:
     """Field name → HTML value, in the note type's field order."""
     card = rendered.card
-    round_ = deck.syllabus.round(card.round)
-    topic = deck.syllabus.topic(card.topic)
-    breadcrumb = (
-        f"{round_.title if round_ else card.round} › {topic.title if topic else card.topic}"
-    )
+    syllabus = deck.syllabus
+    breadcrumb = f"{syllabus.round_title(card.round)} › {syllabus.topic_title(card.topic)}"
     sources = (
         sources_template.render(sources=[Markup(s) for s in rendered.sources]).strip()
         if rendered.sources

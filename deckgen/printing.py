@@ -19,7 +19,7 @@ from deckgen.errors import DeckgenError, DiagnosticSink, Location
 from deckgen.model import Card, Deck
 from deckgen.render import MediaFile, RenderedDeck, source_markdown
 from deckgen.safety import printable
-from deckgen.typst import (
+from deckgen.typstmarkup import (
     Marked,
     TypstCode,
     TypstRenderer,
@@ -39,9 +39,12 @@ CUT_MARGIN_MM = 10.0
 
 @dataclass(frozen=True)
 class PrintOptions:
-    paper: str = "a4"
-    cols: int = 2
-    rows: int = 4
+    """A print layout. Its defaults are the PDF exporter's declared options (--paper, --grid):
+    deckgen.exporters.pdf.print_options makes one from option values."""
+
+    paper: str
+    cols: int
+    rows: int
 
     def __post_init__(self) -> None:
         if self.paper not in PAPERS:
@@ -93,11 +96,10 @@ def print_cards(deck: RenderedDeck) -> list[PrintCard]:
 
         renderer = TypstRenderer(media_name)
         front, back = _fields(card)
-        topic = deck.deck.syllabus.topic(card.topic)
         result.append(
             PrintCard(
                 id=card.id,
-                label=typst_text(topic.title if topic else card.topic),
+                label=typst_text(deck.deck.syllabus.topic_title(card.topic)),
                 front=renderer.render(front),
                 back=renderer.render(back),
                 extra=renderer.render(card.extra.markdown) if card.extra else TypstCode(""),
@@ -185,21 +187,18 @@ def sheet_source(
     templates_dir: Path | None = None,
 ) -> str:
     """Typst source of the study sheet, grouped round → topic in syllabus order."""
-    syllabus = deck.deck.syllabus
     by_id = {c.id: c for c in cards}
-    rounds = []
-    for round_ in syllabus.rounds:
-        topics = []
-        for topic in syllabus.topics:
-            members = [
-                by_id[r.card.id]
-                for r in deck.cards
-                if r.card.round == round_.id and r.card.topic == topic.id
-            ]
-            if members:
-                topics.append({"title": topic.title, "cards": members})
-        if topics:
-            rounds.append({"title": round_.title, "topics": topics})
+    sections = deck.deck.syllabus.sections(deck.cards, lambda r: (r.card.round, r.card.topic))
+    rounds = [
+        {
+            "title": round_.title,
+            "topics": [
+                {"title": topic.title, "cards": [by_id[r.card.id] for r in members]}
+                for topic, members in topics
+            ],
+        }
+        for round_, topics in sections
+    ]
     env = typst_environment(templates_dir)
     selection = ", ".join(deck.deck.selection) if deck.deck.selection else "all topics"
     return env.get_template("print/sheet.typ").render(

@@ -9,12 +9,11 @@ from pathlib import Path
 from deckgen.cardtypes import CARD_TYPES
 from deckgen.ids import read_lock
 from deckgen.load import ID_RE, MAX_ID_LENGTH, load_deck, suggest
-
-_FILLER = frozenset("a an the of to in on is are does do what which why how when who".split())
+from deckgen.markdown import STOP_WORDS
 
 
 def _slug(text: str, words: int = 6) -> str:
-    kept = [w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _FILLER]
+    kept = [w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in STOP_WORDS]
     return "-".join(kept[:words])
 
 

@@ -25,10 +25,11 @@ from pypdf import PdfReader
 from deckgen.build import build
 from deckgen.cli import cli
 from deckgen.errors import DeckgenError
+from deckgen.exporters.pdf import print_options
 from deckgen.lint import lint_deck
 from deckgen.media import media_problem, svg_problem
-from deckgen.printing import PrintOptions, TypstDocument, cards_source, print_cards, sheet_source
-from deckgen.typst import TypstRenderer, cloze_back
+from deckgen.printing import TypstDocument, cards_source, print_cards, sheet_source
+from deckgen.typstmarkup import TypstRenderer, cloze_back
 
 FRONT = "---\ntopic: rust\n---\n\n## rust-evil\n"
 DANGER = "is an SVG with scripts, event handlers or external references"
@@ -520,7 +521,7 @@ def test_links_lint_would_refuse_are_not_links_in_either_pdf(
     write_card("lang/links.md", LINK_CARD)
     deck = lint_deck(sample_cards, print_check=False).rendered
     cards = print_cards(deck)
-    options = PrintOptions()
+    options = print_options({})
     layouts = {"cards": cards_source, "sheet": sheet_source}
     for layout, make_source in layouts.items():
         source = make_source(deck, cards, options, 0)

@@ -11,8 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from deckgen.cli import cli
-from deckgen.lint import lint_deck, near_duplicates
+from deckgen.lint import MEDIA_WARNING_BYTES, lint_deck, near_duplicates
 from deckgen.load import load_deck
+from deckgen.media import MAX_MEDIA_BYTES
 from deckgen.rules import RULES
 from tests.conftest import FIXTURES, PROJECT
 
@@ -131,7 +132,25 @@ def test_oversized_media_is_a_warning(sample_cards: Path) -> None:
     image.write_bytes(image.read_bytes() + b"\0" * (1024 * 1024 + 1))
     code, out = lint_output(sample_cards)
     assert code == 0
-    assert "cards/net/img/handshake.png:1:1: DG402 [warning] image is 1.0 MiB" in out
+    assert (
+        "cards/net/img/handshake.png:1:1: DG402 [warning] image is 1.0 MiB (warned over 1 MiB, "
+        "refused over 5 MiB): shrink or compress it\n" in out
+    )
+
+
+def test_media_size_thresholds_are_the_ones_the_docs_state() -> None:
+    # Two limits, each defined once: lint's warning, and the hard cap every stage refuses past.
+    warn, refuse = MEDIA_WARNING_BYTES // 1024 // 1024, MAX_MEDIA_BYTES // 1024 // 1024
+    assert 0 < warn < refuse
+    contributing = (PROJECT / "CONTRIBUTING.md").read_text()
+    row = (
+        f"| DG402 | warning | oversized-media | an image larger than {warn} MiB (one over {refuse}"
+    )
+    assert row in contributing
+    assert f"an image over {refuse} MiB" in (PROJECT / "SECURITY.md").read_text()
+    card_format = " ".join((PROJECT / "docs" / "card-format.md").read_text().split())
+    stated = f"An image over {warn} MiB is a warning (DG402) and one over {refuse} MiB is refused"
+    assert stated in card_format
 
 
 def test_published_id_that_disappears_is_an_error(sample_cards: Path) -> None:

@@ -13,8 +13,11 @@ from pypdf import PdfReader
 
 from deckgen.build import build
 from deckgen.cli import cli
-from deckgen.printing import CUT_MARGIN_MM, PAPERS
-from deckgen.typst import typst_string, typst_text
+from deckgen.exporters import ExportContext, Option
+from deckgen.exporters.pdf import PdfExporter, print_options
+from deckgen.lint import lint_deck
+from deckgen.printing import CUT_MARGIN_MM, PAPERS, PrintOptions
+from deckgen.typstmarkup import typst_string, typst_text
 
 MM = 72 / 25.4  # PDF points per millimetre
 A4 = (595.28, 841.89)
@@ -278,6 +281,39 @@ def test_paper_sizes_match_the_standard() -> None:
     assert tuple(round(v / 25.4, 2) for v in PAPERS["letter"]) == (8.5, 11.0)
 
 
+def test_print_layout_defaults_are_the_declared_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    declared = {o.name: o.default for o in PdfExporter.options}
+    assert declared == {"paper": "a4", "grid": "2x4", "pdf_layout": None}
+    assert print_options({}) == PrintOptions(paper="a4", cols=2, rows=4)
+    assert print_options({"grid": "3x2"}) == PrintOptions(paper="a4", cols=3, rows=2)
+    # The declaration is the only default: change it and every unset layout follows.
+    changed = tuple(
+        Option(o.name, o.help, {"paper": "letter", "grid": "1x1"}.get(o.name, o.default))
+        for o in PdfExporter.options
+    )
+    monkeypatch.setattr(PdfExporter, "options", changed)
+    assert print_options({}) == PrintOptions(paper="letter", cols=1, rows=1)
+    assert print_options({"paper": "a4"}) == PrintOptions(paper="a4", cols=1, rows=1)
+
+
+def test_an_export_without_options_writes_the_default_paper(
+    sample_cards: Path, tmp_path: Path
+) -> None:
+    rendered = lint_deck(sample_cards, print_check=False).rendered
+    context = ExportContext(stem="plain", timestamp=0, options={"pdf_layout": "sheet"})
+    (path,) = PdfExporter().export(rendered, tmp_path, context)
+    assert path.name == "plain-sheet-a4.pdf"
+    page = PdfReader(path).pages[0]
+    assert (float(page.mediabox.width), float(page.mediabox.height)) == pytest.approx(A4, 0.01)
+
+
+def test_a_grid_outside_the_limits_is_refused_by_the_option() -> None:
+    (grid,) = [o for o in PdfExporter.options if o.name == "grid"]
+    assert grid.problem("7x1") == "the grid must be between 1x1 and 6x8 cards"
+    assert grid.problem("2by4") == "grid '2by4' is not COLSxROWS, e.g. 2x4"
+    assert grid.problem("6x8") is None
+
+
 def test_print_check_lint_rule(sample_cards: Path, write_card: Callable[[str, str], Path]) -> None:
     code = "\n".join(f"let x{i} = {i};" for i in range(90))
     write_card(
@@ -285,8 +321,6 @@ def test_print_check_lint_rule(sample_cards: Path, write_card: Callable[[str, st
         f"---\ntopic: rust\n---\n\n## rust-long\nQ: What?\n\nA: Look:\n\n```rust\n{code}\n```\n\n"
         "Source: RFC 9293\n",
     )
-    from deckgen.lint import lint_deck
-
     found = [d for d in lint_deck(sample_cards, print_check=True).diagnostics if d.code == "DG320"]
     assert [(d.location.line, d.message) for d in found] == [
         (

@@ -22,7 +22,7 @@ from deckgen.exporters.delimited import render_table
 from deckgen.lint import lint_deck
 from deckgen.load import parse_card_file, read_deck
 from deckgen.render import render_deck, sanitize
-from deckgen.typst import TypstRenderer, typst_string
+from deckgen.typstmarkup import TypstRenderer, typst_string
 from tests.conftest import FIXTURES
 
 # Derandomized (a fixed seed) and bounded, so CI runs the same examples every time.

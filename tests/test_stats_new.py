@@ -84,3 +84,17 @@ def test_new_rejects_unknown_topics_and_taken_ids(sample_cards: Path) -> None:
     code, _, err = invoke(sample_cards, "new", "tcp", "--id", "tcp-time-wait-side")
     assert code == 2
     assert "id 'tcp-time-wait-side' is already taken" in err
+
+
+def test_new_leaves_the_words_lint_ignores_out_of_the_id(sample_cards: Path) -> None:
+    from deckgen.lint import question_words
+
+    question = "Why is the FIN sent from the client and not from the server?"
+    code, _, _ = invoke(sample_cards, "new", "tcp", question)
+    assert code == 0
+    card = next(
+        c for c in load_deck(sample_cards).cards if c.front and c.front.markdown == question
+    )
+    # one stop-word list: the id keeps exactly the words the near-duplicate check compares
+    assert card.id == "tcp-" + "-".join(question_words(card)[:6])
+    assert card.id == "tcp-fin-sent-client-not-server"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 from typing import ClassVar
 
@@ -37,9 +38,13 @@ def overflow_message(card_id: str, side: str) -> str:
     )
 
 
-def print_options(context: ExportContext) -> PrintOptions:
-    cols, rows = parse_grid(context.options.get("grid", "2x4"))
-    return PrintOptions(paper=context.options.get("paper", "a4"), cols=cols, rows=rows)
+def print_options(values: Mapping[str, str]) -> PrintOptions:
+    """The print layout the option values ask for; an option not given has its declared default,
+    the one default of each (also what --help, `deckgen formats` and lint's print check use)."""
+    given = {o.name: o.default for o in PdfExporter.options if o.default is not None}
+    given.update(values)
+    cols, rows = parse_grid(given["grid"])
+    return PrintOptions(paper=given["paper"], cols=cols, rows=rows)
 
 
 class PdfExporter:
@@ -55,7 +60,7 @@ class PdfExporter:
             "grid",
             "Cards per page of the cut-out PDF, COLSxROWS.",
             "2x4",
-            check=lambda text: PrintOptions(cols=parse_grid(text)[0], rows=parse_grid(text)[1]),
+            check=lambda text: print_options({"grid": text}),
         ),
         Option(
             "pdf_layout",
@@ -65,7 +70,7 @@ class PdfExporter:
     )
 
     def export(self, deck: RenderedDeck, out_dir: Path, context: ExportContext) -> list[Path]:
-        options = print_options(context)
+        options = print_options(context.options)
         layout = context.options.get("pdf_layout")
         layouts = [layout] if layout else list(LAYOUTS)
         cards = print_cards(deck)
@@ -116,7 +121,7 @@ class PdfExporter:
             batch = todo[start : start + PRINT_CHECK_BATCH]
             subset = RenderedDeck(rendered.deck, tuple(card for _, card in batch), rendered.media)
             printed = print_cards(subset)
-            source = cards_source(subset, printed, PrintOptions(), timestamp=0)
+            source = cards_source(subset, printed, print_options({}), timestamp=0)
             try:
                 with TypstDocument(source, rendered.media, deck=subset, cards=printed) as document:
                     found = document.overflows()

@@ -51,17 +51,15 @@ def site_cards(deck: RenderedDeck, env: Any) -> list[dict[str, Any]]:
         card = rendered.card
         fields = note_fields(deck.deck, rendered, sources_template)
         front, back = card_faces(card.type, templates[card.type.key], fields)
-        round_ = syllabus.round(card.round)
-        topic = syllabus.topic(card.topic)
         path = source_file(deck.deck, rendered)
         cards.append(
             {
                 "id": card.id,
                 "type": card.type.key,
                 "round": card.round,
-                "round_title": round_.title if round_ else card.round,
+                "round_title": syllabus.round_title(card.round),
                 "topic": card.topic,
-                "topic_title": topic.title if topic else card.topic,
+                "topic_title": syllabus.topic_title(card.topic),
                 "tags": anki_tags(rendered),
                 "file": path,
                 "line": card.location.line,
@@ -89,16 +87,18 @@ class SiteExporter:
     def export(self, deck: RenderedDeck, out_dir: Path, context: ExportContext) -> list[Path]:
         env = template_environment(context.templates_dir)
         cards = site_cards(deck, env)
-        syllabus = deck.deck.syllabus
-        groups = []
-        for round_ in syllabus.rounds:
-            topics = []
-            for topic in syllabus.topics:
-                members = [c for c in cards if c["round"] == round_.id and c["topic"] == topic.id]
-                if members:
-                    topics.append({"id": topic.id, "title": topic.title, "cards": members})
-            if topics:
-                groups.append({"id": round_.id, "title": round_.title, "topics": topics})
+        sections = deck.deck.syllabus.sections(cards, lambda c: (c["round"], c["topic"]))
+        groups = [
+            {
+                "id": round_.id,
+                "title": round_.title,
+                "topics": [
+                    {"id": topic.id, "title": topic.title, "cards": members}
+                    for topic, members in topics
+                ],
+            }
+            for round_, topics in sections
+        ]
         page = env.get_template("site/index.html").render(
             deck=deck.deck.info,
             groups=groups,

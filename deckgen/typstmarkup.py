@@ -1,4 +1,4 @@
-"""Markdown → Typst: one escaping function for all user text, and a token renderer.
+"""Markdown → Typst markup: one escaping function for all user text, and a token renderer.
 
 Card text never reaches Typst as markup. Every piece of it becomes a Typst *string literal*
 (`#"…"`), which Typst shows as plain text: `#read(…)`, `$`, `[`, `<label>`, `//` and friends stay
