@@ -35,8 +35,8 @@ class NoAliasLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
-def read_config_text(path: Path, sink: DiagnosticSink) -> str | None:
-    """The text of a config file, read only if it is a regular file of at most MAX_CONFIG_BYTES.
+def read_config_text(path: Path, sink: DiagnosticSink, limit: int = MAX_CONFIG_BYTES) -> str | None:
+    """The text of a config file, read only if it is a regular file of at most `limit` bytes.
 
     `path` is always `<cards>/<name>`, so a regular file there is inside the cards folder; a
     symbolic link is refused whatever it points to. Returns None when the file does not exist
@@ -64,14 +64,14 @@ def read_config_text(path: Path, sink: DiagnosticSink) -> str | None:
         # O_NOFOLLOW: the file cannot be swapped for a link between the check and the read.
         fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _BINARY)
         with os.fdopen(fd, "rb") as handle:
-            data = handle.read(MAX_CONFIG_BYTES + 1)
+            data = handle.read(limit + 1)
     except OSError as exc:
         sink.report(Location(path, 1), f"cannot read {path.name}: {exc.strerror}", "DG110")
         return None
-    if len(data) > MAX_CONFIG_BYTES:
+    if len(data) > limit:
         sink.report(
             Location(path, 1),
-            f"{path.name} is over {MAX_CONFIG_BYTES // 1024} KiB: not read",
+            f"{path.name} is over {limit // 1024} KiB: not read",
             "DG111",
         )
         return None

@@ -10,6 +10,7 @@ import html
 import re
 from collections.abc import Mapping
 
+import genanki
 import jinja2
 import nh3
 from markupsafe import Markup, escape
@@ -43,6 +44,12 @@ def card_templates(env: jinja2.Environment, deck: Deck) -> dict[str, list[tuple[
         ]
         for key, card_type in CARD_TYPES.items()
     }
+
+
+def note_guid(deck_id: str, card_id: str) -> str:
+    """The note's GUID, in the .apkg and in CSV/TSV alike: a function of the deck id and the card
+    id only, never of content or position, so every release updates the same note."""
+    return str(genanki.guid_for(deck_id, card_id))
 
 
 def anki_tags(rendered: RenderedCard) -> list[str]:

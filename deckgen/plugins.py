@@ -30,6 +30,10 @@ class ExportContext:
     templates_dir: Path | None = None
     options: Mapping[str, str] = field(default_factory=dict)  # format options, e.g. paper
     sink: DiagnosticSink = field(default_factory=DiagnosticSink)  # warnings found on export
+    # Per card id, from the release history: when its note last changed (else `timestamp`) and
+    # the tags that say in which release (see deckgen.release).
+    note_times: Mapping[str, int] = field(default_factory=dict)
+    note_tags: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

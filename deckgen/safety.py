@@ -180,6 +180,19 @@ def csv_cell(value: str, *, html_cell: bool) -> str:
     return f"'{value}"
 
 
+_GUID_RE = re.compile(r"[A-Za-z0-9!#$%&()*+,\-./:;<=>?@\[\]^_`{|}~]{1,10}")
+
+
+def guid_cell(value: str) -> str:
+    """A note GUID for the column Anki's text importer matches notes on, verbatim: an apostrophe
+    would make it another note's GUID. Only what `genanki.guid_for` makes is accepted: at most
+    10 characters of Anki's base91 alphabet taken from a SHA-256, which no one can steer into a
+    harmful formula (a DDE or HYPERLINK payload needs far more chosen characters)."""
+    if not _GUID_RE.fullmatch(value):
+        raise ValueError(f"not a note GUID: {value!r}")
+    return value
+
+
 # --------------------------------------------------------------------------- math
 
 # TeX that MathJax may typeset: Anki desktop and AnkiDroid run MathJax 3 on `\(…\)`, `\[…\]` and

@@ -27,6 +27,7 @@ from deckgen.build import BuildResult, build
 from deckgen.cardtypes import CARD_TYPES, META_FIELDS, CardTemplate, CardType
 from deckgen.exporters import available_exporters
 from deckgen.exporters.jsonexport import deck_schema, with_card_types
+from deckgen.notetypes import note_guid
 from tests.ankiutil import import_package, open_collection
 from tests.conftest import FIXTURES, PROJECT
 
@@ -164,7 +165,7 @@ def _shows_in_table(built: Built, tmp_path: Path, suffix: str, separator: str) -
     table = built.path(f"*.{suffix}")
     rows = _rows(table, separator)
     for s in built.samples:
-        _, notetype, _, front, back, _ = rows[s.id]
+        _, notetype, _, front, back, _ = rows[note_guid("sample-deck", s.id)]
         assert notetype == s.card_type.stock_notetype
         assert s.question in _words(front)
         assert s.answer in _words(back if not s.card_type.cloze else front)
@@ -175,7 +176,7 @@ def _shows_in_table(built: Built, tmp_path: Path, suffix: str, separator: str) -
     assert not log.conflicting and len(log.new) == len(rows)
     notes = {col.get_note(n).guid: col.get_note(n) for n in col.find_notes("")}
     for s in built.samples:
-        note = notes[s.id]  # the card id is the GUID
+        note = notes[note_guid("sample-deck", s.id)]  # the .apkg's GUID
         assert note.note_type()["name"] == s.card_type.stock_notetype
         if s.card_type.typed_answer:  # compared with the whole Back field: the answer alone
             assert _words(note["Back"]) == s.answer

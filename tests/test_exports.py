@@ -14,6 +14,7 @@ from anki.collection import ImportCsvRequest
 
 from deckgen.build import build
 from deckgen.exporters.jsonexport import deck_schema
+from deckgen.notetypes import note_guid
 from tests.ankiutil import import_package, open_collection
 
 SAMPLE_IDS = {
@@ -51,12 +52,14 @@ def test_anki_text_import_matches_the_apkg(
     assert len(log.new) == 7
     assert not log.conflicting
     notes = {col.get_note(n).guid: col.get_note(n) for n in col.find_notes("")}
-    assert set(notes) == SAMPLE_IDS  # the card id is the GUID
+    # The GUID is the .apkg's: deck id and card id, so two decks sharing a card id never collide
+    assert set(notes) == {note_guid("sample-deck", card_id) for card_id in SAMPLE_IDS}
 
     reference = open_collection(tmp_path / "apkg")
-    import_package(reference, export(sample_cards, tmp_path / "dist", "apkg"))
+    package = export(sample_cards, tmp_path / "dist", "apkg")
+    import_package(reference, package)
     expected = {
-        reference.get_note(n)["CardId"]: (
+        reference.get_note(n).guid: (
             sorted(reference.get_note(n).tags),
             reference.decks.name(reference.get_note(n).cards()[0].did),
             len(reference.get_note(n).cards()),
@@ -69,7 +72,7 @@ def test_anki_text_import_matches_the_apkg(
     }
     assert actual == expected  # same notes, tags, decks and card counts as the .apkg
     assert col.card_count() == reference.card_count() == 11
-    cloze = notes["dns-resolution-order"]
+    cloze = notes[note_guid("sample-deck", "dns-resolution-order")]
     assert cloze.note_type()["name"] == "Cloze"
     assert "{{c3::authoritative}}" in cloze["Text"]
     assert "RFC 1034 §5.3.3" in cloze["Back Extra"]
@@ -109,7 +112,7 @@ def test_quoting_survives_commas_quotes_tabs_and_newlines(
     rows = list(csv.reader(io.StringIO(table.read_text()), delimiter=delimiter))
     assert rows[0] == ["guid", "notetype", "deck", "front", "back", "tags"]
     assert all(len(row) == 6 for row in rows)
-    (tricky,) = [row for row in rows if row[0] == "rust-tricky"]
+    (tricky,) = [row for row in rows if row[3].startswith("<p>Commas")]
     assert tricky[3] == '<p>Commas, "quotes",\ttabs?</p>'
     assert 'a\tb, "c"\n' in tricky[4]
 
@@ -155,3 +158,18 @@ def test_filters_apply_to_every_format(
     page = (tmp_path / "dist" / "sample-deck--dns-site" / "index.html").read_text()
     assert 'id="dns-ttl-term"' in page
     assert 'id="tcp-time-wait-side"' not in page
+
+
+def test_text_import_and_apkg_never_make_two_copies(
+    sample_cards: Path, tmp_path: Path, epoch: Callable[[int], None]
+) -> None:
+    """One collection, the deck imported as CSV, then as .apkg: still one note per card.
+
+    The GUIDs match, but the note types do not (Anki's stock ones against deckgen's), so Anki
+    keeps the notes it has and logs the .apkg's as conflicting rather than adding copies."""
+    col = open_collection(tmp_path / "both")
+    import_csv(col, export(sample_cards, tmp_path / "dist", "csv"))
+    log = import_package(col, export(sample_cards, tmp_path / "dist", "apkg"))
+    assert col.note_count() == len(SAMPLE_IDS)
+    assert not log.new
+    assert len(log.conflicting) == len(SAMPLE_IDS)

@@ -15,7 +15,7 @@ import tempfile
 import time
 import warnings
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import ClassVar
 
@@ -31,6 +31,7 @@ from deckgen.notetypes import (
     card_css,
     card_templates,
     note_fields,
+    note_guid,
 )
 from deckgen.render import MediaFile, RenderedDeck
 from deckgen.templating import template_environment
@@ -50,11 +51,6 @@ def model_id(deck_id: str, card_type: CardType) -> int:
 
 def deck_id_for(deck_id: str, deck_name: str) -> int:
     return stable_id(deck_id, "deck", deck_name)
-
-
-def note_guid(deck_id: str, card_id: str) -> str:
-    """The note's GUID: a function of the deck id and card id only, never of content or position."""
-    return str(genanki.guid_for(deck_id, card_id))
 
 
 def build_models(deck: Deck, env: jinja2.Environment) -> dict[str, genanki.Model]:
@@ -113,7 +109,12 @@ def _zip_file(archive: zipfile.ZipFile, name: str, source: Path, date_time: ZipD
             shutil.copyfileobj(src, dst, 1 << 20)
 
 
-def write_collection(package: genanki.Package, db_path: Path, timestamp: int) -> None:
+def write_collection(
+    package: genanki.Package,
+    db_path: Path,
+    timestamp: int,
+    note_times: Mapping[str, int] | None = None,
+) -> None:
     """Write the package's notes into a new SQLite file, as genanki's write_to_file does.
 
     The same schema, `col` row, timestamps and id counter (seeded with the timestamp in
@@ -134,6 +135,12 @@ def write_collection(package: genanki.Package, db_path: Path, timestamp: int) ->
             # genanki warns about HTML tags it does not know; fields are sanitized already.
             warnings.simplefilter("ignore")
             package.write_to_db(conn.cursor(), timestamp, id_gen)
+        # Anki updates a note only when the package's copy is newer: each note carries the time
+        # of the release in which it last changed, so an unchanged note reads as up to date.
+        conn.executemany(
+            "UPDATE notes SET mod = ? WHERE guid = ?",
+            sorted((moment, guid) for guid, moment in (note_times or {}).items()),
+        )
         conn.commit()
         # genanki rewrites the `col` row once per deck, which leaves freed pages holding old
         # copies of its JSON: VACUUM drops them, so the file is smaller and holds only what
@@ -144,7 +151,11 @@ def write_collection(package: genanki.Package, db_path: Path, timestamp: int) ->
 
 
 def write_apkg(
-    package: genanki.Package, media: Sequence[MediaFile], target: Path, timestamp: int
+    package: genanki.Package,
+    media: Sequence[MediaFile],
+    target: Path,
+    timestamp: int,
+    note_times: Mapping[str, int] | None = None,
 ) -> None:
     """Write `target` once: the collection, genanki's `media` map and the numbered media files.
 
@@ -157,7 +168,7 @@ def write_apkg(
     media_map = json.dumps({str(index): file.name for index, file in enumerate(media)})
     with tempfile.TemporaryDirectory(prefix="deckgen-apkg-") as tmp:
         db_path = Path(tmp) / "collection.anki2"
-        write_collection(package, db_path, timestamp)
+        write_collection(package, db_path, timestamp, note_times)
         with atomic_output(target) as tmp_target, zipfile.ZipFile(tmp_target, "w") as archive:
             _zip_file(archive, "collection.anki2", db_path, date_time)
             archive.writestr(_zip_entry("media", date_time), media_map)
@@ -193,7 +204,7 @@ class AnkiExporter:
             note = genanki.Note(
                 model=models[card.type.key],
                 fields=list(note_fields(deck.deck, rendered, sources_template).values()),
-                tags=anki_tags(rendered),
+                tags=[*anki_tags(rendered), *context.note_tags.get(card.id, ())],
                 guid=note_guid(info.id, card.id),
             )
             path = deck.deck.deck_path(card)
@@ -207,7 +218,10 @@ class AnkiExporter:
 
         target = out_dir / f"{context.stem}{self.suffix}"
         package = genanki.Package([decks[name] for name in sorted(decks)])
-        write_apkg(package, deck.media, target, context.timestamp)
+        times = {
+            note_guid(info.id, card_id): moment for card_id, moment in context.note_times.items()
+        }
+        write_apkg(package, deck.media, target, context.timestamp, times)
         log.info("wrote %s: %d notes, %d media", target, len(deck.cards), len(deck.media))
         return [target]
 

@@ -9,9 +9,9 @@ from typing import ClassVar
 
 from deckgen.atomic import atomic_output
 from deckgen.exporters import ExportContext, Option
-from deckgen.notetypes import anki_tags, note_fields
+from deckgen.notetypes import anki_tags, note_fields, note_guid
 from deckgen.render import RenderedDeck
-from deckgen.safety import csv_cell
+from deckgen.safety import csv_cell, guid_cell
 from deckgen.templating import template_environment
 
 DIALECTS = ("anki", "plain")
@@ -20,8 +20,12 @@ COLUMNS = ("guid", "notetype", "deck", "front", "back", "tags")
 HTML_COLUMNS = frozenset({"front", "back"})
 
 
-def rows(deck: RenderedDeck, context: ExportContext) -> list[list[str]]:
-    """GUID (the card id), note type, deck, front (or cloze text), back (or back extra), tags.
+def rows(deck: RenderedDeck, context: ExportContext, dialect: str = "anki") -> list[list[str]]:
+    """GUID, note type, deck, front (or cloze text), back (or back extra), tags.
+
+    The GUID is the .apkg's (deck id and card id), so the .apkg and the text import update the
+    same notes. For Anki it is written verbatim (see safety.guid_cell); the plain dialect, for
+    spreadsheets and other apps, treats it like any other cell.
 
     A type-answer card's back is its answer alone: Anki's stock "Basic (type in the answer)"
     compares the typed text with the whole Back field, so its Extra and Sources cannot come
@@ -43,21 +47,23 @@ def rows(deck: RenderedDeck, context: ExportContext) -> list[list[str]]:
                 dropped.append(card)
         else:
             front, back = fields["Front"], "\n".join(p for p in (fields["Back"], extra) if p)
+        guid = note_guid(deck.deck.info.id, card.id)
         cells = [
-            card.id,
+            guid,
             card.type.stock_notetype,  # present in every new collection (English names)
             deck.deck.deck_path(card),
             front,
             back,
-            " ".join(anki_tags(rendered)),
+            " ".join([*anki_tags(rendered), *context.note_tags.get(card.id, ())]),
         ]
         # No cell may read as a spreadsheet formula (OWASP CSV injection), whatever it holds.
-        result.append(
-            [
-                csv_cell(cell, html_cell=column in HTML_COLUMNS)
-                for column, cell in zip(COLUMNS, cells, strict=True)
-            ]
-        )
+        row = [
+            csv_cell(cell, html_cell=column in HTML_COLUMNS)
+            for column, cell in zip(COLUMNS, cells, strict=True)
+        ]
+        if dialect == "anki":
+            row[0] = guid_cell(guid)
+        result.append(row)
     if dropped:
         context.sink.report(
             dropped[0].location,
@@ -103,7 +109,7 @@ class _DelimitedExporter:
         dialect = context.options.get("csv_dialect", "anki")
         if dialect not in DIALECTS:
             raise ValueError(f"unknown CSV dialect '{dialect}' (choose {', '.join(DIALECTS)})")
-        text = render_table(rows(deck, context), self.separator, dialect)
+        text = render_table(rows(deck, context, dialect), self.separator, dialect)
         variant = "" if dialect == "anki" else f"-{dialect}"
         target = out_dir / f"{context.stem}{variant}{self.suffix}"
         with atomic_output(target) as tmp:

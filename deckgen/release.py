@@ -1,0 +1,246 @@
+"""Releases that reach learners: note times, the release-safe clock, changes and the changelog.
+
+With the release history (deckgen.history):
+- a note's modification time is the clock of the release in which it last changed, so Anki
+  reports unchanged notes as up to date and updates exactly the changed ones;
+- a build clock that does not move past the last release is refused (Anki would skip it);
+- `deckgen changes` lists what changed since a release; `deckgen release` records one and
+  writes its CHANGELOG.md section.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import nh3
+
+from deckgen.atomic import atomic_output
+from deckgen.errors import Diagnostic, Location
+from deckgen.history import UNRELEASED, CardRecord, Release, ReleaseRecord
+from deckgen.model import Card
+from deckgen.notetypes import anki_tags, card_css, card_templates, note_fields
+from deckgen.render import RenderedDeck
+
+CHANGED_TAG = "deckgen::changed::"  # + the version in which the note last changed
+QUESTION_CHARS = 120  # how much of a question the changelog quotes
+
+
+# --------------------------------------------------------------------------- what learners get
+
+
+def plain_question(card: Card, rendered_front: str) -> str:
+    """The question as one line of plain text, at most QUESTION_CHARS long."""
+    text = " ".join(html.unescape(nh3.clean(rendered_front, tags=set())).split())
+    return text if len(text) <= QUESTION_CHARS else text[: QUESTION_CHARS - 1] + "…"
+
+
+def note_fingerprints(deck: RenderedDeck, env: jinja2.Environment) -> dict[str, str]:
+    """Card id → a digest of everything the learner's Anki receives for that note: the note
+    type's templates and CSS, every field and the tags (not the changed-in tag itself)."""
+    css = card_css(env)
+    type_digests = {
+        key: _digest(css, *(part for template in templates for part in template))
+        for key, templates in card_templates(env, deck.deck).items()
+    }
+    sources = env.get_template("anki/sources.html")
+    result = {}
+    for rendered in deck.cards:
+        card = rendered.card
+        fields = note_fields(deck.deck, rendered, sources)
+        parts = [f"{k}={v}" for k, v in fields.items()]
+        result[card.id] = _digest(type_digests[card.type.key], *parts, *anki_tags(rendered))
+    return result
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:20]
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """When a note last changed, as the package says it: a release, or this build."""
+
+    time: int
+    version: str  # a release version, or UNRELEASED
+
+
+def stamps(record: ReleaseRecord, fingerprints: Mapping[str, str], clock: int) -> dict[str, Stamp]:
+    """Card id → the time and release of its last change; unchanged cards keep their release's."""
+    result = {}
+    for card_id, fingerprint in fingerprints.items():
+        entry = record.cards.get(card_id)
+        release = record.release(entry.changed) if entry else None
+        if entry is not None and release is not None and entry.fingerprint == fingerprint:
+            result[card_id] = Stamp(release.time, release.version)
+        else:
+            result[card_id] = Stamp(clock, UNRELEASED)
+    return result
+
+
+def clock_problem(
+    record: ReleaseRecord, clock: int, origin: str, stamped: Mapping[str, Stamp]
+) -> Diagnostic | None:
+    """A build clock that would not reach learners: not after the last release when a note
+    changed (Anki updates a note only when the package's time is strictly newer), or before it."""
+    last = record.last
+    if last is None:
+        return None
+    changed = any(s.version == UNRELEASED for s in stamped.values())
+    if clock > last.time or (clock == last.time and not changed):
+        return None
+    when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(clock))
+    then = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(last.time))
+    return Diagnostic(
+        Location(record.path, 1),
+        f"the build clock ({origin}) is {when}, not after release {last.version} ({then}): "
+        "Anki would skip every changed note as already up to date. Commit the change, or set "
+        "SOURCE_DATE_EPOCH later than the last release",
+        "DG902",
+    )
+
+
+# --------------------------------------------------------------------------- what changed
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: str  # added, changed, moved, retired
+    id: str
+    question: str
+    detail: str = ""  # moved: "TCP → UDP"; retired: the reason
+
+
+KINDS = ("added", "changed", "moved", "retired")
+
+
+def changes(
+    record: ReleaseRecord,
+    deck: RenderedDeck,
+    fingerprints: Mapping[str, str],
+    retired: Mapping[str, str],
+    since: str | None = None,
+) -> list[Change]:
+    """What a learner of release `since` (default: the last) gets from the working tree."""
+    base = record.index(since) if since is not None else len(record.releases) - 1
+    syllabus = deck.deck.syllabus
+    result = []
+
+    def after(version: str | None) -> bool:  # recorded in a release later than `since`
+        return version is not None and record.index(version) > base
+
+    for rendered in deck.cards:
+        card = rendered.card
+        entry = record.cards.get(card.id)
+        question = plain_question(card, rendered.front or rendered.text)
+        if entry is None or after(entry.added):
+            result.append(Change("added", card.id, question))
+        elif (entry.round, entry.topic) != (card.round, card.topic) or after(entry.moved):
+            old = f"{syllabus.round_title(entry.round)} › {syllabus.topic_title(entry.topic)}"
+            new = f"{syllabus.round_title(card.round)} › {syllabus.topic_title(card.topic)}"
+            result.append(Change("moved", card.id, question, f"{old} → {new}"))
+        elif entry.fingerprint != fingerprints.get(card.id) or after(entry.changed):
+            result.append(Change("changed", card.id, question))
+    present = {rendered.card.id for rendered in deck.cards}
+    for card_id, entry in sorted(record.cards.items()):
+        if card_id in present or record.index(entry.added) > base:
+            continue
+        if (entry.retired is None and card_id in retired) or after(entry.retired):
+            result.append(Change("retired", card_id, entry.question, retired.get(card_id, "")))
+    return sorted(result, key=lambda c: (KINDS.index(c.kind), c.id))
+
+
+def record_release(
+    record: ReleaseRecord,
+    version: str,
+    clock: int,
+    deck: RenderedDeck,
+    fingerprints: Mapping[str, str],
+    retired: Mapping[str, str],
+) -> list[Change]:
+    """Add release `version` at `clock` to `record` (in memory); return what it changed."""
+    found = changes(record, deck, fingerprints, retired)
+    by_id = {c.id: c for c in found}
+    for rendered in deck.cards:
+        card = rendered.card
+        change = by_id.get(card.id)
+        if change is None:
+            continue
+        entry = record.cards.get(card.id)
+        new = CardRecord(
+            type=card.type.key,
+            round=card.round,
+            topic=card.topic,
+            fingerprint=fingerprints[card.id],
+            question=change.question,
+            added=entry.added if entry else version,
+            changed=version,
+            moved=version if change.kind == "moved" else (entry.moved if entry else None),
+        )
+        record.cards[card.id] = new
+    for change in found:
+        if change.kind == "retired":
+            record.cards[change.id] = replace(record.cards[change.id], retired=version)
+    record.releases.append(Release(version, clock))
+    record.deck = deck.deck.info.id
+    return found
+
+
+# --------------------------------------------------------------------------- changelog
+
+
+_MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def markdown_text(text: str) -> str:
+    """Plain text as Markdown that renders as exactly that text: every ASCII punctuation mark
+    backslash-escaped (CommonMark allows it for each), so a question cannot add a link, an
+    image, HTML or emphasis to the changelog."""
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", " ".join(text.split()))
+
+
+def changelog_section(version: str, clock: int, found: Iterable[Change]) -> str:
+    found = list(found)
+    date = time.strftime("%Y-%m-%d", time.gmtime(clock))
+    counts = ", ".join(
+        f"{sum(c.kind == k for c in found)} {k}" for k in KINDS if any(c.kind == k for c in found)
+    )
+    lines = [f"## {version} — {date}", "", f"{counts or 'No card changes'}."]
+    if any(c.kind in ("added", "changed", "moved") for c in found):
+        lines += ["", f"In Anki, search `tag:{CHANGED_TAG}{version}` for this release's cards."]
+    titles = {"added": "Added", "changed": "Changed", "moved": "Moved", "retired": "Retired"}
+    for kind in KINDS:
+        items = [c for c in found if c.kind == kind]
+        if not items:
+            continue
+        lines += ["", f"### {titles[kind]}", ""]
+        for c in items:
+            detail = f" ({markdown_text(c.detail)})" if c.detail else ""
+            lines.append(f"- `{c.id}`: {markdown_text(c.question)}{detail}")
+        if kind == "moved":
+            lines += ["", "Learners who already have a moved card keep it in its old deck."]
+        if kind == "retired":
+            lines += ["", "Anki never deletes notes: learners delete retired cards themselves."]
+    return "\n".join(lines) + "\n"
+
+
+CHANGELOG_TITLE = "# Changelog\n\nWhat each release of the deck changed, newest first.\n"
+
+
+def prepend_changelog(path: Path, section: str) -> None:
+    old = path.read_text(encoding="utf-8") if path.is_file() else CHANGELOG_TITLE
+    head, _, rest = old.partition("\n## ")
+    body = head.rstrip("\n") + "\n\n" + section + ("\n## " + rest if rest else "")
+    with atomic_output(path) as tmp:
+        tmp.write_text(body, encoding="utf-8")
+
+
+def changes_document(version: str | None, found: Iterable[Change]) -> dict[str, Any]:
+    return {"since": version, "changes": [asdict(c) for c in found]}
