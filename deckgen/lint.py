@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from markdown_it.token import Token
 
 from deckgen.cache import Cache, file_stamp, fingerprint, stamps_match
-from deckgen.errors import Diagnostic, DiagnosticSink, Location, Severity
+from deckgen.errors import Diagnostic, DiagnosticSink, Location
 from deckgen.ids import IdLock, read_lock
 from deckgen.load import (
     card_files,
@@ -35,6 +35,7 @@ from deckgen.markdown import CLOZE_OPEN_RE, CLOZE_RE
 from deckgen.model import Card, CardType, Deck, DeckInfo, Syllabus, Text
 from deckgen.plugins import DeckChecker, available_exporters
 from deckgen.render import CardRenderer, MediaFile, RenderedCard, RenderedDeck, resolve_inside
+from deckgen.rules import Severity
 from deckgen.stats import coverage
 
 log = logging.getLogger(__name__)

@@ -1,10 +1,19 @@
-"""The catalogue of checks: every diagnostic deckgen emits has a code, a name and a severity."""
+"""The catalogue of rules: every diagnostic deckgen emits has a code, a name and a severity.
+
+Only data, at the bottom of the layers: deckgen.errors reads severities here, the rule functions
+(deckgen.checks) register against these codes, and `deckgen rules` prints this table.
+"""
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
-from deckgen.errors import Severity
+
+class Severity(enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
 
 E = Severity.ERROR
 W = Severity.WARNING
