@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from deckgen.checks.similarity import near_duplicates
 from deckgen.cli import cli
-from deckgen.lint import lint_deck, near_duplicates
+from deckgen.lint import lint_deck
 from deckgen.load import load_deck
 from deckgen.rules import RULES
 from tests.conftest import FIXTURES, PROJECT
@@ -208,7 +209,7 @@ def test_build_refuses_cards_with_lint_errors(sample_cards: Path) -> None:
 def test_near_duplicates_match_brute_force(sample_cards: Path) -> None:
     """The prefix-filtered join finds exactly the pairs an all-pairs comparison finds."""
     deck = load_deck(PROJECT / "cards")
-    from deckgen.lint import question_words
+    from deckgen.checks.similarity import question_words
 
     cards = list(deck.cards)
     words = [set(question_words(c)) for c in cards]
@@ -267,7 +268,7 @@ def test_near_duplicates_match_brute_force_on_a_synthetic_deck(
     sys.path.insert(0, str(PROJECT / "bench"))
     from synth import write_deck  # the benchmark's generator: many similar questions
 
-    from deckgen.lint import question_words
+    from deckgen.checks.similarity import question_words
 
     cards = list(load_deck(write_deck(tmp_path, 600)).cards)
     words = [set(question_words(c)) for c in cards]
