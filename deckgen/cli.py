@@ -17,6 +17,7 @@ import click
 from deckgen import __version__
 from deckgen.build import build as run_build
 from deckgen.cache import Cache
+from deckgen.compile import load_deck
 from deckgen.errors import DeckgenError, Diagnostic, Location, os_error_diagnostic
 from deckgen.exporters import (
     ENTRY_POINT_GROUP,
@@ -28,7 +29,7 @@ from deckgen.exporters import (
 )
 from deckgen.ids import read_lock, write_lock
 from deckgen.lint import lint_deck
-from deckgen.load import load_deck, suggest
+from deckgen.load import suggest
 from deckgen.rules import RULES, Severity
 from deckgen.safety import printable
 from deckgen.scaffold import scaffold_card

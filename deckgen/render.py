@@ -114,8 +114,8 @@ ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
 _STYLE_PROPERTIES = frozenset({"text-align"})  # markdown-it writes table alignment this way
 
 
-# Called with (card, field name, field text, tokens) for every field parsed: lint rules hook in
-# here so that each field is parsed once for both checking and rendering.
+# Called with (card, field name, field text, tokens) for every field parsed: the compile stage
+# runs the field rules here, so that each field is parsed once for both checking and rendering.
 FieldHook = Callable[[Card, str, Text, list[Token]], None]
 
 
@@ -499,11 +499,6 @@ class CardRenderer:
                 Location(card.path, line), f"unsafe HTML in card '{card.id}': {problem}", "DG404"
             )
 
-    def finish(self, cards: tuple[RenderedCard, ...]) -> RenderedDeck:
-        """The deck of rendered cards with every media file they use, in a stable order."""
-        media = tuple(sorted(self.media.values(), key=lambda m: m.name))
-        return RenderedDeck(deck=self.deck, cards=cards, media=media)
-
     def render(self, card: Card) -> RenderedCard:
         used: list[str] = []
 
@@ -520,12 +515,3 @@ class CardRenderer:
             sources=sources,
             media=tuple(dict.fromkeys(used)),
         )
-
-
-def render_deck(deck: Deck) -> RenderedDeck:
-    """Render every card of the deck; raise DeckgenError listing every problem found."""
-    sink = DiagnosticSink()
-    renderer = CardRenderer(deck, sink)
-    rendered = renderer.finish(tuple(renderer.render(card) for card in deck.cards))
-    sink.raise_if_errors()
-    return rendered

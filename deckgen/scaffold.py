@@ -6,8 +6,9 @@ import re
 from collections import Counter
 from pathlib import Path
 
+from deckgen.compile import load_deck
 from deckgen.ids import read_lock
-from deckgen.load import ID_RE, MAX_ID_LENGTH, load_deck, suggest
+from deckgen.load import ID_RE, MAX_ID_LENGTH, suggest
 
 _SKELETON = {
     "basic": "Q: {question}\n\nA: TODO\n\nSource: TODO\n",

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 
 from deckgen.checks.similarity import near_duplicates
 from deckgen.cli import cli
+from deckgen.compile import load_deck
 from deckgen.lint import lint_deck
-from deckgen.load import load_deck
 from deckgen.rules import RULES
 from tests.conftest import FIXTURES, PROJECT
 

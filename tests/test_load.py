@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from deckgen.compile import load_deck
 from deckgen.errors import DeckgenError
-from deckgen.load import load_deck
 from deckgen.model import CardType
 
 

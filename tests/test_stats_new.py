@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from deckgen.cli import cli
-from deckgen.load import load_deck
+from deckgen.compile import load_deck
 
 
 def invoke(cards: Path, *args: str) -> tuple[int, str, str]:
