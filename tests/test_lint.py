@@ -40,17 +40,17 @@ BAD = {
     "'tcp-time-wait-side' (83% of words shared)\n"
     "  cards/net/tcp.md:8:1: note: the question of 'tcp-time-wait-side'\n",
     "DG302": "cards/zz/DG302.md:6:23: DG302 [error] cloze deletion in 'lint-a' is never closed",
-    "DG303": "cards/zz/DG303.md:6:1: DG303 [error] cloze deletion inside code in card 'lint-a'",
+    "DG303": "cards/zz/DG303.md:6:20: DG303 [error] cloze deletion inside code in card 'lint-a'",
     "DG304": "cards/zz/DG304.md:8:1: DG304 [warning] code block in card 'lint-a' names no language",
     "DG305": "cards/zz/DG305.md:6:1: DG305 [error] cloze card 'lint-a' has no deletions",
     "DG306": "cards/zz/DG306.md:8:1: DG306 [error] cloze markup in the back of 'lint-a'",
     "DG310": "cards/zz/DG310.md:8:1: DG310 [warning] answer of 'lint-a' has 61 words (limit 60)",
     "DG311": "cards/zz/DG311.md:5:1: DG311 [warning] card 'lint-a' has no Source:",
-    "DG401": "cards/zz/DG401.md:8:1: DG401 [error] missing image 'img/none.png' in card 'lint-a'",
-    "DG403": "cards/zz/DG403.md:8:1: DG403 [error] broken link 'missing.md' in card 'lint-a'",
-    "DG404": "cards/zz/DG404.md:8:1: DG404 [error] unsafe HTML in card 'lint-a': URL scheme "
+    "DG401": "cards/zz/DG401.md:8:4: DG401 [error] missing image 'img/none.png' in card 'lint-a'",
+    "DG403": "cards/zz/DG403.md:8:8: DG403 [error] broken link 'missing.md' in card 'lint-a'",
+    "DG404": "cards/zz/DG404.md:8:10: DG404 [error] unsafe HTML in card 'lint-a': URL scheme "
     "'javascript:' is not allowed",
-    "DG405": "cards/zz/DG405.md:8:1: DG405 [error] image '../../../../../etc/hostname' is outside "
+    "DG405": "cards/zz/DG405.md:8:4: DG405 [error] image '../../../../../etc/hostname' is outside "
     "the cards folder",
 }
 
@@ -202,7 +202,7 @@ def test_build_refuses_cards_with_lint_errors(sample_cards: Path) -> None:
         patch.chdir(sample_cards.parent)
         result = CliRunner().invoke(cli, ["build"])
     assert result.exit_code == 1
-    assert "cards/zz/DG303.md:6:1: DG303 [error]" in result.stderr
+    assert "cards/zz/DG303.md:6:20: DG303 [error]" in result.stderr
     assert not (sample_cards.parent / "dist").exists()
 
 

@@ -119,15 +119,15 @@ def test_images_become_content_hashed_media(
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
-        ("Q: a\n\nA: ![x](img/none.png)", "cards/net/one.md:8: missing image 'img/none.png'"),
+        ("Q: a\n\nA: ![x](img/none.png)", "cards/net/one.md:8:4: missing image 'img/none.png'"),
         (
             "Q: a\n\nA: ![x](https://evil.example/x.png)",
-            "cards/net/one.md:8: unsafe image in card 'tcp-one': remote or inline resource "
+            "cards/net/one.md:8:4: unsafe image in card 'tcp-one': remote or inline resource "
             "'https://evil.example/x.png'",
         ),
         (
             "Q: a\n\nA: ![x](../../../etc/passwd)",
-            "cards/net/one.md:8: image '../../../etc/passwd' is outside the cards folder",
+            "cards/net/one.md:8:4: image '../../../etc/passwd' is outside the cards folder",
         ),
         (
             "Q: a\n\nA: ok\n\n<script>alert(1)</script>",
@@ -135,11 +135,12 @@ def test_images_become_content_hashed_media(
         ),
         (
             'Q: <b onclick="x()">a</b>\n\nA: b',
-            "cards/net/one.md:6: unsafe HTML in card 'tcp-one': event-handler attribute 'onclick'",
+            "cards/net/one.md:6:4: unsafe HTML in card 'tcp-one': event-handler attribute "
+            "'onclick'",
         ),
         (
             'Q: a\n\nA: <a href="javascript:alert(1)">b</a>',
-            "cards/net/one.md:8: unsafe HTML in card 'tcp-one': URL scheme 'javascript:'",
+            "cards/net/one.md:8:4: unsafe HTML in card 'tcp-one': URL scheme 'javascript:'",
         ),
         (
             'Q: a\n\nA: <img src="http://tracker.example/p.gif">',
@@ -171,7 +172,7 @@ def test_markdown_javascript_links_are_errors(
 ) -> None:
     errors = render_errors(sample_cards, write_card, "Q: [x](javascript:alert(1))\n\nA: b")
     assert errors == [
-        "cards/net/one.md:6: unsafe link in card 'tcp-one': URL scheme 'javascript:' is not allowed (use https:)"  # noqa: E501
+        "cards/net/one.md:6:4: unsafe link in card 'tcp-one': URL scheme 'javascript:' is not allowed (use https:)"  # noqa: E501
     ]
 
 

@@ -18,12 +18,12 @@ MAX_CLOZE_WORDS = 80  # a cloze carries its context and its answers in one text
 MAX_ANSWER_ITEMS = 6
 
 
-def _links(field: Field) -> Iterator[tuple[str, Location]]:
-    """Every link's target in the field, with where the link is written."""
+def _links(field: Field) -> Iterator[tuple[str, Token, Token]]:
+    """Every link's target in the field, with the block token holding it and its own token."""
     for token in field.tokens:
         for child in token.children or ():
             if child.type == "link_open":
-                yield str(child.attrGet("href") or ""), field.where(token, child)
+                yield str(child.attrGet("href") or ""), token, child
 
 
 def _relative_target(field: Field, href: str) -> tuple[bool, Path | None]:
@@ -72,19 +72,22 @@ def cloze_in_code(field: Field, sink: DiagnosticSink) -> None:
 
 @field_rule("DG403")
 def broken_link(field: Field, sink: DiagnosticSink) -> None:
-    for href, where in _links(field):
+    for href, token, child in _links(field):
         _, target = _relative_target(field, href)
         if target is not None and not target.exists():
+            where = field.where(token, child)
             sink.report(where, f"broken link '{href}' in card '{field.card.id}'", "DG403")
 
 
 @field_rule("DG405")
 def link_outside(field: Field, sink: DiagnosticSink) -> None:
-    for href, where in _links(field):
+    for href, token, child in _links(field):
         relative, target = _relative_target(field, href)
         if relative and target is None:
             sink.report(
-                where, f"link '{href}' in card '{field.card.id}' leaves the cards folder", "DG405"
+                field.where(token, child),
+                f"link '{href}' in card '{field.card.id}' leaves the cards folder",
+                "DG405",
             )
 
 

@@ -16,6 +16,7 @@ loader and the renderer themselves: they are not rules over cards but refusals t
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,7 @@ from markdown_it.token import Token
 from deckgen.errors import DiagnosticSink, Location
 from deckgen.ids import IdLock
 from deckgen.model import Card, Deck, Text
-from deckgen.render import RenderedDeck
+from deckgen.render import FieldPlaces, RenderedDeck
 from deckgen.rules import RULES
 
 
@@ -41,9 +42,14 @@ class Field:
     root: Path  # the cards folder
     touched: set[Path]  # a rule adds every other file its findings depend on, for the cache
 
+    @functools.cached_property
+    def _places(self) -> FieldPlaces:
+        return FieldPlaces(self.card, self.text)
+
     def where(self, token: Token, child: Token | None = None) -> Location:
-        """Where a block token of this field, or an inline `child` of it, is in the card file."""
-        return Location(self.card.path, self.text.line + (token.map[0] if token.map else 0))
+        """Where a block token of this field (its first line), or an inline `child` of it (its
+        own line and column), is in the card file."""
+        return self._places.of(token, child)
 
 
 FieldRule = Callable[[Field, DiagnosticSink], None]
