@@ -123,9 +123,6 @@ class Registry(Generic[R]):
     def __iter__(self) -> Iterator[Registered[R]]:
         return iter(self._rules)
 
-    def __len__(self) -> int:
-        return len(self._rules)
-
     def bound(self, sink: DiagnosticSink) -> list[tuple[R, DiagnosticSink]]:
         """Each rule with the sink it reports to, made once for a run over many cards."""
         return [(rule.check, rule.reporting_to(sink)) for rule in self._rules]
