@@ -79,16 +79,17 @@ def timed(function: Callable[[], Any]) -> tuple[float, Any]:
 def in_process_stages(cards: Path, out: Path, pdf: bool) -> dict[str, float]:
     """Each stage once, in one process, with the cache off (run by `--child stages`)."""
     os.environ["DECKGEN_NO_CACHE"] = "1"
-    from deckgen.errors import DiagnosticSink
+    from deckgen.cache import Cache
+    from deckgen.check import check_deck
+    from deckgen.compile import compile_deck
     from deckgen.exporters import ExportContext, available_exporters
-    from deckgen.lint import lint_deck
-    from deckgen.load import read_deck
-    from deckgen.render import render_deck
+    from deckgen.load import load_sources
 
     stages: dict[str, float] = {}
-    stages["load+parse"], deck = timed(lambda: read_deck(cards, DiagnosticSink()))
-    stages["lint"], _ = timed(lambda: lint_deck(cards))
-    stages["render"], rendered = timed(lambda: render_deck(deck))
+    stages["load"], sources = timed(lambda: load_sources(cards))
+    stages["compile"], compiled = timed(lambda: compile_deck(sources, Cache(None)))
+    stages["check"], _ = timed(lambda: check_deck(compiled))
+    rendered = compiled.rendered
     context = ExportContext(stem="bench", timestamp=1_700_000_000)
     exporters = available_exporters()
     formats = ["apkg", "html", "csv", "json", *(["pdf"] if pdf else [])]
@@ -102,11 +103,11 @@ def in_process_stages(cards: Path, out: Path, pdf: bool) -> dict[str, float]:
 
 def floor_data(cards: Path, data: Path) -> None:
     """The deck's notes rendered by deckgen, saved for the floor (run by `--child floor`)."""
-    from deckgen.errors import DiagnosticSink
-    from deckgen.load import read_deck
-    from deckgen.render import render_deck
+    from deckgen.cache import Cache
+    from deckgen.compile import compile_deck
+    from deckgen.load import load_sources
 
-    rendered = render_deck(read_deck(cards, DiagnosticSink()))
+    rendered = compile_deck(load_sources(cards), Cache(None)).rendered
     notes = [
         [[r.front or r.text, r.back or r.extra], f"g{n}"] for n, r in enumerate(rendered.cards)
     ]

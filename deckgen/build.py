@@ -1,4 +1,13 @@
-"""The pipeline in one place: load and lint → render → select → export."""
+"""The pipeline in one place: load → compile → check → select → export.
+
+* load (deckgen.load): deck.yaml, syllabus.yaml, the id record and the bytes of every card file;
+* compile (deckgen.compile): each file on its own, cached: parsed, rendered to HTML and checked
+  by the field and card rules (rendering comes before selecting because those checks need the
+  HTML, and a bad card anywhere stops the build);
+* check (deckgen.check): the deck rules over every card (duplicates, coverage, published ids);
+* select (deckgen.selection): the cards the tags choose, and only the media they use;
+* export (deckgen.exporters): each format written from the selected cards.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +16,13 @@ import os
 import time
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from deckgen.atomic import check_output_folder
 from deckgen.cache import Cache
+from deckgen.check import check_deck
+from deckgen.compile import compile_deck
 from deckgen.errors import DeckgenError, Diagnostic, Location, os_error_diagnostic
 from deckgen.exporters import (
     ExportContext,
@@ -20,11 +31,10 @@ from deckgen.exporters import (
     default_formats,
     resolve_options,
 )
-from deckgen.lint import lint_deck
-from deckgen.load import DECK_FILE
+from deckgen.load import DECK_FILE, load_sources
 from deckgen.model import DeckInfo
 from deckgen.render import RenderedDeck
-from deckgen.selection import check_selection, is_selected, selection_suffix
+from deckgen.selection import select_cards, selection_suffix
 from deckgen.templating import template_problem
 from deckgen.vcs import git
 
@@ -156,6 +166,29 @@ def _pyproject_options(path: Path) -> dict[str, OptionValue]:
     return {str(k): OptionValue(str(v), Location(path)) for k, v in table.items()}
 
 
+def _export(
+    deck: RenderedDeck, formats: Sequence[str], out_dir: Path, context: ExportContext, say: Progress
+) -> list[Path]:
+    """Write each format; a failure the user can fix becomes a located DeckgenError."""
+    exporters = available_exporters()
+    paths: list[Path] = []
+    name = ""
+    try:
+        check_output_folder(out_dir, context.stem)
+        for name in formats:
+            say(f"writing {name}")
+            paths.extend(exporters[name]().export(deck, out_dir, context))
+    except DeckgenError as error:
+        error.after_writing = bool(name)  # so that no one claims that nothing was written
+        raise
+    except Exception as error:
+        problem = _export_problem(error, name, out_dir, context.templates_dir)
+        if problem is None:
+            raise  # deckgen's own bug: the CLI reports it as an internal error
+        raise DeckgenError([problem], after_writing=bool(name)) from error
+    return paths
+
+
 def build(
     cards_dir: Path,
     out_dir: Path,
@@ -175,50 +208,25 @@ def build(
     if unknown:
         raise ValueError(f"unknown format(s): {', '.join(unknown)}")
 
-    # The PDF exporter measures print overflow itself, so lint need not lay the cards out.
     cache = Cache.for_cards(cards_dir, enabled=use_cache)
-    checked = lint_deck(cards_dir, print_check=False, cache=cache)
+    sources = load_sources(cards_dir)
+    compiled = compile_deck(sources, cache)
+    checked = check_deck(compiled)  # the PDF exporter measures print overflow as it writes
     if checked.errors:
         raise DeckgenError(checked.errors)
-    deck, rendered = checked.deck, checked.rendered
-    say(f"loaded {len(deck.cards)} cards from {cards_dir}")
-    check_selection(deck, include, exclude)
-    selected_cards = tuple(c for c in rendered.cards if is_selected(c.card, include, exclude))
-    used = {name for c in selected_cards for name in c.media}
-    selected = RenderedDeck(
-        deck=replace(
-            deck,
-            cards=tuple(c.card for c in selected_cards),
-            selection=(*include, *(f"-{t}" for t in exclude)),
-        ),
-        cards=selected_cards,
-        media=tuple(m for m in rendered.media if m.name in used),
-    )
+    say(f"loaded {len(compiled.deck.cards)} cards from {cards_dir}")
+    selected = select_cards(compiled.rendered, include, exclude)
     if include or exclude:
-        say(f"selected {len(selected_cards)} of {len(rendered.cards)} cards")
-
-    resolved = resolve_options(chosen, option_layers(cards_dir, deck.info, options or {}))
+        say(f"selected {len(selected.cards)} of {len(compiled.rendered.cards)} cards")
+    info = compiled.deck.info
+    resolved = resolve_options(chosen, option_layers(cards_dir, info, options or {}))
     context = ExportContext(
-        stem=f"{deck.info.id}{selection_suffix(include, exclude)}",
+        stem=f"{info.id}{selection_suffix(include, exclude)}",
         timestamp=source_date_epoch(cards_dir),
         templates_dir=templates_dir,
         options=resolved,
     )
-    paths: list[Path] = []
-    name = ""
-    try:
-        check_output_folder(out_dir, context.stem)
-        for name in chosen:
-            say(f"writing {name}")
-            paths.extend(exporters[name]().export(selected, out_dir, context))
-    except DeckgenError as error:
-        error.after_writing = bool(name)  # so that no one claims that nothing was written
-        raise
-    except Exception as error:
-        problem = _export_problem(error, name, out_dir, templates_dir)
-        if problem is None:
-            raise  # deckgen's own bug: the CLI reports it as an internal error
-        raise DeckgenError([problem], after_writing=bool(name)) from error
+    paths = _export(selected, chosen, out_dir, context, say)
     cache.prune()
     warnings = (*checked.warnings, *context.sink.items)
     return BuildResult(paths=tuple(paths), deck=selected, warnings=warnings)

@@ -18,7 +18,8 @@ from deckgen import __version__
 from deckgen.build import build as run_build
 from deckgen.cache import Cache
 from deckgen.cardtypes import CARD_TYPES
-from deckgen.errors import DeckgenError, Diagnostic, Location, Severity, os_error_diagnostic
+from deckgen.compile import load_deck
+from deckgen.errors import DeckgenError, Diagnostic, Location, os_error_diagnostic
 from deckgen.exporters import (
     ENTRY_POINT_GROUP,
     Option,
@@ -29,8 +30,8 @@ from deckgen.exporters import (
 )
 from deckgen.ids import read_lock, write_lock
 from deckgen.lint import lint_deck
-from deckgen.load import load_deck, suggest
-from deckgen.rules import RULES
+from deckgen.load import suggest
+from deckgen.rules import RULES, Severity
 from deckgen.safety import printable
 from deckgen.scaffold import scaffold_card
 from deckgen.selection import SelectionError

@@ -9,7 +9,8 @@ from typing import Any
 
 import yaml
 
-from deckgen.errors import Diagnostic, DiagnosticSink, Location, Severity
+from deckgen.errors import Diagnostic, DiagnosticSink, Location
+from deckgen.rules import Severity
 
 # The real files are a few KiB; the cap keeps a hostile one from costing memory or time.
 MAX_CONFIG_BYTES = 256 * 1024

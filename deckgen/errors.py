@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-import enum
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-
-class Severity(enum.Enum):
-    ERROR = "error"
-    WARNING = "warning"
+from deckgen.rules import RULES, Severity, severity_of
 
 
 @dataclass(frozen=True, order=True)
@@ -56,8 +52,6 @@ class Diagnostic:
     related: tuple[tuple[Location, str], ...] = ()
 
     def __post_init__(self) -> None:
-        from deckgen.rules import RULES  # the catalogue imports this module
-
         # A code outside the catalogue is deckgen's bug: it has no name, no docs, no severity.
         # Checked whenever assertions run (always in the tests, not under `python -O`).
         assert self.code in RULES, f"diagnostic code {self.code!r} is not in deckgen.rules"
@@ -104,8 +98,6 @@ class DiagnosticSink:
         related: Sequence[tuple[Location, str]] = (),
     ) -> None:
         """Record a finding; its severity comes from the rule catalogue (deckgen.rules)."""
-        from deckgen.rules import severity_of  # the catalogue imports this module
-
         self.items.append(Diagnostic(location, message, code, severity_of(code), tuple(related)))
 
     def extend(self, diagnostics: Iterable[Diagnostic]) -> None:

@@ -1,4 +1,6 @@
-"""Reading sources: deck.yaml, syllabus.yaml and the Markdown card files, with line numbers."""
+"""The load stage: deck.yaml, syllabus.yaml, the id record and the card files, read and checked
+as sources; and the parser of one card file (Markdown into cards, with line numbers), which the
+compile stage runs on each file that load read."""
 
 from __future__ import annotations
 
@@ -31,12 +33,11 @@ from deckgen.configfile import (
     load_yaml,
     read_config_text,
 )
-from deckgen.errors import DiagnosticSink, Location
-from deckgen.ids import read_lock
+from deckgen.errors import Diagnostic, DiagnosticSink, Location
+from deckgen.ids import IdLock, read_lock
 from deckgen.markdown import CLOZE_OPEN_RE, make_parser
 from deckgen.model import (
     Card,
-    Deck,
     DeckInfo,
     Round,
     Subtopic,
@@ -797,6 +798,36 @@ def read_config(cards_dir: Path, sink: DiagnosticSink) -> tuple[DeckInfo, Syllab
     return info, syllabus
 
 
+@dataclass(frozen=True)
+class Sources:
+    """What the load stage read: the deck's identity and syllabus, the record of published ids,
+    and the bytes of every card file that may be read, in a stable order."""
+
+    root: Path  # the cards folder
+    info: DeckInfo
+    syllabus: Syllabus
+    lock: IdLock
+    files: tuple[tuple[Path, bytes], ...]
+    diagnostics: tuple[Diagnostic, ...]  # why a config file or a card file could not be read
+
+
+def load_sources(cards_dir: Path) -> Sources:
+    """Read every source under `cards_dir`; never raises for problems in them (they are in
+    `diagnostics`), only for a folder the system refuses to read."""
+    sink = DiagnosticSink()
+    info, syllabus = read_config(cards_dir, sink)
+    lock = read_lock(cards_dir)
+    sink.extend(lock.problems)  # reading the record never raises: its problems come here
+    files = []
+    if cards_dir.is_dir():
+        for path in card_files(cards_dir):
+            data = read_card_source(path, cards_dir, sink)
+            if data is not None:
+                files.append((path, data))
+    log.info("read %d card files from %s", len(files), cards_dir)
+    return Sources(cards_dir, info, syllabus, lock, tuple(files), tuple(sink.items))
+
+
 def read_card_source(path: Path, root: Path, sink: DiagnosticSink) -> bytes | None:
     """The bytes of a card file, or None (reported) when it must not or cannot be read."""
     name_problem = file_name_problem(path.relative_to(root).as_posix())
@@ -847,27 +878,3 @@ def drop_duplicate_ids(cards: list[Card], sink: DiagnosticSink) -> list[Card]:
         first_seen[card.id] = card
         kept.append(card)
     return kept
-
-
-def read_deck(cards_dir: Path, sink: DiagnosticSink) -> Deck:
-    """Read every source under `cards_dir`, reporting problems to `sink`; keep the good cards."""
-    info, syllabus = read_config(cards_dir, sink)
-    # Reading the record never raises: this is where a broken or refused one is reported.
-    sink.extend(read_lock(cards_dir).problems)
-    cards: list[Card] = []
-    if cards_dir.is_dir():
-        for path in card_files(cards_dir):
-            data = read_card_source(path, cards_dir, sink)
-            if data is not None:
-                cards.extend(parse_card_bytes(path, data, syllabus, sink))
-    cards = drop_duplicate_ids(cards, sink)
-    log.info("read %d cards from %s", len(cards), cards_dir)
-    return Deck(info=info, syllabus=syllabus, cards=tuple(cards), root=cards_dir)
-
-
-def load_deck(cards_dir: Path) -> Deck:
-    """Load every source under `cards_dir`; raise DeckgenError listing all problems."""
-    sink = DiagnosticSink()
-    deck = read_deck(cards_dir, sink)
-    sink.raise_if_errors()
-    return deck

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from markdown_it import MarkdownIt
 from markdown_it.rules_block import StateBlock
 from markdown_it.rules_inline import StateInline
+from markdown_it.token import Token
 from mdit_py_plugins.front_matter import front_matter_plugin
 from mdit_py_plugins.texmath import texmath_plugin
 
@@ -78,6 +79,101 @@ def make_parser() -> MarkdownIt:
     md.block.ruler.at("math_block_eqno", _math_block_eqno)
     md.block.ruler.at("math_block", _math_block)
     return md
+
+
+# --------------------------------------------------------------------------- inline positions
+
+# markdown-it maps block tokens to their lines but keeps no position for inline tokens; these
+# are the inline rules whose tokens a check may report, each made to record where it matched.
+POSITIONED_INLINE_RULES = ("link", "image", "autolink", "backticks", "html_inline")
+_OFFSET = "deckgen_offset"  # the token's offset in its block's inline content
+
+
+def track_inline_positions(md: MarkdownIt) -> MarkdownIt:
+    """Make the positioned inline rules record in each token they make (`meta`) the offset in
+    the inline content where its source starts: `[` of a link, `!` of an image, the first
+    backtick of inline code, `<` of raw HTML or an autolink. Tokens are unchanged otherwise."""
+    ruler = md.inline.ruler
+    for name in POSITIONED_INLINE_RULES:
+        index = ruler.__find__(name)
+        if index >= 0:
+            rule = ruler.__rules__[index]
+            ruler.at(name, _recording(rule.fn), {"alt": rule.alt})
+    return md
+
+
+_InlineRule = Callable[[StateInline, bool], bool]
+
+
+def _recording(rule: _InlineRule) -> _InlineRule:
+    def recording(state: StateInline, silent: bool) -> bool:
+        start, count = state.pos, len(state.tokens)
+        matched = rule(state, silent)
+        if matched and not silent:
+            # setdefault: tokens made inside a link's text already hold their own offsets
+            for token in state.tokens[count:]:
+                token.meta.setdefault(_OFFSET, start)
+        return matched
+
+    return recording
+
+
+class InlinePositions:
+    """Where inline tokens start in the Markdown text they were parsed from.
+
+    An inline token's offset is into its block's inline content: the block's lines with their
+    container markers (`> `, list markers, indentation) and the outer whitespace taken off. Each
+    line of that content is found again at the end of its source line (or, in a table row,
+    inside it).
+    """
+
+    def __init__(self, markdown: str) -> None:
+        # markdown-it parses the text with NUL made U+FFFD (line breaks are already "\n")
+        self._lines = markdown.replace("\0", "\ufffd").split("\n")
+        self._breaks: dict[int, list[int]] = {}  # id of a block -> offsets of its line breaks
+        # (id of a block, line of its content) -> where that line is in the source (_anchor)
+        self._anchors: dict[tuple[int, int], tuple[int, int] | None] = {}
+
+    def find(self, block: Token, child: Token) -> tuple[int, int | None] | None:
+        """The 0-based line and column where `child`, an inline token of `block`, starts in the
+        parsed text; None for what is not known (the column, or both)."""
+        offset = child.meta.get(_OFFSET)
+        if not isinstance(offset, int) or block.map is None:
+            return None
+        content = block.content
+        breaks = self._breaks.get(id(block))
+        if breaks is None:
+            breaks = self._breaks[id(block)] = [m.start() for m in re.finditer("\n", content)]
+        row = bisect.bisect_left(breaks, offset)
+        start = breaks[row - 1] + 1 if row else 0
+        line = block.map[0] + row
+        if line >= len(self._lines):
+            return None
+        key = (id(block), row)
+        if key not in self._anchors:
+            end = breaks[row] if row < len(breaks) else len(content)
+            self._anchors[key] = _anchor(self._lines[line], content[start:end])
+        anchor = self._anchors[key]
+        index = offset - start
+        if anchor is None or index < anchor[1]:
+            return line, None
+        column, lead = anchor
+        return line, column + index - lead
+
+
+def _anchor(source: str, content: str) -> tuple[int, int] | None:
+    """Where one line of inline content is in its source line: (column, index) of a character
+    found in both, or None. The content is at the end of the line, or (a table cell) inside it;
+    only its leading whitespace may differ (markdown-it turns a tab partly taken by a list's
+    indent into spaces)."""
+    source, tail = source.rstrip(), content.rstrip()
+    if source.endswith(tail):
+        return len(source) - len(tail), 0
+    body = tail.lstrip()
+    if not body:
+        return None
+    found = len(source) - len(body) if source.endswith(body) else source.find(body)
+    return (found, len(tail) - len(body)) if found >= 0 else None
 
 
 # --------------------------------------------------------------------------- linear math rules

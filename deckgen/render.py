@@ -24,7 +24,13 @@ from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
 from deckgen.errors import DiagnosticSink, Location
-from deckgen.markdown import CLOZE_OPEN_RE, cloze_face, make_parser
+from deckgen.markdown import (
+    CLOZE_OPEN_RE,
+    InlinePositions,
+    cloze_face,
+    make_parser,
+    track_inline_positions,
+)
 from deckgen.media import media_problem, problem_code
 from deckgen.model import Card, Deck, Text
 from deckgen.safety import (
@@ -114,8 +120,8 @@ ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
 _STYLE_PROPERTIES = frozenset({"text-align"})  # markdown-it writes table alignment this way
 
 
-# Called with (card, field name, field text, tokens) for every field parsed: lint rules hook in
-# here so that each field is parsed once for both checking and rendering.
+# Called with (card, field name, field text, tokens) for every field parsed: the compile stage
+# runs the field rules here, so that each field is parsed once for both checking and rendering.
 FieldHook = Callable[[Card, str, Text, list[Token]], None]
 
 
@@ -227,7 +233,7 @@ def cloze_faces_as_anki_shows(html: str) -> list[str]:
 
 @functools.lru_cache(maxsize=1)
 def html_renderer() -> MarkdownIt:
-    md = make_parser()
+    md = track_inline_positions(make_parser())  # so that problems point at their own column
     # markdown-it would silently turn `[x](javascript:…)` or `![x](file:…)` into plain text;
     # accept every URL here so that deckgen's own check can report it with its line.
     md.validateLink = lambda url: True  # type: ignore[method-assign]
@@ -365,6 +371,35 @@ def source_markdown(source: str) -> str:
 # --------------------------------------------------------------------------- cards
 
 
+_CHECKED_INLINE = frozenset({"html_inline", "link_open", "image"})  # what _check_token reads
+
+
+class FieldPlaces:
+    """Where the tokens of one field are in the card file: a block token at its first line, an
+    inline token (a link, an image, inline code or HTML) at its own line and column."""
+
+    def __init__(self, card: Card, text: Text) -> None:
+        self.card = card
+        self.text = text
+        self._inline: InlinePositions | None = None  # made when first asked: most fields never are
+
+    def of(self, block: Token, child: Token | None = None) -> Location:
+        line = self.text.line + (block.map[0] if block.map else 0)
+        if child is None:
+            return Location(self.card.path, line)
+        if self._inline is None:
+            self._inline = InlinePositions(self.text.markdown)
+        found = self._inline.find(block, child)
+        if found is None:
+            return Location(self.card.path, line)
+        row, column = found
+        if column is None:
+            return Location(self.card.path, self.text.line + row)
+        # the field's first line starts after its marker ('A: '); the others at column 1
+        col = column + (self.text.col if row == 0 else 1)
+        return Location(self.card.path, self.text.line + row, col)
+
+
 class CardRenderer:
     """Renders cards of one deck, collecting media and problems as it goes."""
 
@@ -380,8 +415,7 @@ class CardRenderer:
         self._root = deck.root.resolve()
         self.touched: set[Path] = set()  # every other file a result depends on, for caching
 
-    def _media_name(self, card: Card, src: str, line: int) -> str | None:
-        where = Location(card.path, line)
+    def _media_name(self, card: Card, src: str, where: Location) -> str | None:
         problem = image_reference_problem(src)
         if problem:
             self.sink.report(where, f"unsafe image in card '{card.id}': {problem}", "DG404")
@@ -412,62 +446,61 @@ class CardRenderer:
         tokens = self.md.parse(text.markdown)
         if self.field_hook is not None:
             self.field_hook(card, name, text, tokens)
+        places = FieldPlaces(card, text)
         for token in tokens:
-            line = text.line + (token.map[0] if token.map else 0)
-            self._check_token(card, token, line, used_media)
+            self._check_token(card, token, places.of(token), used_media)
             for child in token.children or ():
-                self._check_token(card, child, line, used_media)
+                if child.type in _CHECKED_INLINE:
+                    self._check_token(card, child, places.of(token, child), used_media)
         html = sanitize(self.md.renderer.render(tokens, self.md.options, {})).strip()
-        self._check_math(card, html, text.line)
+        self._check_math(card, html, Location(card.path, text.line))
         return html
 
     def source(self, card: Card, text: Text) -> str:
-        """Render a `Source:` line (its shorthands expanded) under the same checks as a field."""
+        """Render a `Source:` line (its shorthands expanded) under the same checks as a field.
+
+        Its problems are reported at the line's start: the expanded text is what is parsed.
+        """
+        where = Location(card.path, text.line)
         for scheme in _SCHEME_RE.findall(text.markdown):
             if scheme.lower() not in ("http", "https"):
-                self._report(card, text.line, f"URL scheme '{scheme}:' is not allowed in 'Source:'")
+                self._report(card, where, f"URL scheme '{scheme}:' is not allowed in 'Source:'")
         tokens = self.md.parseInline(source_markdown(text.markdown))
         for token in tokens:
             for child in token.children or ():
                 if child.type == "image":
-                    self._report(card, text.line, "an image is not allowed in 'Source:'")
+                    self._report(card, where, "an image is not allowed in 'Source:'")
                 else:
-                    self._check_token(card, child, text.line, [], relative_links=False)
+                    self._check_token(card, child, where, [], relative_links=False)
         html = sanitize(self.md.renderer.render(tokens, self.md.options, {})).strip()
-        self._check_math(card, html, text.line)
+        self._check_math(card, html, where)
         return html
 
-    def _report(self, card: Card, line: int, problem: str) -> None:
-        self.sink.report(
-            Location(card.path, line), f"unsafe content in card '{card.id}': {problem}", "DG404"
-        )
+    def _report(self, card: Card, where: Location, problem: str) -> None:
+        self.sink.report(where, f"unsafe content in card '{card.id}': {problem}", "DG404")
 
     def _check_token(
         self,
         card: Card,
         token: Token,
-        line: int,
+        where: Location,
         used_media: list[str],
         *,
         relative_links: bool = True,
     ) -> None:
         if token.type in ("html_block", "html_inline"):
-            self._check_html(card, token.content, line)
+            self._check_html(card, token.content, where)
         elif token.type == "link_open":
             problem = url_problem(str(token.attrGet("href") or ""), relative=relative_links)
             if problem:
-                self.sink.report(
-                    Location(card.path, line),
-                    f"unsafe link in card '{card.id}': {problem}",
-                    "DG404",
-                )
+                self.sink.report(where, f"unsafe link in card '{card.id}': {problem}", "DG404")
         elif token.type == "image":
-            media = self._media_name(card, str(token.attrGet("src") or ""), line)
+            media = self._media_name(card, str(token.attrGet("src") or ""), where)
             if media is not None:
                 token.attrSet("src", media)
                 used_media.append(media)
         elif token.type == "fence" and TEMPLATE_MARK_RE.search(token.info):
-            self._report(card, line, "'{{' or '}}' in a code block's language name")
+            self._report(card, where, "'{{' or '}}' in a code block's language name")
         if token.type in ("link_open", "image"):
             # alt text and titles become attributes, where Anki's cloze pass must not run
             values = [str(v) for k, v in (token.attrs or {}).items() if k != "src"]
@@ -477,30 +510,23 @@ class CardRenderer:
             if any(TEMPLATE_MARK_RE.search(v) for v in values):
                 self._report(
                     card,
-                    line,
+                    where,
                     "'{{', '}}' or '::' in an image's alt text or a link's title: Anki would "
                     "expand cloze markup inside the attribute",
                 )
 
-    def _check_math(self, card: Card, html: str, line: int) -> None:
+    def _check_math(self, card: Card, html: str, where: Location) -> None:
         # MathJax reads each face Anki shows, after its cloze pass: a deletion can open or
         # close math that the field's own text keeps shut, so every face is checked.
         problems: dict[str, None] = {}
         for face in cloze_faces_as_anki_shows(html):
             problems.update(dict.fromkeys(math_problems(face)))
         for problem in problems:
-            self._report(card, line, problem)
+            self._report(card, where, problem)
 
-    def _check_html(self, card: Card, fragment: str, line: int) -> None:
+    def _check_html(self, card: Card, fragment: str, where: Location) -> None:
         for problem in unsafe_html(fragment):
-            self.sink.report(
-                Location(card.path, line), f"unsafe HTML in card '{card.id}': {problem}", "DG404"
-            )
-
-    def finish(self, cards: tuple[RenderedCard, ...]) -> RenderedDeck:
-        """The deck of rendered cards with every media file they use, in a stable order."""
-        media = tuple(sorted(self.media.values(), key=lambda m: m.name))
-        return RenderedDeck(deck=self.deck, cards=cards, media=media)
+            self.sink.report(where, f"unsafe HTML in card '{card.id}': {problem}", "DG404")
 
     def render(self, card: Card) -> RenderedCard:
         used: list[str] = []
@@ -518,12 +544,3 @@ class CardRenderer:
             sources=sources,
             media=tuple(dict.fromkeys(used)),
         )
-
-
-def render_deck(deck: Deck) -> RenderedDeck:
-    """Render every card of the deck; raise DeckgenError listing every problem found."""
-    sink = DiagnosticSink()
-    renderer = CardRenderer(deck, sink)
-    rendered = renderer.finish(tuple(renderer.render(card) for card in deck.cards))
-    sink.raise_if_errors()
-    return rendered

@@ -1,10 +1,19 @@
-"""The catalogue of checks: every diagnostic deckgen emits has a code, a name and a severity."""
+"""The catalogue of rules: every diagnostic deckgen emits has a code, a name and a severity.
+
+Only data, at the bottom of the layers: deckgen.errors reads severities here, the rule functions
+(deckgen.checks) register against these codes, and `deckgen rules` prints this table.
+"""
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
-from deckgen.errors import Severity
+
+class Severity(enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
 
 E = Severity.ERROR
 W = Severity.WARNING
@@ -68,6 +77,9 @@ _RULES = [
     # DG5xx: identity over time
     Rule("DG501", "published-id-removed", E, "a published card id that disappeared"),
     Rule("DG502", "retired-id-reused", E, "a retired card id used again"),
+    Rule("DG503", "released-type-changed", E, "a released card whose Type: changed"),
+    Rule("DG504", "released-card-moved", W, "a released card moved to another topic or round"),
+    Rule("DG505", "deck-id-changed", E, "a deck.yaml id other than the released deck's"),
     # DG9xx: command-level problems
     Rule("DG901", "empty-selection", E, "a tag query that selects no card"),
     Rule("DG902", "build-clock", E, "a SOURCE_DATE_EPOCH or commit time unusable as the clock"),

@@ -7,8 +7,9 @@ from collections import Counter
 from pathlib import Path
 
 from deckgen.cardtypes import CARD_TYPES
+from deckgen.compile import load_deck
 from deckgen.ids import read_lock
-from deckgen.load import ID_RE, MAX_ID_LENGTH, load_deck, suggest
+from deckgen.load import ID_RE, MAX_ID_LENGTH, suggest
 from deckgen.markdown import STOP_WORDS
 
 

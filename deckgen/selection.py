@@ -1,11 +1,13 @@
-"""Choosing cards by tag: `--tag X` matches X and everything under `X::`."""
+"""The select stage: choosing cards by tag, `--tag X` matching X and everything under `X::`."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from deckgen.errors import DeckgenError, Diagnostic, Location
 from deckgen.model import Card, Deck
+from deckgen.render import RenderedDeck
 
 
 class SelectionError(DeckgenError):
@@ -36,6 +38,27 @@ def check_selection(deck: Deck, include: Sequence[str], exclude: Sequence[str]) 
         f"no card matches {query or 'the selection'}; known tags: {', '.join(known_tags(deck))}"
     )
     raise SelectionError([Diagnostic(Location(deck.root), message, "DG901")])
+
+
+def select_cards(
+    rendered: RenderedDeck, include: Sequence[str], exclude: Sequence[str]
+) -> RenderedDeck:
+    """The selected cards, as the compile stage rendered them, and only the media they use.
+
+    Raises SelectionError when the query selects nothing.
+    """
+    check_selection(rendered.deck, include, exclude)
+    cards = tuple(c for c in rendered.cards if is_selected(c.card, include, exclude))
+    used = {name for c in cards for name in c.media}
+    return RenderedDeck(
+        deck=replace(
+            rendered.deck,
+            cards=tuple(c.card for c in cards),
+            selection=(*include, *(f"-{t}" for t in exclude)),
+        ),
+        cards=cards,
+        media=tuple(m for m in rendered.media if m.name in used),
+    )
 
 
 def selection_suffix(include: Sequence[str], exclude: Sequence[str]) -> str:

@@ -21,9 +21,10 @@ from hypothesis import strategies as st
 
 from deckgen.build import build
 from deckgen.cli import cli
+from deckgen.compile import load_deck
 from deckgen.errors import DeckgenError, DiagnosticSink
 from deckgen.lint import lint_deck
-from deckgen.load import read_deck
+from deckgen.load import load_sources
 from deckgen.render import CardRenderer, sanitize
 from deckgen.safety import csv_cell, printable, url_problem
 from tests.htmlaudit import anki_cloze, audit
@@ -184,7 +185,7 @@ def test_escaped_description_reaches_anki_as_text(
     col = open_collection(tmp_path / "anki")
     try:
         import_package(col, package)
-        name = read_deck(sample_cards, DiagnosticSink()).info.name
+        name = load_sources(sample_cards).info.name
         deck = col.decks.by_name(name)
         assert deck is not None
         assert "<img" not in deck["desc"] and "&lt;img src=x onerror=alert(1)&gt;" in deck["desc"]
@@ -409,7 +410,7 @@ def test_no_generated_field_yields_anything_active(sample_cards: Path, text: str
     after the cloze pass."""
     from deckgen.notetypes import cloze_faces
 
-    deck = read_deck(sample_cards, DiagnosticSink())
+    deck = load_deck(sample_cards)
     template = deck.cards[0]
     from dataclasses import replace
 

@@ -131,11 +131,11 @@ def test_the_real_deck_math_check_is_the_one_lint_uses(sample_cards: Path) -> No
     """The renderer reports exactly these problems for a card (not a private copy of them)."""
     from dataclasses import replace
 
-    from deckgen.load import read_deck
+    from deckgen.compile import load_deck
     from deckgen.model import Text
     from deckgen.render import CardRenderer
 
-    deck = read_deck(sample_cards, DiagnosticSink())
+    deck = load_deck(sample_cards)
     sink = DiagnosticSink()
     card = replace(deck.cards[0], front=Text(DANGEROUS[0][0], 1))
     CardRenderer(deck, sink).render(card)

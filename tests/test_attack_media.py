@@ -224,9 +224,9 @@ def test_hostile_svg_is_refused_at_the_cards_line(
 ) -> None:
     use_image(sample_cards, write_card, "x.svg", svg.encode())
     found = findings(sample_cards)
-    assert any(line.startswith("cards/lang/evil.md:8: ") and expected in line for line in found), (
-        found
-    )
+    assert any(
+        line.startswith("cards/lang/evil.md:8:4: ") and expected in line for line in found
+    ), found
 
 
 DIAGRAM = f"""<?xml version="1.0" encoding="UTF-8"?>
@@ -300,7 +300,7 @@ def test_a_64_kib_svg_is_checked_in_linear_time(
     found = findings(sample_cards)
     assert time.perf_counter() - start < 5  # the whole lint; the old check alone took minutes
     assert any(
-        line.startswith(f"cards/lang/evil.md:8: DG404 image 'x.svg' {DANGER}: link href=")
+        line.startswith(f"cards/lang/evil.md:8:4: DG404 image 'x.svg' {DANGER}: link href=")
         for line in found
     ), found
 
@@ -354,9 +354,9 @@ def test_raster_images_are_checked_by_header_and_pixel_count(
 ) -> None:
     use_image(sample_cards, write_card, name, make())
     found = findings(sample_cards)
-    assert any(line.startswith("cards/lang/evil.md:8: ") and expected in line for line in found), (
-        found
-    )
+    assert any(
+        line.startswith("cards/lang/evil.md:8:4: ") and expected in line for line in found
+    ), found
 
 
 def test_the_80000_pixel_png_is_refused_fast_in_little_memory(tmp_path: Path) -> None:
@@ -448,7 +448,7 @@ def test_svg_with_image_href_is_a_located_error_in_lint_and_build(
         cli, ["lint", "--cards", str(sample_cards), "--print-check", "--no-cache"]
     )
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception
-    assert f"lang/evil.md:8:1: DG404 [error] image 'd.svg' {DANGER}: <image> (line 1)" in (
+    assert f"lang/evil.md:8:4: DG404 [error] image 'd.svg' {DANGER}: <image> (line 1)" in (
         result.output
     )
     with pytest.raises(DeckgenError) as error:
@@ -590,7 +590,7 @@ def test_svg_markers_are_refused_so_they_cannot_multiply_per_vertex(
     start = time.perf_counter()
     found = findings(sample_cards, print_check=True)
     assert time.perf_counter() - start < 10
-    assert any(line.startswith("cards/lang/evil.md:8: DG404") for line in found), found
+    assert any(line.startswith("cards/lang/evil.md:8:4: DG404") for line in found), found
 
 
 def _timed_print(cards: Path, tmp_path: Path) -> float:

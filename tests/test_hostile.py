@@ -26,6 +26,7 @@ from deckgen.build import build
 from deckgen.errors import DeckgenError
 from deckgen.exporters import available_exporters
 from deckgen.lint import lint_deck
+from deckgen.notetypes import note_guid
 from deckgen.templating import template_environment
 
 FRONT = "---\ntopic: rust\n---\n\n## rust-evil\n"
@@ -64,7 +65,7 @@ def test_image_references_cannot_leave_the_cards_folder(
     sample_cards: Path, write_card: Callable[[str, str], Path], reference: str, expected: str
 ) -> None:
     write_card("lang/evil.md", f"{FRONT}Q: Look\n\nA: ![x]({reference})\n\nSource: RFC 9293\n")
-    assert_refused(sample_cards, expected, "cards/lang/evil.md:8: ")
+    assert_refused(sample_cards, expected, "cards/lang/evil.md:8:4: ")
 
 
 def test_symlinked_image_pointing_outside_is_refused(
@@ -74,7 +75,7 @@ def test_symlinked_image_pointing_outside_is_refused(
     secret.write_bytes((sample_cards / "net" / "img" / "handshake.png").read_bytes())
     (sample_cards / "lang" / "innocent.png").symlink_to(secret)
     write_card("lang/evil.md", f"{FRONT}Q: Look\n\nA: ![x](innocent.png)\n\nSource: RFC 9293\n")
-    assert_refused(sample_cards, "cards/lang/evil.md:8: DG405 image 'innocent.png' is outside")
+    assert_refused(sample_cards, "cards/lang/evil.md:8:4: DG405 image 'innocent.png' is outside")
 
 
 def test_symlinked_card_file_pointing_outside_is_not_read(
@@ -138,7 +139,7 @@ def test_media_are_checked_by_content_and_size(
 ) -> None:
     (sample_cards / "lang" / name).write_bytes(content)
     write_card("lang/evil.md", f"{FRONT}Q: Look\n\nA: ![x]({name})\n\nSource: RFC 9293\n")
-    assert_refused(sample_cards, expected, "cards/lang/evil.md:8: ")
+    assert_refused(sample_cards, expected, "cards/lang/evil.md:8:4: ")
 
 
 # --------------------------------------------------------------------------- no code from data
@@ -173,7 +174,7 @@ def test_card_text_is_never_evaluated_in_any_output(
         for r in csv.reader(
             io.StringIO("".join(t for t in table if not t.startswith("#"))), "excel-tab"
         )
-        if r and r[0] == "rust-evil"
+        if r and r[0] == note_guid("sample-deck", "rust-evil")
     )
     article = site[site.index('id="rust-evil"') :]
     renderings = {
@@ -210,7 +211,7 @@ def test_unsafe_markdown_links_are_errors(
     assert_refused(
         sample_cards,
         f"DG404 unsafe link in card 'rust-evil': URL scheme '{scheme}:' is not allowed",
-        "cards/lang/evil.md:8: ",
+        "cards/lang/evil.md:8:4: ",
     )
 
 
@@ -248,7 +249,7 @@ def test_unsafe_raw_html_is_an_error(
     sample_cards: Path, write_card: Callable[[str, str], Path], html: str
 ) -> None:
     write_card("lang/evil.md", f"{FRONT}Q: HTML\n\nA: ok {html}\n\nSource: RFC 9293\n")
-    assert_refused(sample_cards, "cards/lang/evil.md:8: DG404 unsafe HTML in card 'rust-evil'")
+    assert_refused(sample_cards, "cards/lang/evil.md:8:7: DG404 unsafe HTML in card 'rust-evil'")
 
 
 # --------------------------------------------------------------------------- resource limits

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from deckgen.cardtypes import BASIC, CARD_TYPES, CLOZE, REVERSED
+from deckgen.compile import load_deck
 from deckgen.errors import DeckgenError
-from deckgen.load import load_deck
 
 
 def messages(cards: Path) -> list[str]:

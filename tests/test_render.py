@@ -1,4 +1,5 @@
-"""Markdown → HTML: highlighting, math passthrough, media, sources, and the HTML allow-list."""
+"""Markdown → HTML as the build renders it (the compile stage): highlighting, math passthrough,
+media, sources, and the HTML allow-list."""
 
 from __future__ import annotations
 
@@ -7,22 +8,38 @@ from pathlib import Path
 
 import pytest
 
-from deckgen.errors import DeckgenError
-from deckgen.load import load_deck
+from deckgen.cache import Cache
+from deckgen.compile import compile_deck
+from deckgen.load import load_sources
 from deckgen.render import (
+    RenderedDeck,
     highlight_code,
     pygments_css,
-    render_deck,
     sanitize,
     source_markdown,
     unsafe_html,
 )
+from deckgen.rules import Severity
+
+
+def compiled(cards: Path) -> tuple[RenderedDeck, list[str]]:
+    """The cards as a build renders them (load, then compile), and the errors found."""
+    result = compile_deck(load_sources(cards), Cache(None))
+    errors = [d for d in result.diagnostics if d.severity is Severity.ERROR]
+    return result.rendered, [
+        d.display(cards.parent) for d in sorted(errors, key=lambda d: d.location)
+    ]
+
+
+def rendered_deck(cards: Path) -> RenderedDeck:
+    rendered, errors = compiled(cards)
+    assert errors == []
+    return rendered
 
 
 def render_one(cards: Path, write: Callable[[str, str], Path], body: str) -> dict[str, str]:
     write("net/one.md", f"---\ntopic: tcp\n---\n\n## tcp-one\n{body}\n")
-    rendered = render_deck(load_deck(cards))
-    card = next(c for c in rendered.cards if c.card.id == "tcp-one")
+    card = next(c for c in rendered_deck(cards).cards if c.card.id == "tcp-one")
     return {
         "front": card.front,
         "back": card.back,
@@ -33,9 +50,9 @@ def render_one(cards: Path, write: Callable[[str, str], Path], body: str) -> dic
 
 def render_errors(cards: Path, write: Callable[[str, str], Path], body: str) -> list[str]:
     write("net/one.md", f"---\ntopic: tcp\n---\n\n## tcp-one\n{body}\n")
-    with pytest.raises(DeckgenError) as info:
-        render_deck(load_deck(cards))
-    return [d.display(cards.parent) for d in info.value.diagnostics]
+    _, errors = compiled(cards)
+    assert errors
+    return errors
 
 
 def test_code_is_highlighted_into_classes() -> None:
@@ -80,7 +97,7 @@ def test_cloze_markup_survives_rendering(
         "net/one.md",
         "---\ntopic: tcp\n---\n## tcp-one\nCloze: {{c1::**SYN**::first}} then {{c2::ACK}}\n",
     )
-    card = next(c for c in render_deck(load_deck(sample_cards)).cards if c.card.id == "tcp-one")
+    card = next(c for c in rendered_deck(sample_cards).cards if c.card.id == "tcp-one")
     assert card.text == "<p>{{c1::<strong>SYN</strong>::first}} then {{c2::ACK}}</p>"
 
 
@@ -93,7 +110,7 @@ def test_images_become_content_hashed_media(
     html = render_one(
         sample_cards, write_card, "Q: a\n\n![one](img/handshake.png)\n\nA: ![two](img/copy.png)"
     )
-    rendered = render_deck(load_deck(sample_cards))
+    rendered = rendered_deck(sample_cards)
     (media,) = rendered.media  # same bytes, one media file
     assert f'<img src="{media.name}" alt="one">' in html["front"]
     assert f'<img src="{media.name}" alt="two">' in html["back"]
@@ -102,15 +119,15 @@ def test_images_become_content_hashed_media(
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
-        ("Q: a\n\nA: ![x](img/none.png)", "cards/net/one.md:8: missing image 'img/none.png'"),
+        ("Q: a\n\nA: ![x](img/none.png)", "cards/net/one.md:8:4: missing image 'img/none.png'"),
         (
             "Q: a\n\nA: ![x](https://evil.example/x.png)",
-            "cards/net/one.md:8: unsafe image in card 'tcp-one': remote or inline resource "
+            "cards/net/one.md:8:4: unsafe image in card 'tcp-one': remote or inline resource "
             "'https://evil.example/x.png'",
         ),
         (
             "Q: a\n\nA: ![x](../../../etc/passwd)",
-            "cards/net/one.md:8: image '../../../etc/passwd' is outside the cards folder",
+            "cards/net/one.md:8:4: image '../../../etc/passwd' is outside the cards folder",
         ),
         (
             "Q: a\n\nA: ok\n\n<script>alert(1)</script>",
@@ -118,11 +135,12 @@ def test_images_become_content_hashed_media(
         ),
         (
             'Q: <b onclick="x()">a</b>\n\nA: b',
-            "cards/net/one.md:6: unsafe HTML in card 'tcp-one': event-handler attribute 'onclick'",
+            "cards/net/one.md:6:4: unsafe HTML in card 'tcp-one': event-handler attribute "
+            "'onclick'",
         ),
         (
             'Q: a\n\nA: <a href="javascript:alert(1)">b</a>',
-            "cards/net/one.md:8: unsafe HTML in card 'tcp-one': URL scheme 'javascript:'",
+            "cards/net/one.md:8:4: unsafe HTML in card 'tcp-one': URL scheme 'javascript:'",
         ),
         (
             'Q: a\n\nA: <img src="http://tracker.example/p.gif">',
@@ -154,7 +172,7 @@ def test_markdown_javascript_links_are_errors(
 ) -> None:
     errors = render_errors(sample_cards, write_card, "Q: [x](javascript:alert(1))\n\nA: b")
     assert errors == [
-        "cards/net/one.md:6: unsafe link in card 'tcp-one': URL scheme 'javascript:' is not allowed (use https:)"  # noqa: E501
+        "cards/net/one.md:6:4: unsafe link in card 'tcp-one': URL scheme 'javascript:' is not allowed (use https:)"  # noqa: E501
     ]
 
 

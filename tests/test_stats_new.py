@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from deckgen.cli import cli
-from deckgen.load import load_deck
+from deckgen.compile import load_deck
 
 
 def invoke(cards: Path, *args: str) -> tuple[int, str, str]:
@@ -87,7 +87,7 @@ def test_new_rejects_unknown_topics_and_taken_ids(sample_cards: Path) -> None:
 
 
 def test_new_leaves_the_words_lint_ignores_out_of_the_id(sample_cards: Path) -> None:
-    from deckgen.lint import question_words
+    from deckgen.checks.similarity import question_words
 
     question = "Why is the FIN sent from the client and not from the server?"
     code, _, _ = invoke(sample_cards, "new", "tcp", question)

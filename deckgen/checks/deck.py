@@ -1,0 +1,104 @@
+"""Deck rules: each reads the whole compiled deck, in the check stage."""
+
+from __future__ import annotations
+
+from deckgen.checks.registry import deck_rule
+from deckgen.checks.similarity import MAX_NEAR_DUPLICATE_COMPARISONS, first_near_duplicates
+from deckgen.errors import DiagnosticSink, Location
+from deckgen.ids import IdLock
+from deckgen.media import MAX_MEDIA_BYTES
+from deckgen.model import Deck
+from deckgen.render import RenderedDeck
+from deckgen.stats import coverage
+
+# DG402 warns about an image over this size; one over deckgen.media.MAX_MEDIA_BYTES is refused.
+MEDIA_WARNING_BYTES = 1024 * 1024
+
+
+@deck_rule("DG402")
+def oversized_media(rendered: RenderedDeck, lock: IdLock, sink: DiagnosticSink) -> None:
+    for media in rendered.media:
+        size = media.path.stat().st_size
+        if size > MEDIA_WARNING_BYTES:
+            sink.report(
+                Location(media.path),
+                f"image is {size / 1024 / 1024:.1f} MiB (warned over "
+                f"{MEDIA_WARNING_BYTES // 1024 // 1024} MiB, refused over "
+                f"{MAX_MEDIA_BYTES // 1024 // 1024} MiB): shrink or compress it",
+                "DG402",
+            )
+
+
+@deck_rule("DG301", "DG112")
+def near_duplicate(rendered: RenderedDeck, lock: IdLock, sink: DiagnosticSink) -> None:
+    """Questions nearly the same as an earlier one; DG112 when there are too many to compare."""
+    check_near_duplicates(rendered.deck, sink)
+
+
+def check_near_duplicates(
+    deck: Deck, sink: DiagnosticSink, limit: int = MAX_NEAR_DUPLICATE_COMPARISONS
+) -> None:
+    pairs, stopped = first_near_duplicates(deck.cards, limit=limit)
+    for first, second, similarity in pairs:
+        sink.report(
+            second.location,
+            f"question of '{second.id}' is nearly the same as '{first.id}' "
+            f"({similarity:.0%} of words shared)",
+            "DG301",
+            related=[(first.location, f"the question of '{first.id}'")],
+        )
+    if stopped is not None:
+        # An error, not silence: a check that quietly gives up can be made to give up.
+        sink.report(
+            stopped.location,
+            f"too many similar questions to compare: the near-duplicate check stopped at "
+            f"'{stopped.id}' after {limit:,} comparisons: questions with as many words as this "
+            "one or more may not have been compared (do many cards ask almost the same thing?)",
+            "DG112",
+        )
+
+
+@deck_rule("DG210")
+def short_coverage(rendered: RenderedDeck, lock: IdLock, sink: DiagnosticSink) -> None:
+    deck = rendered.deck
+    if not deck.syllabus.topics:
+        return
+    syllabus_path = deck.syllabus.location.path if deck.syllabus.location else deck.root
+    for row in coverage(deck):
+        if row.short:
+            sink.report(
+                Location(syllabus_path, row.line),
+                f"{row.kind} '{row.id}' ({row.title}) has {row.have} card"
+                f"{'s' if row.have != 1 else ''}, needs {row.need}",
+                "DG210",
+            )
+
+
+@deck_rule("DG501")
+def published_id_removed(rendered: RenderedDeck, lock: IdLock, sink: DiagnosticSink) -> None:
+    if not lock.exists:
+        return
+    present = {card.id for card in rendered.deck.cards}
+    for card_id in lock.published:
+        if card_id not in present and card_id not in lock.retired:
+            sink.report(
+                Location(lock.path, lock.lines.get(card_id, 0)),
+                f"published card '{card_id}' has disappeared: learners' review history hangs on "
+                f"it. Restore it, or retire it on purpose with `deckgen retire {card_id} "
+                '--reason "…"`',
+                "DG501",
+            )
+
+
+@deck_rule("DG502")
+def retired_id_reused(rendered: RenderedDeck, lock: IdLock, sink: DiagnosticSink) -> None:
+    if not lock.exists:
+        return
+    for card in rendered.deck.cards:
+        if card.id in lock.retired:
+            sink.report(
+                card.location,
+                f"card id '{card.id}' was retired ({lock.retired[card.id]}) and must not be "
+                "reused: choose a new id",
+                "DG502",
+            )

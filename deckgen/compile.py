@@ -1,0 +1,252 @@
+"""The compile stage: each card file on its own, parsed, rendered to HTML and checked by the
+field and card rules of deckgen.checks.
+
+Rendering belongs here, before any selection, because checks need it: images are resolved and
+refused, raw HTML and links are vetted, and MathJax delimiters are checked on the HTML each
+cloze face shows. A file's result (its cards, their HTML, its media and its findings) depends
+on nothing but its bytes, the deck's configuration and the files it names, so it is cached by
+those; files are compiled in worker processes when there are many, each under a time budget.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import TypeVar
+
+from markdown_it.token import Token
+
+from deckgen.cache import Cache, file_stamp, fingerprint, stamps_match
+from deckgen.checks import Field, card_rule, field_rule
+from deckgen.errors import DeckgenError, Diagnostic, DiagnosticSink, Location
+from deckgen.ids import IdLock
+from deckgen.load import Sources, drop_duplicate_ids, load_sources, parse_card_bytes
+from deckgen.model import Card, Deck, DeckInfo, Syllabus, Text
+from deckgen.render import CardRenderer, MediaFile, RenderedCard, RenderedDeck
+from deckgen.rules import Severity
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """Everything one card file yields on its own: cached as a unit, keyed by its content."""
+
+    cards: tuple[Card, ...]
+    rendered: tuple[RenderedCard, ...]
+    media: tuple[MediaFile, ...]
+    diagnostics: tuple[Diagnostic, ...]
+    stamps: tuple[tuple[str, tuple[int, int] | None], ...]  # other files the result read
+    complete: bool = True  # False when the time budget cut the work short: never cached
+
+
+FILE_BUDGET_SECONDS = 5.0
+FILE_BUDGET_ENV = "DECKGEN_FILE_BUDGET_SECONDS"
+
+_T = TypeVar("_T")
+
+
+class _OverBudget(Exception):
+    """Raised by SIGALRM inside work that has used up its time."""
+
+
+def file_budget() -> float:
+    """Seconds of wall time one card file may take: $DECKGEN_FILE_BUDGET_SECONDS, else 5."""
+    raw = os.environ.get(FILE_BUDGET_ENV, "").strip()
+    if raw:
+        try:
+            seconds = float(raw)
+        except ValueError:
+            seconds = math.nan
+        if math.isfinite(seconds) and seconds > 0:
+            return seconds
+        log.warning("ignoring %s=%r: not a positive number of seconds", FILE_BUDGET_ENV, raw)
+    return FILE_BUDGET_SECONDS
+
+
+def within_budget(seconds: float, work: Callable[[], _T]) -> _T | None:
+    """`work()`, or None when it took more than `seconds` of wall time.
+
+    A one-shot ITIMER_REAL raises in the middle of whatever runs then; CPython checks signals
+    inside long regex matches too (tests/test_attack_dos.py checks that). Signals reach only
+    the main thread, so elsewhere (and where there is no setitimer) the work runs unbounded.
+    The previous SIGALRM handler is put back afterwards, and a timer someone else had armed is
+    resumed with what it had left.
+    """
+    if threading.current_thread() is not threading.main_thread() or not hasattr(
+        signal, "setitimer"
+    ):
+        return work()
+    finished = False
+
+    def expire(_signum: int, _frame: FrameType | None) -> None:
+        if not finished:  # the alarm fires once; after the work it has nothing to stop
+            raise _OverBudget
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    outer_delay, outer_interval = signal.setitimer(signal.ITIMER_REAL, seconds)
+    started = time.monotonic()
+    try:
+        try:
+            return work()
+        finally:
+            finished = True
+    except _OverBudget:  # also when the alarm came just after the work, before `finished`
+        return None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL if previous is None else previous)
+        if outer_delay > 0:
+            left = outer_delay - (time.monotonic() - started)
+            signal.setitimer(signal.ITIMER_REAL, max(left, 1e-6), outer_interval)
+
+
+def compile_file(
+    path: Path, data: bytes, info: DeckInfo, syllabus: Syllabus, root: Path
+) -> FileResult:
+    """Parse, render and check one card file (its field and card rules): all that needs no
+    other card file.
+
+    Bounded by `file_budget()`: a file that takes longer yields no cards and one DG112 error,
+    however its cost was built (a lexer gone cubic, a parser gone quadratic, …).
+    """
+    budget = file_budget()
+    current: list[Card] = []  # the card being checked, to name it if time runs out
+    result = within_budget(budget, lambda: _compile_file(path, data, info, syllabus, root, current))
+    if result is not None:
+        return result
+    where = f"card '{current[-1].id}' (line {current[-1].location.line})" if current else "parsing"
+    sink = DiagnosticSink()
+    sink.report(
+        Location(path, 1),
+        f"file too expensive to check (over {budget:g} s): stopped in {where}; split the "
+        "file, or shorten its longest code block, formula or cloze text",
+        "DG112",
+    )
+    return FileResult(
+        cards=(), rendered=(), media=(), diagnostics=tuple(sink.items), stamps=(), complete=False
+    )
+
+
+def _compile_file(
+    path: Path, data: bytes, info: DeckInfo, syllabus: Syllabus, root: Path, current: list[Card]
+) -> FileResult:
+    sink = DiagnosticSink()
+    cards = parse_card_bytes(path, data, syllabus, sink)
+    deck = Deck(info=info, syllabus=syllabus, cards=tuple(cards), root=root)
+    renderer = CardRenderer(deck, sink)
+    field_rules, card_rules = field_rule.bound(sink), card_rule.bound(sink)
+
+    def check_field(card: Card, name: str, text: Text, tokens: list[Token]) -> None:
+        field = Field(card, name, text, tokens, root, renderer.touched)
+        for check, reporting in field_rules:
+            check(field, reporting)
+
+    renderer.field_hook = check_field
+    rendered = []
+    for card in cards:
+        current.append(card)
+        rendered.append(renderer.render(card))
+        for check, reporting in card_rules:
+            check(card, deck, reporting)
+    return FileResult(
+        cards=tuple(cards),
+        rendered=tuple(rendered),
+        media=tuple(renderer.media.values()),
+        diagnostics=tuple(sink.items),
+        stamps=tuple(sorted((str(p), file_stamp(p)) for p in renderer.touched)),
+    )
+
+
+def _compile_file_job(job: tuple[Path, bytes, DeckInfo, Syllabus, Path]) -> FileResult:
+    return compile_file(*job)
+
+
+PARALLEL_MIN_FILES = 48  # below this, starting worker processes costs more than it saves
+
+
+def _compile_files(sources: Sources, cache: Cache) -> list[FileResult]:
+    """Every card file's result, from the cache where its inputs are unchanged, else computed
+    (in worker processes when there are many)."""
+    root, info, syllabus = sources.root, sources.info, sources.syllabus
+    config = fingerprint(repr(info), repr(syllabus), str(root), str(root.resolve()))
+    results: dict[int, FileResult] = {}
+    jobs: list[tuple[int, str, tuple[Path, bytes, DeckInfo, Syllabus, Path]]] = []
+    for index, (path, data) in enumerate(sources.files):
+        key = fingerprint(config, str(path), data)
+        cached = cache.get("files", key)
+        if isinstance(cached, FileResult) and stamps_match(cached.stamps):
+            results[index] = cached
+        else:
+            jobs.append((index, key, (path, data, info, syllabus, root)))
+    workers = min(os.cpu_count() or 1, 4)
+    forking = "fork" in multiprocessing.get_all_start_methods()  # cheap workers on Linux
+    if len(jobs) >= PARALLEL_MIN_FILES and workers > 1 and forking:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            computed = list(pool.map(_compile_file_job, [job for _, _, job in jobs], chunksize=8))
+    else:
+        computed = [compile_file(*job) for _, _, job in jobs]
+    for (index, key, _), result in zip(jobs, computed, strict=True):
+        # A file cut short by its time budget is tried again next run (a faster machine may
+        # finish it), so only complete results are cached.
+        if result.complete:
+            cache.put("files", key, result)
+        results[index] = result
+    log.info("compile: %d files from cache, %d compiled", len(results) - len(jobs), len(jobs))
+    return [results[index] for index in sorted(results)]
+
+
+@dataclass(frozen=True)
+class CompiledDeck:
+    """The deck as the compile stage leaves it: every good card parsed and rendered, with the
+    media the cards use, the record of published ids, and every problem found so far."""
+
+    rendered: RenderedDeck
+    lock: IdLock
+    diagnostics: tuple[Diagnostic, ...]  # loading's and compiling's, unsorted
+
+    @property
+    def deck(self) -> Deck:
+        return self.rendered.deck
+
+
+def compile_deck(sources: Sources, cache: Cache) -> CompiledDeck:
+    """Compile every card file that load read; keep the first card of each id."""
+    sink = DiagnosticSink()
+    sink.extend(sources.diagnostics)
+    files = _compile_files(sources, cache)
+    for result in files:
+        sink.extend(result.diagnostics)
+    cards = drop_duplicate_ids([c for result in files for c in result.cards], sink)
+    kept = {id(card) for card in cards}
+    deck = Deck(info=sources.info, syllabus=sources.syllabus, cards=tuple(cards), root=sources.root)
+    media = {m.name: m for result in files for m in result.media}
+    rendered = RenderedDeck(
+        deck=deck,
+        cards=tuple(r for result in files for r in result.rendered if id(r.card) in kept),
+        media=tuple(sorted(media.values(), key=lambda m: m.name)),
+    )
+    return CompiledDeck(rendered=rendered, lock=sources.lock, diagnostics=tuple(sink.items))
+
+
+def load_deck(cards_dir: Path, cache: Cache | None = None) -> Deck:
+    """The deck's cards by the one loading path (load, then compile; cached), for the commands
+    that need the cards but not the deck rules (stats, new, lock); raise DeckgenError listing
+    every problem loading or compiling found."""
+    cache = cache if cache is not None else Cache.for_cards(cards_dir)
+    compiled = compile_deck(load_sources(cards_dir), cache)
+    errors = [d for d in compiled.diagnostics if d.severity is Severity.ERROR]
+    if errors:
+        raise DeckgenError(errors)
+    return compiled.deck
