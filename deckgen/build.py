@@ -31,11 +31,13 @@ from deckgen.exporters import (
     default_formats,
     resolve_options,
 )
+from deckgen.history import MAX_CLOCK_SKEW_SECONDS, ReleaseRecord
 from deckgen.load import DECK_FILE, load_sources
 from deckgen.model import DeckInfo
+from deckgen.release import Stamp, release_stamps
 from deckgen.render import RenderedDeck
 from deckgen.selection import select_cards, selection_suffix
-from deckgen.templating import template_problem
+from deckgen.templating import default_templates_dir, template_problem
 from deckgen.vcs import git
 
 log = logging.getLogger(__name__)
@@ -50,75 +52,64 @@ class BuildResult:
     warnings: tuple[Diagnostic, ...] = ()
 
 
-def _git_commit_time(folder: Path) -> tuple[int, bool] | None:
-    """The newest commit time touching `folder` and whether it has uncommitted changes."""
-    newest = git(folder, "log", "-1", "--format=%ct", "--", ".")
-    dirty = git(folder, "status", "--porcelain", "--", ".")
-    if not newest or dirty is None:
+def _git_head(folder: Path) -> tuple[int, bool] | None:
+    """The committer time of HEAD of the work tree holding `folder`, and whether the tree has
+    uncommitted changes; None outside a work tree or without git."""
+    head = git(folder, "log", "-1", "--format=%ct")
+    dirty = git(folder, "status", "--porcelain", "--untracked-files=normal")
+    if not head or dirty is None:
         return None
-    return int(newest), bool(dirty)
+    return int(head), bool(dirty)
 
 
-MAX_CLOCK_SKEW_SECONDS = 300  # Anki 2.1.54 refuses packages stamped in the future
-
-
-def _clock_in_future(where: Path, clock: int, origin: str) -> DeckgenError:
-    stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(clock))
-    return DeckgenError(
-        [
-            Diagnostic(
-                Location(where),
-                f"the build clock ({origin}) is {stamp}, in the future: Anki refuses or "
-                "never updates such notes, and every later release would be older. Fix the "
-                "commit date or SOURCE_DATE_EPOCH",
-                "DG902",
-            )
-        ]
+def _newest_file_time(*folders: Path) -> int:
+    return max(
+        (int(p.stat().st_mtime) for folder in folders for p in folder.rglob("*") if p.is_file()),
+        default=0,
     )
 
 
-def source_date_epoch(cards_dir: Path) -> int:
-    """The build's clock, fixed by the sources so that builds are reproducible.
+def _clock_error(where: Path, message: str) -> DeckgenError:
+    return DeckgenError([Diagnostic(Location(where), message, "DG902")])
 
-    SOURCE_DATE_EPOCH wins; else the newest git commit of the cards; else (or when the cards
-    have uncommitted edits) the newest file modification time. It grows as the cards change,
-    which Anki needs: it only updates a note whose incoming modification time is newer. A clock
-    in the future (a commit dated ahead by its author, who may be anyone sending a pull
-    request) is refused: it would stamp every note and block every later release.
+
+def build_clock(cards_dir: Path, templates_dir: Path | None = None) -> tuple[int, str]:
+    """The build's clock and where it came from, fixed by the sources so builds are reproducible.
+
+    SOURCE_DATE_EPOCH wins. Else, in a git work tree, the committer time of HEAD: a commit that
+    changes only a template or deckgen's own code moves it too (a clock taken from the cards'
+    own commits would not, and Anki would skip the release); with uncommitted changes, the
+    newest file time of the cards and templates when later. Outside git, that file time alone.
+    A clock in the future is refused: Anki 2.1.54 refuses such a package, and every later
+    release would look older. deckgen.release refuses one that is not after the last release.
     """
     now = int(time.time()) + MAX_CLOCK_SKEW_SECONDS
     env = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if env:
-        try:
-            clock = int(env)
-        except ValueError:
-            raise DeckgenError(
-                [
-                    Diagnostic(
-                        Location(Path("SOURCE_DATE_EPOCH")), f"not a whole number: {env!r}", "DG902"
-                    )
-                ]
-            ) from None
-        if clock < 0:
-            raise DeckgenError(
-                [Diagnostic(Location(Path("SOURCE_DATE_EPOCH")), f"negative: {env!r}", "DG902")]
-            )
-        if clock > now:
-            raise _clock_in_future(Path("SOURCE_DATE_EPOCH"), clock, "SOURCE_DATE_EPOCH")
-        return clock
-    newest_file = max(
-        (int(p.stat().st_mtime) for p in cards_dir.rglob("*") if p.is_file()), default=0
-    )
-    git = _git_commit_time(cards_dir)
-    if git is None:
-        clock, origin = newest_file, "the newest file time in the cards folder"
+        where = Path("SOURCE_DATE_EPOCH")
+        if not env.isdigit() or not env.isascii():
+            raise _clock_error(where, f"not a whole number of seconds: {env!r}")
+        clock, origin = int(env), "SOURCE_DATE_EPOCH"
     else:
-        commit_time, dirty = git
-        clock = max(commit_time, newest_file) if dirty else commit_time
-        origin = "the newest commit of the cards folder"
+        where = cards_dir
+        templates = templates_dir if templates_dir is not None else default_templates_dir()
+        files = _newest_file_time(cards_dir, templates)
+        head = _git_head(cards_dir)
+        if head is None:
+            clock, origin = files, "the newest file time of the cards and templates"
+        elif head[1] and files > head[0]:
+            clock, origin = files, "the newest file time of uncommitted changes"
+        else:
+            clock, origin = head[0], "the time of the last commit"
     if clock > now:
-        raise _clock_in_future(cards_dir, clock, origin)
-    return clock
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(clock))
+        raise _clock_error(
+            where,
+            f"the build clock ({origin}) is {stamp}, in the future: Anki refuses or never "
+            "updates such notes, and every later release would look older. Fix the commit "
+            "date or SOURCE_DATE_EPOCH",
+        )
+    return clock, origin
 
 
 def _export_problem(
@@ -135,6 +126,25 @@ def _export_problem(
             Location(out_dir), f"the {name} exporter refused its options: {error}", "DG903"
         )
     return None
+
+
+def _stamps(
+    history: ReleaseRecord,
+    deck: RenderedDeck,
+    templates_dir: Path | None,
+    clock: int,
+    origin: str,
+) -> dict[str, Stamp]:
+    """When each note last changed (deckgen.release); a broken --templates file is located."""
+    try:
+        return release_stamps(history, deck, templates_dir, clock, origin)
+    except DeckgenError:
+        raise
+    except Exception as error:  # the note types' templates are rendered to fingerprint them
+        problem = template_problem(error, templates_dir) if templates_dir is not None else None
+        if problem is None:
+            raise
+        raise DeckgenError([problem]) from error
 
 
 COMMAND_LINE = Path("--option")  # where a command-line option value is reported
@@ -220,11 +230,15 @@ def build(
         say(f"selected {len(selected.cards)} of {len(compiled.rendered.cards)} cards")
     info = compiled.deck.info
     resolved = resolve_options(chosen, option_layers(cards_dir, info, options or {}))
+    clock, origin = build_clock(cards_dir, templates_dir)
+    stamped = _stamps(compiled.history, selected, templates_dir, clock, origin)
     context = ExportContext(
         stem=f"{info.id}{selection_suffix(include, exclude)}",
-        timestamp=source_date_epoch(cards_dir),
+        timestamp=clock,
         templates_dir=templates_dir,
         options=resolved,
+        note_times={card_id: stamp.time for card_id, stamp in stamped.items()},
+        note_tags={card_id: (stamp.tag,) for card_id, stamp in stamped.items()},
     )
     paths = _export(selected, chosen, out_dir, context, say)
     cache.prune()

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from deckgen.cache import Cache
 from deckgen.checks import deck_rule
+from deckgen.checks.registry import Records
 from deckgen.compile import CompiledDeck
 from deckgen.errors import Diagnostic, DiagnosticSink
 from deckgen.model import Deck
@@ -58,8 +59,9 @@ def check_deck(
     """
     sink = DiagnosticSink()
     sink.extend(compiled.diagnostics)
+    records = Records(compiled.lock, compiled.history)
     for check, reporting in deck_rule.bound(sink):
-        check(compiled.rendered, compiled.lock, reporting)
+        check(compiled.rendered, records, reporting)
     if print_check and compiled.rendered.cards and not sink.errors:
         check_with_exporters(compiled.rendered, sink, cache if cache is not None else Cache(None))
     diagnostics = tuple(sorted(sink.items, key=lambda d: (d.location, d.code)))

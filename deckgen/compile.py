@@ -29,6 +29,7 @@ from markdown_it.token import Token
 from deckgen.cache import Cache, file_stamp, fingerprint, stamps_match
 from deckgen.checks import Field, card_rule, field_rule
 from deckgen.errors import DeckgenError, Diagnostic, DiagnosticSink, Location
+from deckgen.history import ReleaseRecord
 from deckgen.ids import IdLock
 from deckgen.load import Sources, drop_duplicate_ids, load_sources, parse_card_bytes
 from deckgen.model import Card, Deck, DeckInfo, Syllabus, Text
@@ -214,6 +215,7 @@ class CompiledDeck:
 
     rendered: RenderedDeck
     lock: IdLock
+    history: ReleaseRecord
     diagnostics: tuple[Diagnostic, ...]  # loading's and compiling's, unsorted
 
     @property
@@ -237,7 +239,12 @@ def compile_deck(sources: Sources, cache: Cache) -> CompiledDeck:
         cards=tuple(r for result in files for r in result.rendered if id(r.card) in kept),
         media=tuple(sorted(media.values(), key=lambda m: m.name)),
     )
-    return CompiledDeck(rendered=rendered, lock=sources.lock, diagnostics=tuple(sink.items))
+    return CompiledDeck(
+        rendered=rendered,
+        lock=sources.lock,
+        history=sources.history,
+        diagnostics=tuple(sink.items),
+    )
 
 
 def load_deck(cards_dir: Path, cache: Cache | None = None) -> Deck:

@@ -20,7 +20,6 @@ from typing import Any
 from deckgen.atomic import atomic_output
 from deckgen.configfile import read_config_text
 from deckgen.errors import DeckgenError, Diagnostic, DiagnosticSink, Location
-from deckgen.model import Deck
 
 RECORD_FILE = "releases.json"
 MAX_RECORD_BYTES = 64 * 1024 * 1024  # some 300,000 cards; the file is machine-written
@@ -203,37 +202,3 @@ def write_record(record: ReleaseRecord) -> None:
     )
     with atomic_output(record.path) as tmp:
         tmp.write_text(text, encoding="utf-8")
-
-
-def record_problems(record: ReleaseRecord, deck: Deck, sink: DiagnosticSink) -> None:
-    """What the release record forbids or warns about in the working tree."""
-    if record.deck is not None and record.deck != deck.info.id:
-        sink.report(
-            Location(deck.root / "deck.yaml", 1),
-            f"the deck id changed from '{record.deck}' to '{deck.info.id}' since release "
-            f"{record.last.version if record.last else '?'}: every learner would get a second "
-            "copy of every note. Change it back",
-            "DG505",
-        )
-    for card in deck.cards:
-        entry = record.cards.get(card.id)
-        if entry is None or entry.retired is not None:
-            continue
-        if entry.type != card.type.key:
-            sink.report(
-                card.location,
-                f"card '{card.id}' was released as a {entry.type} card and is now "
-                f"{card.type.key}: Anki would skip it as conflicting on every later import. "
-                "Retire this id and add the card under a new one",
-                "DG503",
-                related=[(record.location(card.id), "its release record")],
-            )
-        elif (entry.round, entry.topic) != (card.round, card.topic):
-            sink.report(
-                card.location,
-                f"card '{card.id}' moved from {entry.round}/{entry.topic} to "
-                f"{card.round}/{card.topic} since its release: Anki never moves existing "
-                "cards, so learners who have it keep it in the old deck",
-                "DG504",
-                related=[(record.location(card.id), "its release record")],
-            )

@@ -34,6 +34,7 @@ from deckgen.configfile import (
     read_config_text,
 )
 from deckgen.errors import Diagnostic, DiagnosticSink, Location
+from deckgen.history import ReleaseRecord, read_record
 from deckgen.ids import IdLock, read_lock
 from deckgen.markdown import CLOZE_OPEN_RE, make_parser
 from deckgen.model import (
@@ -807,6 +808,7 @@ class Sources:
     info: DeckInfo
     syllabus: Syllabus
     lock: IdLock
+    history: ReleaseRecord
     files: tuple[tuple[Path, bytes], ...]
     diagnostics: tuple[Diagnostic, ...]  # why a config file or a card file could not be read
 
@@ -818,6 +820,8 @@ def load_sources(cards_dir: Path) -> Sources:
     info, syllabus = read_config(cards_dir, sink)
     lock = read_lock(cards_dir)
     sink.extend(lock.problems)  # reading the record never raises: its problems come here
+    history = read_record(cards_dir)
+    sink.extend(history.problems)  # nor does reading the release history
     files = []
     if cards_dir.is_dir():
         for path in card_files(cards_dir):
@@ -825,7 +829,7 @@ def load_sources(cards_dir: Path) -> Sources:
             if data is not None:
                 files.append((path, data))
     log.info("read %d card files from %s", len(files), cards_dir)
-    return Sources(cards_dir, info, syllabus, lock, tuple(files), tuple(sink.items))
+    return Sources(cards_dir, info, syllabus, lock, history, tuple(files), tuple(sink.items))
 
 
 def read_card_source(path: Path, root: Path, sink: DiagnosticSink) -> bytes | None:

@@ -23,11 +23,12 @@ import jinja2
 import nh3
 
 from deckgen.atomic import atomic_output
-from deckgen.errors import Diagnostic, Location
+from deckgen.errors import DeckgenError, Diagnostic, Location
 from deckgen.history import UNRELEASED, CardRecord, Release, ReleaseRecord
 from deckgen.model import Card
 from deckgen.notetypes import anki_tags, card_css, card_templates, note_fields
 from deckgen.render import RenderedDeck
+from deckgen.templating import template_environment
 
 CHANGED_TAG = "deckgen::changed::"  # + the version in which the note last changed
 QUESTION_CHARS = 120  # how much of a question the changelog quotes
@@ -71,6 +72,11 @@ class Stamp:
     time: int
     version: str  # a release version, or UNRELEASED
 
+    @property
+    def tag(self) -> str:
+        """The Anki tag that lets a learner search for what a release changed."""
+        return CHANGED_TAG + self.version
+
 
 def stamps(record: ReleaseRecord, fingerprints: Mapping[str, str], clock: int) -> dict[str, Stamp]:
     """Card id → the time and release of its last change; unchanged cards keep their release's."""
@@ -105,6 +111,23 @@ def clock_problem(
         "SOURCE_DATE_EPOCH later than the last release",
         "DG902",
     )
+
+
+def release_stamps(
+    history: ReleaseRecord,
+    deck: RenderedDeck,
+    templates_dir: Path | None,
+    clock: int,
+    origin: str,
+) -> dict[str, Stamp]:
+    """Every card's stamp for a build at `clock`; raise DeckgenError when the clock would not
+    reach learners (see clock_problem)."""
+    fingerprints = note_fingerprints(deck, template_environment(templates_dir))
+    stamped = stamps(history, fingerprints, clock)
+    problem = clock_problem(history, clock, origin, stamped)
+    if problem is not None:
+        raise DeckgenError([problem])
+    return stamped
 
 
 # --------------------------------------------------------------------------- what changed

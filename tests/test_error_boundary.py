@@ -187,7 +187,7 @@ def test_a_bad_source_date_epoch_is_located(
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
     code, _, err = run("build", "-q", "--format", "apkg")
     assert code == 1
-    assert "SOURCE_DATE_EPOCH:1:1: DG902 [error] not a whole number: 'yesterday'" in err
+    assert "SOURCE_DATE_EPOCH:1:1: DG902 [error] not a whole number of seconds: 'yesterday'" in err
     assert "nothing was written." in err
 
 

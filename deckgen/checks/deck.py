@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from deckgen.checks.registry import deck_rule
+from deckgen.checks.registry import Records, deck_rule
 from deckgen.checks.similarity import MAX_NEAR_DUPLICATE_COMPARISONS, first_near_duplicates
 from deckgen.errors import DiagnosticSink, Location
-from deckgen.ids import IdLock
 from deckgen.media import MAX_MEDIA_BYTES
 from deckgen.model import Deck
 from deckgen.render import RenderedDeck
@@ -16,7 +15,7 @@ MEDIA_WARNING_BYTES = 1024 * 1024
 
 
 @deck_rule("DG402")
-def oversized_media(rendered: RenderedDeck, lock: IdLock, sink: DiagnosticSink) -> None:
+def oversized_media(rendered: RenderedDeck, records: Records, sink: DiagnosticSink) -> None:
     for media in rendered.media:
         size = media.path.stat().st_size
         if size > MEDIA_WARNING_BYTES:
@@ -30,7 +29,7 @@ def oversized_media(rendered: RenderedDeck, lock: IdLock, sink: DiagnosticSink) 
 
 
 @deck_rule("DG301", "DG112")
-def near_duplicate(rendered: RenderedDeck, lock: IdLock, sink: DiagnosticSink) -> None:
+def near_duplicate(rendered: RenderedDeck, records: Records, sink: DiagnosticSink) -> None:
     """Questions nearly the same as an earlier one; DG112 when there are too many to compare."""
     check_near_duplicates(rendered.deck, sink)
 
@@ -59,7 +58,7 @@ def check_near_duplicates(
 
 
 @deck_rule("DG210")
-def short_coverage(rendered: RenderedDeck, lock: IdLock, sink: DiagnosticSink) -> None:
+def short_coverage(rendered: RenderedDeck, records: Records, sink: DiagnosticSink) -> None:
     deck = rendered.deck
     if not deck.syllabus.topics:
         return
@@ -75,7 +74,8 @@ def short_coverage(rendered: RenderedDeck, lock: IdLock, sink: DiagnosticSink) -
 
 
 @deck_rule("DG501")
-def published_id_removed(rendered: RenderedDeck, lock: IdLock, sink: DiagnosticSink) -> None:
+def published_id_removed(rendered: RenderedDeck, records: Records, sink: DiagnosticSink) -> None:
+    lock = records.lock
     if not lock.exists:
         return
     present = {card.id for card in rendered.deck.cards}
@@ -91,7 +91,8 @@ def published_id_removed(rendered: RenderedDeck, lock: IdLock, sink: DiagnosticS
 
 
 @deck_rule("DG502")
-def retired_id_reused(rendered: RenderedDeck, lock: IdLock, sink: DiagnosticSink) -> None:
+def retired_id_reused(rendered: RenderedDeck, records: Records, sink: DiagnosticSink) -> None:
+    lock = records.lock
     if not lock.exists:
         return
     for card in rendered.deck.cards:
@@ -102,3 +103,56 @@ def retired_id_reused(rendered: RenderedDeck, lock: IdLock, sink: DiagnosticSink
                 "reused: choose a new id",
                 "DG502",
             )
+
+
+# --------------------------------------------------------------------------- the release history
+
+
+@deck_rule("DG503")
+def released_type_changed(rendered: RenderedDeck, records: Records, sink: DiagnosticSink) -> None:
+    history = records.history
+    for card in rendered.deck.cards:
+        entry = history.cards.get(card.id)
+        if entry is not None and entry.retired is None and entry.type != card.type.key:
+            sink.report(
+                card.location,
+                f"card '{card.id}' was released as a {entry.type} card and is now "
+                f"{card.type.key}: Anki would skip it as conflicting on every later import. "
+                f"Keep 'Type: {entry.type}', or retire this id and add the card under a new one",
+                "DG503",
+                related=[(history.location(card.id), "its release record")],
+            )
+
+
+@deck_rule("DG504")
+def released_card_moved(rendered: RenderedDeck, records: Records, sink: DiagnosticSink) -> None:
+    history = records.history
+    syllabus = rendered.deck.syllabus
+    for card in rendered.deck.cards:
+        entry = history.cards.get(card.id)
+        if entry is None or entry.retired is not None or entry.type != card.type.key:
+            continue
+        if (entry.round, entry.topic) != (card.round, card.topic):
+            old = f"{syllabus.round_title(entry.round)} › {syllabus.topic_title(entry.topic)}"
+            new = f"{syllabus.round_title(card.round)} › {syllabus.topic_title(card.topic)}"
+            sink.report(
+                card.location,
+                f"card '{card.id}' moved from {old} to {new} since release {entry.changed}: "
+                "Anki never moves existing cards, so learners who have it keep it in the old "
+                "deck (new learners get it in the new one)",
+                "DG504",
+                related=[(history.location(card.id), "its release record")],
+            )
+
+
+@deck_rule("DG505")
+def deck_id_changed(rendered: RenderedDeck, records: Records, sink: DiagnosticSink) -> None:
+    history, info = records.history, rendered.deck.info
+    if history.deck is not None and history.deck != info.id and history.last is not None:
+        sink.report(
+            Location(rendered.deck.root / "deck.yaml", 1),
+            f"the deck id is '{info.id}', but release {history.last.version} shipped "
+            f"'{history.deck}': every note's GUID comes from it, so every learner would get a "
+            "second copy of every card. Change it back",
+            "DG505",
+        )

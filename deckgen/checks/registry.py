@@ -5,8 +5,8 @@ A rule is registered for what it looks at, which is also when the pipeline runs 
 * `@field_rule(code)`: one field's Markdown tokens, run by the compile stage as each field is
   rendered (cached with the file);
 * `@card_rule(code)`: one card, run by the compile stage after the card is rendered;
-* `@deck_rule(code)`: the whole compiled deck (and the record of published ids), run by the
-  check stage.
+* `@deck_rule(code)`: the whole compiled deck (and the records of earlier releases), run by
+  the check stage.
 
 The code names the rule in the catalogue (deckgen.rules), where its name and severity are; a
 rule may report only the codes it was registered with (checked whenever assertions run).
@@ -25,6 +25,7 @@ from typing import Generic, TypeVar
 from markdown_it.token import Token
 
 from deckgen.errors import DiagnosticSink, Location
+from deckgen.history import ReleaseRecord
 from deckgen.ids import IdLock
 from deckgen.model import Card, Deck, Text
 from deckgen.render import FieldPlaces, RenderedDeck
@@ -52,9 +53,18 @@ class Field:
         return self._places.of(token, child)
 
 
+@dataclass(frozen=True)
+class Records:
+    """What earlier releases left for the deck rules: the published and retired ids, and the
+    release history (what each release shipped)."""
+
+    lock: IdLock
+    history: ReleaseRecord
+
+
 FieldRule = Callable[[Field, DiagnosticSink], None]
 CardRule = Callable[[Card, Deck, DiagnosticSink], None]
-DeckRule = Callable[[RenderedDeck, IdLock, DiagnosticSink], None]
+DeckRule = Callable[[RenderedDeck, Records, DiagnosticSink], None]
 
 R = TypeVar("R", FieldRule, CardRule, DeckRule)
 
