@@ -12,8 +12,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import time
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -31,14 +29,13 @@ from deckgen.exporters import (
     default_formats,
     resolve_options,
 )
-from deckgen.history import MAX_CLOCK_SKEW_SECONDS, ReleaseRecord
+from deckgen.history import ReleaseRecord
 from deckgen.load import DECK_FILE, load_sources
 from deckgen.model import DeckInfo
-from deckgen.release import Stamp, release_stamps
+from deckgen.release import Stamp, build_clock, release_stamps
 from deckgen.render import RenderedDeck
 from deckgen.selection import select_cards, selection_suffix
-from deckgen.templating import default_templates_dir, template_problem
-from deckgen.vcs import git
+from deckgen.templating import template_problem
 
 log = logging.getLogger(__name__)
 
@@ -50,66 +47,6 @@ class BuildResult:
     paths: tuple[Path, ...]
     deck: RenderedDeck
     warnings: tuple[Diagnostic, ...] = ()
-
-
-def _git_head(folder: Path) -> tuple[int, bool] | None:
-    """The committer time of HEAD of the work tree holding `folder`, and whether the tree has
-    uncommitted changes; None outside a work tree or without git."""
-    head = git(folder, "log", "-1", "--format=%ct")
-    dirty = git(folder, "status", "--porcelain", "--untracked-files=normal")
-    if not head or dirty is None:
-        return None
-    return int(head), bool(dirty)
-
-
-def _newest_file_time(*folders: Path) -> int:
-    return max(
-        (int(p.stat().st_mtime) for folder in folders for p in folder.rglob("*") if p.is_file()),
-        default=0,
-    )
-
-
-def _clock_error(where: Path, message: str) -> DeckgenError:
-    return DeckgenError([Diagnostic(Location(where), message, "DG902")])
-
-
-def build_clock(cards_dir: Path, templates_dir: Path | None = None) -> tuple[int, str]:
-    """The build's clock and where it came from, fixed by the sources so builds are reproducible.
-
-    SOURCE_DATE_EPOCH wins. Else, in a git work tree, the committer time of HEAD: a commit that
-    changes only a template or deckgen's own code moves it too (a clock taken from the cards'
-    own commits would not, and Anki would skip the release); with uncommitted changes, the
-    newest file time of the cards and templates when later. Outside git, that file time alone.
-    A clock in the future is refused: Anki 2.1.54 refuses such a package, and every later
-    release would look older. deckgen.release refuses one that is not after the last release.
-    """
-    now = int(time.time()) + MAX_CLOCK_SKEW_SECONDS
-    env = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if env:
-        where = Path("SOURCE_DATE_EPOCH")
-        if not env.isdigit() or not env.isascii():
-            raise _clock_error(where, f"not a whole number of seconds: {env!r}")
-        clock, origin = int(env), "SOURCE_DATE_EPOCH"
-    else:
-        where = cards_dir
-        templates = templates_dir if templates_dir is not None else default_templates_dir()
-        files = _newest_file_time(cards_dir, templates)
-        head = _git_head(cards_dir)
-        if head is None:
-            clock, origin = files, "the newest file time of the cards and templates"
-        elif head[1] and files > head[0]:
-            clock, origin = files, "the newest file time of uncommitted changes"
-        else:
-            clock, origin = head[0], "the time of the last commit"
-    if clock > now:
-        stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(clock))
-        raise _clock_error(
-            where,
-            f"the build clock ({origin}) is {stamp}, in the future: Anki refuses or never "
-            "updates such notes, and every later release would look older. Fix the commit "
-            "date or SOURCE_DATE_EPOCH",
-        )
-    return clock, origin
 
 
 def _export_problem(

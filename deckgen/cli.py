@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import sys
+import time
 import tomllib
 import traceback
 from collections.abc import Callable, Mapping, Sequence
@@ -28,9 +29,12 @@ from deckgen.exporters import (
     default_formats,
     exporter_options,
 )
+from deckgen.history import UNRELEASED
 from deckgen.ids import read_lock, write_lock
 from deckgen.lint import lint_deck
 from deckgen.load import suggest
+from deckgen.publish import deck_changes, make_release
+from deckgen.release import changelog_section, changes_document
 from deckgen.rules import RULES, Severity
 from deckgen.safety import printable
 from deckgen.scaffold import scaffold_card
@@ -632,34 +636,85 @@ def new(cards_dir: Path, topic: str, question: str, card_id: str | None, card_ty
 
 @cli.command()
 @cards_option
-@click.option("--check", is_flag=True, help="Only check that every card id is recorded.")
-def lock(cards_dir: Path, check: bool) -> None:
-    """Record every card id as published (cards/published-ids.yaml).
+@click.option(
+    "--since", metavar="VERSION", help="Compare with this release instead of the last one."
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people, markdown as in CHANGELOG.md, json for tools.",
+)
+@click.option(
+    "--check", is_flag=True, help="Exit 1 when anything is unreleased (for the release workflow)."
+)
+@templates_option
+@no_cache_option
+def changes(
+    cards_dir: Path,
+    since: str | None,
+    output_format: str,
+    check: bool,
+    templates_dir: Path | None,
+    no_cache: bool,
+) -> None:
+    """List the cards added, changed, moved and retired since the last (or a named) release.
 
-    Run before a release. Once published, an id may not disappear: `deckgen lint` fails
-    until the card is restored or retired with `deckgen retire`.
+    A card has changed when anything its note shows in Anki changed: a field, a tag, or its
+    note type's templates or CSS.
 
     \b
     Examples:
-      deckgen lock
-      deckgen lock --check     # in the release workflow
+      deckgen changes
+      deckgen changes --since v2026.12 --format markdown
+      deckgen changes --check      # after deckgen release, in the release workflow
     """
-    deck = load_deck(cards_dir)
-    record = read_lock(cards_dir)
-    new_ids = sorted({c.id for c in deck.cards} - set(record.published))
-    if check:
-        if new_ids:
-            _note(
-                f"{len(new_ids)} unpublished id(s): {', '.join(new_ids)}; run deckgen lock",
-                fg="red",
-            )
-            sys.exit(1)
-        _note("every card id is recorded", fg="green")
-        return
-    record.published = sorted(set(record.published) | set(new_ids))
-    write_lock(record)
-    click.echo(_line(str(record.path)))
-    _note(f"deckgen: recorded {len(new_ids)} new id(s), {len(record.published)} in all")
+    cache = Cache.for_cards(cards_dir, enabled=not no_cache)
+    found = deck_changes(cards_dir, since, templates_dir, cache)
+    if output_format == "json":
+        click.echo(printable(json.dumps(changes_document(found.since, found.changes), indent=2)))
+    elif output_format == "markdown":
+        click.echo(changelog_section(UNRELEASED, int(time.time()), found.changes), nl=False)
+    else:
+        for change in found.changes:
+            detail = f" ({change.detail})" if change.detail else ""
+            click.echo(_line(f"{change.kind:<8} {change.id}: {change.question}{detail}"))
+    base = f"release {found.since}" if found.since else "the first release"
+    _note(f"deckgen: {len(found.changes)} change(s) since {base}")
+    if check and found.changes:
+        _note("deckgen: unreleased changes; record them with deckgen release VERSION", fg="red")
+        sys.exit(1)
+
+
+@cli.command()
+@cards_option
+@click.argument("version")
+@templates_option
+@no_cache_option
+def release(cards_dir: Path, version: str, templates_dir: Path | None, no_cache: bool) -> None:
+    """Record release VERSION: what every card's note holds, and what changed.
+
+    Writes cards/releases.json (the release history), cards/published-ids.yaml and a section of
+    CHANGELOG.md beside the cards folder. Refused when lint fails, VERSION exists, nothing
+    changed, or the build clock is not after the last release. Builds then stamp each note with
+    the time of the release it last changed in, so Anki updates exactly the changed ones.
+
+    \b
+    Examples:
+      deckgen release v2026.12
+    """
+    cache = Cache.for_cards(cards_dir, enabled=not no_cache)
+    recorded = make_release(cards_dir, version, templates_dir, cache)
+    for path in recorded.paths:
+        click.echo(_line(str(path)))
+    counts = ", ".join(
+        f"{sum(c.kind == kind for c in recorded.changes)} {kind}"
+        for kind in ("added", "changed", "moved", "retired")
+        if any(c.kind == kind for c in recorded.changes)
+    )
+    _note(f"deckgen: recorded release {version}: {counts}", fg="green")
 
 
 @cli.command()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import os
 import re
 import time
 from collections.abc import Iterable, Mapping
@@ -24,22 +25,97 @@ import nh3
 
 from deckgen.atomic import atomic_output
 from deckgen.errors import DeckgenError, Diagnostic, Location
-from deckgen.history import UNRELEASED, CardRecord, Release, ReleaseRecord
+from deckgen.history import (
+    MAX_CLOCK_SKEW_SECONDS,
+    UNRELEASED,
+    CardRecord,
+    Release,
+    ReleaseRecord,
+)
+from deckgen.markdown import cloze_face
 from deckgen.model import Card
 from deckgen.notetypes import anki_tags, card_css, card_templates, note_fields
 from deckgen.render import RenderedDeck
-from deckgen.templating import template_environment
+from deckgen.templating import default_templates_dir, template_environment
+from deckgen.vcs import git
 
 CHANGED_TAG = "deckgen::changed::"  # + the version in which the note last changed
 QUESTION_CHARS = 120  # how much of a question the changelog quotes
+
+
+# --------------------------------------------------------------------------- the clock
+
+
+def _git_head(folder: Path) -> tuple[int, bool] | None:
+    """The committer time of HEAD of the work tree holding `folder`, and whether the tree has
+    uncommitted changes; None outside a work tree or without git."""
+    head = git(folder, "log", "-1", "--format=%ct")
+    dirty = git(folder, "status", "--porcelain", "--untracked-files=normal")
+    if not head or dirty is None:
+        return None
+    return int(head), bool(dirty)
+
+
+def _newest_file_time(*folders: Path) -> int:
+    return max(
+        (int(p.stat().st_mtime) for folder in folders for p in folder.rglob("*") if p.is_file()),
+        default=0,
+    )
+
+
+def _clock_error(where: Path, message: str) -> DeckgenError:
+    return DeckgenError([Diagnostic(Location(where), message, "DG902")])
+
+
+def build_clock(cards_dir: Path, templates_dir: Path | None = None) -> tuple[int, str]:
+    """The build's clock and where it came from, fixed by the sources so builds are reproducible.
+
+    SOURCE_DATE_EPOCH wins. Else, in a git work tree, the committer time of HEAD: a commit that
+    changes only a template or deckgen's own code moves it too (a clock taken from the cards'
+    own commits would not, and Anki would skip the release); with uncommitted changes, the
+    newest file time of the cards and templates when later. Outside git, that file time alone.
+    A clock in the future is refused: Anki 2.1.54 refuses such a package, and every later
+    release would look older. deckgen.release refuses one that is not after the last release.
+    """
+    now = int(time.time()) + MAX_CLOCK_SKEW_SECONDS
+    env = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if env:
+        where = Path("SOURCE_DATE_EPOCH")
+        if not env.isdigit() or not env.isascii():
+            raise _clock_error(where, f"not a whole number of seconds: {env!r}")
+        clock, origin = int(env), "SOURCE_DATE_EPOCH"
+    else:
+        where = cards_dir
+        templates = templates_dir if templates_dir is not None else default_templates_dir()
+        files = _newest_file_time(cards_dir, templates)
+        head = _git_head(cards_dir)
+        if head is None:
+            clock, origin = files, "the newest file time of the cards and templates"
+        elif head[1] and files > head[0]:
+            clock, origin = files, "the newest file time of uncommitted changes"
+        else:
+            clock, origin = head[0], "the time of the last commit"
+    if clock > now:
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(clock))
+        raise _clock_error(
+            where,
+            f"the build clock ({origin}) is {stamp}, in the future: Anki refuses or never "
+            "updates such notes, and every later release would look older. Fix the commit "
+            "date or SOURCE_DATE_EPOCH",
+        )
+    return clock, origin
 
 
 # --------------------------------------------------------------------------- what learners get
 
 
 def plain_question(card: Card, rendered_front: str) -> str:
-    """The question as one line of plain text, at most QUESTION_CHARS long."""
-    text = " ".join(html.unescape(nh3.clean(rendered_front, tags=set())).split())
+    """The question as one line of plain text (a cloze's deletions filled in), at most
+    QUESTION_CHARS long."""
+    filled = (
+        cloze_face(rendered_front, lambda answer: answer) if card.type.cloze else rendered_front
+    )
+    text = " ".join(html.unescape(nh3.clean(filled, tags=set())).split())
     return text if len(text) <= QUESTION_CHARS else text[: QUESTION_CHARS - 1] + "…"
 
 
@@ -219,14 +295,16 @@ def record_release(
 # --------------------------------------------------------------------------- changelog
 
 
-_MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+# Every character that can start Markdown or HTML markup inside a list item's text: links and
+# images, code, emphasis, HTML and entities, escapes, tables, headings and autolinks' brackets.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>!&~|#])")
 
 
 def markdown_text(text: str) -> str:
-    """Plain text as Markdown that renders as exactly that text: every ASCII punctuation mark
-    backslash-escaped (CommonMark allows it for each), so a question cannot add a link, an
-    image, HTML or emphasis to the changelog."""
-    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", " ".join(text.split()))
+    """Plain text as Markdown that renders as exactly that text: each character that could
+    start markup is backslash-escaped (CommonMark allows it for any ASCII punctuation), so a
+    question cannot add a link, an image, HTML or emphasis to the changelog."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split()))
 
 
 def changelog_section(version: str, clock: int, found: Iterable[Change]) -> str:
@@ -258,9 +336,13 @@ CHANGELOG_TITLE = "# Changelog\n\nWhat each release of the deck changed, newest 
 
 
 def prepend_changelog(path: Path, section: str) -> None:
+    """Put `section` first in the changelog, replacing an earlier section of the same release
+    (so recording a release again after a failure does not list it twice)."""
     old = path.read_text(encoding="utf-8") if path.is_file() else CHANGELOG_TITLE
-    head, _, rest = old.partition("\n## ")
-    body = head.rstrip("\n") + "\n\n" + section + ("\n## " + rest if rest else "")
+    head, *sections = old.split("\n## ")
+    title = section.split("\n", 1)[0].removeprefix("## ").split(" — ")[0]
+    kept = [s for s in sections if s.split("\n", 1)[0].split(" — ")[0] != title]
+    body = head.rstrip("\n") + "\n\n" + section + "".join("\n## " + s for s in kept)
     with atomic_output(path) as tmp:
         tmp.write_text(body, encoding="utf-8")
 

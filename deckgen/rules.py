@@ -84,6 +84,9 @@ _RULES = [
     Rule("DG901", "empty-selection", E, "a tag query that selects no card"),
     Rule("DG902", "build-clock", E, "a SOURCE_DATE_EPOCH or commit time unusable as the clock"),
     Rule("DG903", "export-option", E, "a format option that the exporter refuses"),
+    Rule(
+        "DG904", "release-refused", E, "a malformed or taken release version, or nothing to release"
+    ),
 ]
 
 RULES: dict[str, Rule] = {rule.code: rule for rule in _RULES}

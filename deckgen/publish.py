@@ -1,0 +1,117 @@
+"""`deckgen changes` and `deckgen release` as library calls: what a release would bring, and
+recording one (the release history, the published ids and a CHANGELOG.md section)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from deckgen.cache import Cache
+from deckgen.check import CheckedDeck
+from deckgen.errors import DeckgenError, Diagnostic, Location
+from deckgen.history import ReleaseRecord, version_problem, write_record
+from deckgen.ids import write_lock
+from deckgen.lint import lint_deck
+from deckgen.load import suggest
+from deckgen.release import (
+    Change,
+    build_clock,
+    changelog_section,
+    changes,
+    note_fingerprints,
+    prepend_changelog,
+    record_release,
+)
+from deckgen.templating import template_environment
+
+CHANGELOG_FILE = "CHANGELOG.md"  # beside the cards folder: the project's, not a card file
+
+
+@dataclass(frozen=True)
+class Changes:
+    checked: CheckedDeck
+    history: ReleaseRecord
+    since: str | None  # the release compared with; None before the first release
+    changes: list[Change]
+    fingerprints: dict[str, str]
+
+
+def _refuse(where: Path, message: str) -> DeckgenError:
+    return DeckgenError([Diagnostic(Location(where), message, "DG904")])
+
+
+def deck_changes(
+    cards_dir: Path,
+    since: str | None = None,
+    templates_dir: Path | None = None,
+    cache: Cache | None = None,
+) -> Changes:
+    """What learners of release `since` (default: the last) would get from the working tree."""
+    checked = lint_deck(cards_dir, cache=cache)
+    if checked.errors:
+        raise DeckgenError(checked.errors)
+    history = checked.compiled.history
+    if since is not None and history.release(since) is None:
+        known = [r.version for r in history.releases]
+        listed = f"; releases: {', '.join(known)}" if known else ": nothing is released yet"
+        raise _refuse(
+            history.path,
+            f"no release '{since}' in the release history{suggest(since, known)}{listed}",
+        )
+    base = since if since is not None else (history.last.version if history.last else None)
+    fingerprints = note_fingerprints(checked.rendered, template_environment(templates_dir))
+    found = changes(history, checked.rendered, fingerprints, checked.compiled.lock.retired, since)
+    return Changes(checked, history, base, found, fingerprints)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    version: str
+    clock: int
+    changes: list[Change]
+    paths: tuple[Path, ...]  # the files written
+
+
+def make_release(
+    cards_dir: Path,
+    version: str,
+    templates_dir: Path | None = None,
+    cache: Cache | None = None,
+) -> Recorded:
+    """Record release `version`: refused when lint fails, the version is taken or malformed,
+    nothing changed, or the clock is not after the last release."""
+    problem = version_problem(version)
+    if problem is not None:
+        raise _refuse(Path("VERSION"), problem)
+    found = deck_changes(cards_dir, None, templates_dir, cache)
+    history = found.history
+    if history.release(version) is not None:
+        raise _refuse(history.path, f"release '{version}' exists already: choose a new version")
+    if not found.changes:
+        last = history.last.version if history.last else "?"
+        raise _refuse(history.path, f"nothing changed since release {last}: nothing to release")
+    clock, origin = build_clock(cards_dir, templates_dir)
+    if history.last is not None and clock <= history.last.time:
+        raise DeckgenError(
+            [
+                Diagnostic(
+                    Location(history.path),
+                    f"the build clock ({origin}) is not after release {history.last.version}: "
+                    "Anki would skip this release as already up to date. Commit the changes "
+                    "first, or set SOURCE_DATE_EPOCH later than the last release",
+                    "DG902",
+                )
+            ]
+        )
+    lock = found.checked.compiled.lock
+    recorded = record_release(
+        history, version, clock, found.checked.rendered, found.fingerprints, lock.retired
+    )
+    # The changelog first and the history last: the history is what makes the release happen,
+    # and a rerun after a crash rewrites the same changelog section instead of adding one.
+    changelog = cards_dir.parent / CHANGELOG_FILE
+    prepend_changelog(changelog, changelog_section(version, clock, recorded))
+    lock.published = sorted(set(lock.published) | {c.id for c in found.checked.deck.cards})
+    write_lock(lock)
+    write_record(history)
+    return Recorded(version, clock, recorded, (changelog, lock.path, history.path))
