@@ -18,7 +18,7 @@ LOCK_FILE = "published-ids.yaml"
 _HEADER = """\
 # Card ids that have shipped. A learner's review history hangs on each of them, so
 # `deckgen lint` fails when one disappears or a retired one comes back.
-# Record new ids before a release with `deckgen lock`; retire a card on purpose with
+# `deckgen release` records new ids; retire a card on purpose with
 # `deckgen retire ID --reason "..."` (see CONTRIBUTING.md).
 """
 

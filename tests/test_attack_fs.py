@@ -579,7 +579,7 @@ def test_a_broken_published_ids_is_a_located_error_never_a_traceback(
     repo = sample_cards.parent
     linted = run_cli("lint", "--cards", "cards", "--no-print-check", cwd=repo)
     built = run_cli("build", "-q", "--cards", "cards", "--format", "json", cwd=repo)
-    locked = run_cli("lock", "--cards", "cards", cwd=repo)
+    locked = run_cli("release", "v1", "--cards", "cards", cwd=repo)
     for done in (linted, built, locked):
         assert done.returncode == 1, done.stdout + done.stderr
         assert f"cards/{expected}" in done.stdout + done.stderr, done.stdout + done.stderr
@@ -587,4 +587,4 @@ def test_a_broken_published_ids_is_a_located_error_never_a_traceback(
     assert not (repo / "pwned").exists()
     assert not (repo / "dist").exists()
     if content is not None:
-        assert path.read_bytes() == content  # `deckgen lock` did not rewrite what it could not read
+        assert path.read_bytes() == content  # release did not rewrite what it could not read

@@ -129,7 +129,18 @@ def test_failed_build_leaves_previous_output_untouched(
 
 @pytest.mark.parametrize(
     "command",
-    [[], ["build"], ["lint"], ["stats"], ["new"], ["lock"], ["retire"], ["rules"], ["preview"]],
+    [
+        [],
+        ["build"],
+        ["lint"],
+        ["stats"],
+        ["new"],
+        ["changes"],
+        ["release"],
+        ["retire"],
+        ["rules"],
+        ["preview"],
+    ],
 )
 def test_every_command_has_help(command: list[str]) -> None:
     result = CliRunner().invoke(cli, [*command, "--help"])
