@@ -23,6 +23,7 @@ from deckgen.atomic import check_output_folder
 from deckgen.cache import Cache
 from deckgen.check import check_deck
 from deckgen.compile import compile_deck
+from deckgen.deckconfig import DECK_FILE
 from deckgen.errors import DeckgenError, Diagnostic, Location, os_error_diagnostic
 from deckgen.exporters import (
     ExportContext,
@@ -31,7 +32,7 @@ from deckgen.exporters import (
     default_formats,
     resolve_options,
 )
-from deckgen.load import DECK_FILE, load_sources
+from deckgen.load import load_sources
 from deckgen.model import DeckInfo
 from deckgen.render import RenderedDeck
 from deckgen.selection import select_cards, selection_suffix

@@ -30,12 +30,12 @@ from deckgen.exporters import (
 )
 from deckgen.ids import read_lock, write_lock
 from deckgen.lint import lint_deck
-from deckgen.load import suggest
 from deckgen.rules import RULES, Severity
 from deckgen.safety import printable
 from deckgen.scaffold import scaffold_card
 from deckgen.selection import SelectionError
 from deckgen.stats import coverage
+from deckgen.suggest import suggest
 
 F = TypeVar("F", bound=Callable[..., Any])
 

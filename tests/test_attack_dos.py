@@ -32,13 +32,14 @@ from mdit_py_plugins.front_matter import front_matter_plugin
 from mdit_py_plugins.texmath import texmath_plugin
 
 from deckgen.cache import Cache
+from deckgen.cardfile import MAX_LINE_CHARS
 from deckgen.checks.cards import _CLOZE_LIKE_RE
 from deckgen.checks.deck import check_near_duplicates
 from deckgen.checks.similarity import first_near_duplicates, near_duplicates, question_words
 from deckgen.compile import FILE_BUDGET_ENV, PARALLEL_MIN_FILES, load_deck, within_budget
 from deckgen.errors import DiagnosticSink
 from deckgen.lint import lint_deck
-from deckgen.load import MAX_FILE_BYTES, MAX_LINE_CHARS
+from deckgen.load import MAX_FILE_BYTES
 from deckgen.markdown import CLOZE_RE, make_parser
 from deckgen.model import Card
 from tests.conftest import PROJECT
