@@ -22,7 +22,7 @@ from deckgen.cardtypes import (
     card_type_named,
     implied_card_type,
 )
-from deckgen.configfile import _key_line, _load_yaml, _public
+from deckgen.configfile import key_line, load_yaml_with_lines, without_lines
 from deckgen.errors import DiagnosticSink, Location
 from deckgen.markdown import CLOZE_OPEN_RE, make_parser
 from deckgen.model import Card, Syllabus, Text
@@ -202,7 +202,7 @@ def _front_matter(
         )
         return None
     first_line = (token.map[0] if token.map else 0) + 2  # 1-based line after the opening '---'
-    data = _load_yaml(token.content, path, first_line, sink)
+    data = load_yaml_with_lines(token.content, path, first_line, sink)
     if data is None:
         if not token.content.strip():
             sink.report(Location(path, 1), "empty front matter: 'topic' is required", "DG102")
@@ -211,8 +211,8 @@ def _front_matter(
         sink.report(Location(path, first_line), "front matter must be a mapping of keys", "DG102")
         return None
     ok = True
-    for key, value in _public(data).items():
-        where = Location(path, _key_line(data, key, first_line))
+    for key, value in without_lines(data).items():
+        where = Location(path, key_line(data, key, first_line))
         expected = FRONT_MATTER_KEYS.get(key)
         if expected is None:
             known = ", ".join(sorted(FRONT_MATTER_KEYS))
@@ -240,7 +240,7 @@ def _front_matter(
     topic = syllabus.topic(topic_id)
     if topic is None:
         sink.report(
-            Location(path, _key_line(data, "topic", first_line)),
+            Location(path, key_line(data, "topic", first_line)),
             f"unknown topic '{topic_id}'{suggest(topic_id, (t.id for t in syllabus.topics))}",
             "DG202",
         )
@@ -248,13 +248,13 @@ def _front_matter(
     round_id = str(data.get("round") or (topic.rounds[0] if topic.rounds else ""))
     if syllabus.round(round_id) is None:
         sink.report(
-            Location(path, _key_line(data, "round", first_line)),
+            Location(path, key_line(data, "round", first_line)),
             f"unknown round '{round_id}'{suggest(round_id, (r.id for r in syllabus.rounds))}",
             "DG201",
         )
         return None
     tags = data.get("tags") or []
-    tag_line = _key_line(data, "tags", first_line)
+    tag_line = key_line(data, "tags", first_line)
     good_tags = _check_tags(path, tag_line, tags, syllabus, sink)
     return topic_id, round_id, tuple(good_tags)
 

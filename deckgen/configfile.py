@@ -156,7 +156,7 @@ _LineLoader.add_constructor(
 )
 
 
-def _load_yaml(
+def load_yaml_with_lines(
     text: str, path: Path, first_line: int, sink: DiagnosticSink, code: str = "DG101"
 ) -> Any:
     """Parse YAML safely; on failure record `path:line` (1-based, offset by first_line)."""
@@ -170,10 +170,12 @@ def _load_yaml(
     return load_yaml(text, path, sink, loader=_LineLoader, first_line=first_line, code=code)
 
 
-def _key_line(mapping: dict[str, Any], key: str, first_line: int) -> int:
+def key_line(mapping: dict[str, Any], key: str, first_line: int) -> int:
+    """The line of `key` in a mapping from load_yaml_with_lines (the mapping's, if absent)."""
     line: int = mapping.get("__lines__", {}).get(key, mapping.get("__line__", 0))
     return first_line + line
 
 
-def _public(mapping: dict[str, Any]) -> dict[str, Any]:
+def without_lines(mapping: dict[str, Any]) -> dict[str, Any]:
+    """The mapping's own keys, without the line records load_yaml_with_lines adds."""
     return {k: v for k, v in mapping.items() if not k.startswith("__")}

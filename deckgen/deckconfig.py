@@ -11,11 +11,11 @@ from typing import Any
 from deckgen.cardfile import ID_RE
 from deckgen.configfile import (
     MAX_REPORTS_PER_FILE,
-    _key_line,
-    _load_yaml,
-    _public,
     extend_capped,
+    key_line,
+    load_yaml_with_lines,
     read_config_text,
+    without_lines,
 )
 from deckgen.errors import DiagnosticSink, Location
 from deckgen.model import DeckInfo, Round, Subtopic, Syllabus, Topic
@@ -39,27 +39,27 @@ def load_deck_info(cards_dir: Path, sink: DiagnosticSink) -> DeckInfo:
         )
         return DeckInfo(id="deck", name="Deck")
     source = read_config_text(path, sink)
-    data = _load_yaml(source, path, 1, sink) if source is not None else None
+    data = load_yaml_with_lines(source, path, 1, sink) if source is not None else None
     if not isinstance(data, dict):
         if data is not None:
             sink.report(Location(path, 1), f"{DECK_FILE} must be a mapping", "DG110")
         return DeckInfo(id="deck", name="Deck")
-    values = _public(data)
+    values = without_lines(data)
     for key in sorted(set(values) - {"id", "name", "description", "repository", "options"}):
         sink.report(
-            Location(path, _key_line(data, key, 1)), f"unknown key '{key}' in {DECK_FILE}", "DG110"
+            Location(path, key_line(data, key, 1)), f"unknown key '{key}' in {DECK_FILE}", "DG110"
         )
     deck_id = values.get("id")
     if not isinstance(deck_id, str) or not ID_RE.match(deck_id):
         sink.report(
-            Location(path, _key_line(data, "id", 1)), "deck 'id' must be a lowercase slug", "DG110"
+            Location(path, key_line(data, "id", 1)), "deck 'id' must be a lowercase slug", "DG110"
         )
         deck_id = "deck"
     name = values.get("name")
     name_problem = title_problem(name) if isinstance(name, str) else "must be a string"
     if name_problem:
         sink.report(
-            Location(path, _key_line(data, "name", 1)), f"deck 'name' {name_problem}", "DG110"
+            Location(path, key_line(data, "name", 1)), f"deck 'name' {name_problem}", "DG110"
         )
         name = "Deck"
     description = values.get("description") or ""
@@ -67,7 +67,7 @@ def load_deck_info(cards_dir: Path, sink: DiagnosticSink) -> DeckInfo:
         plain_text_problem(description) if isinstance(description, str) else "must be text"
     )
     if text_problem:
-        where = Location(path, _key_line(data, "description", 1))
+        where = Location(path, key_line(data, "description", 1))
         sink.report(where, f"deck 'description' {text_problem}", "DG110")
         description = ""
     repository = values.get("repository") or ""
@@ -75,7 +75,7 @@ def load_deck_info(cards_dir: Path, sink: DiagnosticSink) -> DeckInfo:
         repository_problem(repository) if isinstance(repository, str) else "must be a string"
     )
     if repository and url_problem:
-        where = Location(path, _key_line(data, "repository", 1))
+        where = Location(path, key_line(data, "repository", 1))
         sink.report(where, f"deck 'repository' {url_problem}", "DG110")
         repository = ""
     return DeckInfo(
@@ -96,12 +96,12 @@ def _deck_options(
     if value is None:
         return ()
     if not isinstance(value, dict):
-        where = Location(path, _key_line(data, "options", 1))
+        where = Location(path, key_line(data, "options", 1))
         sink.report(where, "'options' must be a mapping of option names to values", "DG110")
         return ()
     found = []
-    for name, setting in _public(value).items():
-        line = _key_line(value, name, 1)
+    for name, setting in without_lines(value).items():
+        line = key_line(value, name, 1)
         if isinstance(setting, bool) or not isinstance(setting, str | int | float):
             sink.report(Location(path, line), f"option '{name}' must be a single value", "DG110")
             continue
@@ -148,7 +148,7 @@ def _over_limits(path: Path, data: dict[str, Any], sink: DiagnosticSink) -> bool
     ):
         if count > limit:
             sink.report(
-                Location(path, _key_line(data, key, 1)),
+                Location(path, key_line(data, key, 1)),
                 f"the syllabus has {count} {what} (limit {limit}): not read",
                 "DG111",
             )
@@ -163,7 +163,7 @@ def _read_syllabus(path: Path, sink: DiagnosticSink) -> Syllabus:
         )
         return Syllabus((), ())
     source = read_config_text(path, sink)
-    data = _load_yaml(source, path, 1, sink) if source is not None else None
+    data = load_yaml_with_lines(source, path, 1, sink) if source is not None else None
     if not isinstance(data, dict):
         if data is not None:
             sink.report(
@@ -179,7 +179,7 @@ def _read_syllabus(path: Path, sink: DiagnosticSink) -> Syllabus:
         value = data.get(key)
         if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
             sink.report(
-                Location(path, _key_line(data, key, 1)),
+                Location(path, key_line(data, key, 1)),
                 f"'{key}' must be a list of mappings",
                 "DG110",
             )
@@ -188,7 +188,7 @@ def _read_syllabus(path: Path, sink: DiagnosticSink) -> Syllabus:
 
     def text(entry: dict[str, Any], key: str, required: bool = True) -> str:
         value = entry.get(key)
-        where = Location(path, _key_line(entry, key, 1))
+        where = Location(path, key_line(entry, key, 1))
         if isinstance(value, str) and value.strip():
             # titles name Anki decks and breadcrumbs; summaries are shown as plain text
             problem = title_problem(value.strip()) if key == "title" else plain_text_problem(value)
@@ -203,7 +203,7 @@ def _read_syllabus(path: Path, sink: DiagnosticSink) -> Syllabus:
     def count(entry: dict[str, Any]) -> int:
         value = entry.get("min_cards", 0)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            where = Location(path, _key_line(entry, "min_cards", 1))
+            where = Location(path, key_line(entry, "min_cards", 1))
             sink.report(where, "'min_cards' must be a whole number >= 0", "DG110")
             return 0
         return value
@@ -212,7 +212,7 @@ def _read_syllabus(path: Path, sink: DiagnosticSink) -> Syllabus:
 
     def ident(entry: dict[str, Any]) -> str:
         value = text(entry, "id")
-        line = _key_line(entry, "id", 1)
+        line = key_line(entry, "id", 1)
         if value and not ID_RE.match(value):
             sink.report(
                 Location(path, line), f"syllabus id '{value}' must be a lowercase slug", "DG110"
@@ -229,7 +229,7 @@ def _read_syllabus(path: Path, sink: DiagnosticSink) -> Syllabus:
     def subtopic_entries(topic: dict[str, Any]) -> list[dict[str, Any]]:
         value = topic.get("subtopics") or []
         if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-            where = Location(path, _key_line(topic, "subtopics", 1))
+            where = Location(path, key_line(topic, "subtopics", 1))
             sink.report(where, "'subtopics' must be a list of mappings", "DG110")
             return []
         return value
@@ -246,7 +246,7 @@ def _read_syllabus(path: Path, sink: DiagnosticSink) -> Syllabus:
         topic_rounds = t.get("rounds")
         if not isinstance(topic_rounds, list) or not topic_rounds:
             sink.report(
-                Location(path, _key_line(t, "rounds", 1)),
+                Location(path, key_line(t, "rounds", 1)),
                 "'rounds' must be a non-empty list",
                 "DG110",
             )
@@ -256,13 +256,13 @@ def _read_syllabus(path: Path, sink: DiagnosticSink) -> Syllabus:
                 unknown_rounds += 1  # suggestions only for the problems that will be shown
                 hint = suggest(str(r), round_ids) if unknown_rounds <= MAX_REPORTS_PER_FILE else ""
                 sink.report(
-                    Location(path, _key_line(t, "rounds", 1)),
+                    Location(path, key_line(t, "rounds", 1)),
                     f"unknown round '{r}'{hint}",
                     "DG110",
                 )
         subtopics = tuple(
             Subtopic(
-                id=ident(s), title=text(s, "title"), min_cards=count(s), line=_key_line(s, "id", 1)
+                id=ident(s), title=text(s, "title"), min_cards=count(s), line=key_line(s, "id", 1)
             )
             for s in subtopic_entries(t)
         )
@@ -273,7 +273,7 @@ def _read_syllabus(path: Path, sink: DiagnosticSink) -> Syllabus:
                 rounds=tuple(str(r) for r in topic_rounds),
                 min_cards=count(t),
                 subtopics=subtopics,
-                line=_key_line(t, "id", 1),
+                line=key_line(t, "id", 1),
             )
         )
     return Syllabus(rounds=rounds, topics=tuple(topics), location=Location(path))
