@@ -16,9 +16,10 @@ import nh3
 from markupsafe import Markup, escape
 
 from deckgen.cardtypes import ANKI_FIELDS, CARD_TYPES, CONTENT_FIELDS, CardType
+from deckgen.highlight import pygments_css
 from deckgen.markdown import cloze_face
 from deckgen.model import Deck
-from deckgen.render import RenderedCard, pygments_css
+from deckgen.render import RenderedCard
 
 NIGHT_SELECTORS = (".nightMode", ".night_mode")
 

@@ -288,7 +288,7 @@ def test_a_cubic_lexer_is_never_reached(
 
 
 def test_long_lines_are_not_highlighted_even_in_allowed_languages() -> None:
-    from deckgen.render import MAX_HIGHLIGHT_LINE, highlight_code
+    from deckgen.highlight import MAX_HIGHLIGHT_LINE, highlight_code
 
     short = highlight_code("fn main() {}\n", "rust")
     long = highlight_code("/" * (MAX_HIGHLIGHT_LINE + 1), "rust")
@@ -300,11 +300,11 @@ def test_long_lines_are_not_highlighted_even_in_allowed_languages() -> None:
 def slow_highlighting(monkeypatch: pytest.MonkeyPatch) -> None:
     """Put the cubic systemd lexer back on the allow-list: a legal file that is slow to check,
     for the tests of the budget itself."""
-    import deckgen.render
+    import deckgen.highlight
 
-    languages = deckgen.render.HIGHLIGHTED_LANGUAGES | {"systemd"}
-    monkeypatch.setattr(deckgen.render, "HIGHLIGHTED_LANGUAGES", languages)
-    monkeypatch.setattr(deckgen.render, "MAX_HIGHLIGHT_LINE", 100_000)
+    languages = deckgen.highlight.HIGHLIGHTED_LANGUAGES | {"systemd"}
+    monkeypatch.setattr(deckgen.highlight, "HIGHLIGHTED_LANGUAGES", languages)
+    monkeypatch.setattr(deckgen.highlight, "MAX_HIGHLIGHT_LINE", 100_000)
 
 
 BUILD_CHILD = (

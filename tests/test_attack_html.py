@@ -25,8 +25,9 @@ from deckgen.compile import load_deck
 from deckgen.errors import DeckgenError, DiagnosticSink
 from deckgen.lint import lint_deck
 from deckgen.load import load_sources
-from deckgen.render import CardRenderer, sanitize
+from deckgen.render import CardRenderer
 from deckgen.safety import csv_cell, printable, url_problem
+from deckgen.sanitize import sanitize
 from tests.htmlaudit import anki_cloze, audit
 
 FRONT = "---\ntopic: rust\n---\n\n"

@@ -24,7 +24,7 @@ from deckgen.errors import DeckgenError, DiagnosticSink
 from deckgen.exporters.delimited import render_table
 from deckgen.lint import lint_deck
 from deckgen.load import load_sources
-from deckgen.render import sanitize
+from deckgen.sanitize import sanitize
 from deckgen.typstmarkup import TypstRenderer, typst_string
 from tests.conftest import FIXTURES
 
