@@ -215,7 +215,7 @@ HOSTILE_FRAGMENTS = [
 def test_sanitized_html_survives_anki_cloze_pass(fragment: str) -> None:
     """Even if lint were skipped, what the sanitizer lets through stays inert after Anki's
     cloze substitution (front and back) and after deckgen's own site rendering."""
-    from deckgen.notetypes import cloze_faces
+    from deckgen.faces import cloze_faces
 
     clean = sanitize(fragment)
     outputs = [clean, anki_cloze(clean, reveal=False), anki_cloze(clean, reveal=True)]
@@ -409,7 +409,7 @@ def test_no_generated_field_yields_anything_active(sample_cards: Path, text: str
     """Whatever a field holds, rendered with or without lint errors, the HTML that would reach
     Anki or the site holds no script, handler, non-allow-listed URL or remote load, before and
     after the cloze pass."""
-    from deckgen.notetypes import cloze_faces
+    from deckgen.faces import cloze_faces
 
     deck = load_deck(sample_cards)
     template = deck.cards[0]
