@@ -21,6 +21,7 @@ from deckgen.atomic import check_output_folder
 from deckgen.cache import Cache
 from deckgen.check import check_deck
 from deckgen.compile import compile_deck
+from deckgen.deckconfig import DECK_FILE
 from deckgen.errors import DeckgenError, Diagnostic, Location, os_error_diagnostic
 from deckgen.exporters import (
     ExportContext,
@@ -30,7 +31,7 @@ from deckgen.exporters import (
     resolve_options,
 )
 from deckgen.history import ReleaseRecord
-from deckgen.load import DECK_FILE, load_sources
+from deckgen.load import load_sources
 from deckgen.model import DeckInfo
 from deckgen.release import Stamp, build_clock, release_stamps
 from deckgen.render import RenderedDeck

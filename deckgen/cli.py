@@ -32,7 +32,6 @@ from deckgen.exporters import (
 from deckgen.history import UNRELEASED
 from deckgen.ids import read_lock, write_lock
 from deckgen.lint import lint_deck
-from deckgen.load import suggest
 from deckgen.publish import deck_changes, make_release
 from deckgen.release import changelog_section, changes_document
 from deckgen.rules import RULES, Severity
@@ -40,6 +39,7 @@ from deckgen.safety import printable
 from deckgen.scaffold import scaffold_card
 from deckgen.selection import SelectionError
 from deckgen.stats import coverage
+from deckgen.suggest import suggest
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -1,4 +1,5 @@
-"""Reading the deck's YAML config files (deck.yaml, syllabus.yaml, published-ids.yaml) safely."""
+"""Reading the deck's YAML config files (deck.yaml, syllabus.yaml, published-ids.yaml) safely,
+and YAML that remembers the line of every key (those files and a card file's front matter)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from deckgen.rules import Severity
 MAX_CONFIG_BYTES = 256 * 1024
 # The findings reported for one config file: a hostile file can hold thousands of mistakes.
 MAX_REPORTS_PER_FILE = 20
+MAX_YAML_BYTES = 16 * 1024  # a card file's front matter: topic, round and tags
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)  # absent on Windows, where the lstat check remains
 _BINARY = getattr(os, "O_BINARY", 0)
 
@@ -128,3 +130,52 @@ def extend_capped(
         f"\u2026 and {len(rest)} more problem{'s' if len(rest) > 1 else ''} in {path.name}",
         first.code,
     )
+
+
+# --------------------------------------------------------------------------- YAML with lines
+
+
+class _LineLoader(NoAliasLoader):
+    """A safe loader without aliases that remembers the line of every mapping key."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
+    # Keys become strings ('1: x' is an unknown key '1', not a crash further on).
+    mapping = {str(k): v for k, v in loader.construct_mapping(node, deep=True).items()}
+    lines = {}
+    for key_node, _ in node.value:
+        lines[str(loader.construct_object(key_node))] = key_node.start_mark.line
+    mapping["__lines__"] = lines
+    mapping["__line__"] = node.start_mark.line
+    return mapping
+
+
+_LineLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _construct_mapping,
+)
+
+
+def load_yaml_with_lines(
+    text: str, path: Path, first_line: int, sink: DiagnosticSink, code: str = "DG101"
+) -> Any:
+    """Parse YAML safely; on failure record `path:line` (1-based, offset by first_line)."""
+    if len(text) > MAX_YAML_BYTES and path.suffix == ".md":
+        sink.report(
+            Location(path, first_line),
+            f"front matter over {MAX_YAML_BYTES // 1024} KiB: keep it to topic, round and tags",
+            "DG111",
+        )
+        return None
+    return load_yaml(text, path, sink, loader=_LineLoader, first_line=first_line, code=code)
+
+
+def key_line(mapping: dict[str, Any], key: str, first_line: int) -> int:
+    """The line of `key` in a mapping from load_yaml_with_lines (the mapping's, if absent)."""
+    line: int = mapping.get("__lines__", {}).get(key, mapping.get("__line__", 0))
+    return first_line + line
+
+
+def without_lines(mapping: dict[str, Any]) -> dict[str, Any]:
+    """The mapping's own keys, without the line records load_yaml_with_lines adds."""
+    return {k: v for k, v in mapping.items() if not k.startswith("__")}

@@ -17,8 +17,9 @@ import typst
 
 from deckgen.errors import DeckgenError, DiagnosticSink, Location
 from deckgen.model import Card, Deck
-from deckgen.render import MediaFile, RenderedDeck, source_markdown
+from deckgen.render import MediaFile, RenderedDeck
 from deckgen.safety import printable
+from deckgen.sourceline import source_markdown
 from deckgen.typstmarkup import (
     Marked,
     TypstCode,

@@ -12,7 +12,6 @@ from deckgen.errors import DeckgenError, Diagnostic, Location
 from deckgen.history import ReleaseRecord, version_problem, write_record
 from deckgen.ids import write_lock
 from deckgen.lint import lint_deck
-from deckgen.load import suggest
 from deckgen.release import (
     Change,
     build_clock,
@@ -22,6 +21,7 @@ from deckgen.release import (
     prepend_changelog,
     record_release,
 )
+from deckgen.suggest import suggest
 from deckgen.templating import template_environment
 
 CHANGELOG_FILE = "CHANGELOG.md"  # beside the cards folder: the project's, not a card file

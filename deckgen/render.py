@@ -1,4 +1,6 @@
-"""Rendering card Markdown to safe HTML: Pygments code, MathJax passthrough, media, sanitizing."""
+"""Rendering card Markdown to safe HTML: MathJax passthrough, media, and the renderer of a
+deck's cards (code is highlighted by deckgen.highlight, every field cleaned by
+deckgen.sanitize)."""
 
 from __future__ import annotations
 
@@ -8,22 +10,17 @@ import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-import nh3
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
-from pygments import highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexers import get_lexer_by_name
-from pygments.util import ClassNotFound
 
 from deckgen.errors import DiagnosticSink, Location
+from deckgen.highlight import highlight_code
 from deckgen.markdown import (
     CLOZE_OPEN_RE,
     InlinePositions,
@@ -33,91 +30,11 @@ from deckgen.markdown import (
 )
 from deckgen.media import media_problem, problem_code
 from deckgen.model import Card, Deck, Text
-from deckgen.safety import (
-    LINK_SCHEMES,
-    TEMPLATE_MARK_RE,
-    image_reference_problem,
-    is_media_name,
-    math_problems,
-    url_problem,
-)
+from deckgen.safety import TEMPLATE_MARK_RE, image_reference_problem, math_problems, url_problem
+from deckgen.sanitize import sanitize, unsafe_html
+from deckgen.sourceline import source_markdown
 
 log = logging.getLogger(__name__)
-
-PYGMENTS_LIGHT_STYLE = "friendly"
-PYGMENTS_DARK_STYLE = "monokai"
-
-
-# One allow-list serves both the check that reports unsafe raw HTML and the sanitizer that
-# cleans every rendered field, so the two can never disagree.
-ALLOWED_TAGS = frozenset(
-    [
-        "a",
-        "abbr",
-        "b",
-        "blockquote",
-        "br",
-        "caption",
-        "cite",
-        "code",
-        "col",
-        "colgroup",
-        "dd",
-        "del",
-        "details",
-        "div",
-        "dl",
-        "dt",
-        "em",
-        "figcaption",
-        "figure",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "hr",
-        "i",
-        "img",
-        "ins",
-        "kbd",
-        "li",
-        "mark",
-        "ol",
-        "p",
-        "pre",
-        "q",
-        "s",
-        "samp",
-        "small",
-        "span",
-        "strong",
-        "sub",
-        "summary",
-        "sup",
-        "table",
-        "tbody",
-        "td",
-        "tfoot",
-        "th",
-        "thead",
-        "tr",
-        "u",
-        "ul",
-        "var",
-    ]
-)
-_COMMON_ATTRIBUTES = {"class", "title", "lang", "dir"}
-ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
-    "*": _COMMON_ATTRIBUTES,
-    "a": {"href"},
-    "img": {"src", "alt", "width", "height"},
-    "ol": {"start"},
-    "td": {"colspan", "rowspan", "style"},
-    "th": {"colspan", "rowspan", "scope", "style"},
-}
-_STYLE_PROPERTIES = frozenset({"text-align"})  # markdown-it writes table alignment this way
 
 
 # Called with (card, field name, field text, tokens) for every field parsed: the compile stage
@@ -151,55 +68,7 @@ class RenderedDeck:
     media: tuple[MediaFile, ...]
 
 
-# --------------------------------------------------------------------------- code and math
-
-
-@functools.cache
-def _lexer(lang: str) -> Any:
-    try:
-        return get_lexer_by_name(lang, stripnl=False, ensurenl=False)
-    except ClassNotFound:
-        return None
-
-
-_FORMATTER = HtmlFormatter(nowrap=True)
-
-
-# Languages whose Pygments lexers were measured to stay fast on hostile input (long runs of
-# spaces, quotes, slashes, backticks…); some others (c, cpp, ini, systemd) go quadratic or
-# cubic on one long line. Most lexers are quadratic per line at worst, so only code whose lines
-# are short is highlighted: anything else is shown as plain, escaped text.
-HIGHLIGHTED_LANGUAGES = frozenset(
-    "go golang rust rs js javascript ts typescript python py sh bash shell zsh json toml yaml "
-    "yml http sql nginx diff text".split()
-)
-MAX_HIGHLIGHT_LINE = 240
-MAX_HIGHLIGHT_CHARS = 16 * 1024
-
-
-def _highlightable(code: str, name: str) -> bool:
-    if name not in HIGHLIGHTED_LANGUAGES or len(code) > MAX_HIGHLIGHT_CHARS:
-        return False
-    return all(len(line) <= MAX_HIGHLIGHT_LINE for line in code.split("\n"))
-
-
-def highlight_code(code: str, lang: str, _attrs: Any = None) -> str:
-    """Pygments into CSS classes, wrapped the way markdown-it expects (a `<pre>` is kept as is)."""
-    name = lang.split()[0].lower() if lang else ""
-    lexer = _lexer(name) if name and _highlightable(code, name) else None
-    body = highlight(code, lexer, _FORMATTER) if lexer is not None else escapeHtml(code)
-    css_lang = f' class="language-{escapeHtml(name)}"' if name else ""
-    return f'<pre class="highlight"><code{css_lang}>{body}</code></pre>\n'
-
-
-def pygments_css(selector: str = ".highlight", night_selectors: Sequence[str] = ()) -> str:
-    """CSS for highlighted code: the light style, then the dark one under the night selectors."""
-    light = HtmlFormatter(style=PYGMENTS_LIGHT_STYLE).get_style_defs(selector)  # type: ignore[no-untyped-call]
-    dark_formatter = HtmlFormatter(style=PYGMENTS_DARK_STYLE)
-    dark = dark_formatter.get_style_defs(  # type: ignore[no-untyped-call]
-        [f"{night} {selector}" for night in night_selectors]
-    )
-    return f"{light}\n{dark}\n" if night_selectors else f"{light}\n"
+# --------------------------------------------------------------------------- Markdown to HTML
 
 
 def _render_math_inline(
@@ -244,89 +113,6 @@ def html_renderer() -> MarkdownIt:
     return md
 
 
-# --------------------------------------------------------------------------- safety
-
-
-class _TagCollector(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.found: list[tuple[str, list[tuple[str, str | None]]]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.found.append((tag, attrs))
-
-    handle_startendtag = handle_starttag
-
-
-def attribute_problem(tag: str, name: str, value: str | None) -> str | None:
-    """Why an attribute of raw HTML in a card is refused, or None (the sanitizer's own rule)."""
-    allowed = ALLOWED_ATTRIBUTES["*"] | ALLOWED_ATTRIBUTES.get(tag, set())
-    if name.startswith("on"):
-        return f"event-handler attribute '{name}' on <{tag}> is not allowed"
-    if name == "style" or name not in allowed:
-        return f"attribute '{name}' on <{tag}> is not allowed"
-    if value is not None and TEMPLATE_MARK_RE.search(value):
-        return (
-            f"'{{{{', '}}}}' or '::' inside the '{name}' attribute of <{tag}>: Anki would expand "
-            "cloze markup there and break out of the attribute"
-        )
-    if tag == "img" and name == "src":
-        problem = image_reference_problem(value or "")
-        return problem or "raw <img> is not allowed: write images as ![alt](file.png)"
-    if name == "href" and value is not None:
-        return url_problem(value)
-    return None
-
-
-def unsafe_html(fragment: str) -> list[str]:
-    """Reasons why a piece of raw HTML is unsafe or not allowed; empty when it is fine."""
-    collector = _TagCollector()
-    collector.feed(fragment)
-    collector.close()
-    problems = []
-    for tag, attrs in collector.found:
-        if tag not in ALLOWED_TAGS:
-            problems.append(f"HTML tag <{tag}> is not allowed")
-            continue
-        for name, value in attrs:
-            problem = attribute_problem(tag, name, value)
-            if problem:
-                problems.append(problem)
-    return problems
-
-
-def _keep_attribute(tag: str, name: str, value: str) -> str | None:
-    """The sanitizer's last word on every attribute it would keep (nh3's attribute_filter)."""
-    if TEMPLATE_MARK_RE.search(value):
-        return None  # cloze markup in an attribute lets Anki's cloze pass break out of it
-    if name == "src":
-        return value if tag == "img" and is_media_name(value) else None
-    if name == "href":
-        return value if url_problem(value) is None else None
-    return value
-
-
-@functools.lru_cache(maxsize=1)
-def _cleaner() -> Any:
-    # Built once: configuring nh3 per call costs more than the cleaning itself.
-    return nh3.Cleaner(
-        tags=set(ALLOWED_TAGS),
-        attributes=ALLOWED_ATTRIBUTES,
-        attribute_filter=_keep_attribute,
-        url_schemes=set(LINK_SCHEMES),
-        filter_style_properties=set(_STYLE_PROPERTIES),
-        link_rel="noopener noreferrer",
-        strip_comments=True,
-    )
-
-
-def sanitize(fragment: str) -> str:
-    """The last line of defence: nh3 with deckgen's allow-list, whatever produced the HTML."""
-    if not fragment:
-        return fragment
-    return str(_cleaner().clean(fragment))
-
-
 # --------------------------------------------------------------------------- files
 
 
@@ -343,34 +129,11 @@ def resolve_inside(folder: Path, reference: str, root: Path) -> Path | None:
     return target if target.is_relative_to(root.resolve()) else None
 
 
-# --------------------------------------------------------------------------- sources
-
-_RFC_RE = re.compile(r"^RFC ?(\d{3,5})(?: ?§ ?((?:[A-Z]|\d+)(?:\.\d+)*))?(.*)$", re.DOTALL)
-_BARE_URL_RE = re.compile(r"^https?://\S+$")
-_SCHEME_RE = re.compile(r"(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]{0,30})://")
-
-
-def source_markdown(source: str) -> str:
-    """Expand the shorthands a `Source:` line allows: `RFC 9293 §3.3.2` and bare URLs."""
-    text = " ".join(source.split())
-    match = _RFC_RE.match(text)
-    if match:
-        number, section, rest = match.groups()
-        url = f"https://www.rfc-editor.org/rfc/rfc{number}"
-        label = f"RFC {number}"
-        if section:
-            kind = "appendix" if section[0].isalpha() else "section"
-            url += f"#{kind}-{section}"
-            label += f" §{section}"
-        return f"[{label}]({url}){rest}"
-    if _BARE_URL_RE.match(text):
-        return f"<{text}>"
-    return text
-
-
 # --------------------------------------------------------------------------- cards
 
 
+# a URL scheme named in a `Source:` line (only http and https are allowed there)
+_SCHEME_RE = re.compile(r"(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]{0,30})://")
 _CHECKED_INLINE = frozenset({"html_inline", "link_open", "image"})  # what _check_token reads
 
 

@@ -6,11 +6,12 @@ import re
 from collections import Counter
 from pathlib import Path
 
+from deckgen.cardfile import ID_RE, MAX_ID_LENGTH
 from deckgen.cardtypes import CARD_TYPES
 from deckgen.compile import load_deck
 from deckgen.ids import read_lock
-from deckgen.load import ID_RE, MAX_ID_LENGTH, suggest
 from deckgen.markdown import STOP_WORDS
+from deckgen.suggest import suggest
 
 
 def _slug(text: str, words: int = 6) -> str:

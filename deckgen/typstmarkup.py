@@ -18,15 +18,15 @@ from typing import Any
 import jinja2
 from markdown_it.token import Token
 
+from deckgen.highlight import MAX_HIGHLIGHT_CHARS, MAX_HIGHLIGHT_LINE
 from deckgen.markdown import cloze_face, make_parser
-from deckgen.render import MAX_HIGHLIGHT_CHARS, MAX_HIGHLIGHT_LINE
 from deckgen.safety import url_problem
 from deckgen.templating import ContainedLoader, default_templates_dir
 
 _HTML_TAG_RE = re.compile(r"<[^>]*>")
 
 # Fence languages Typst may highlight, with the same line and block limits as the HTML side
-# (deckgen.render). Typst's syntect grammars are slow on hostile lines: `md`, `html` and `xml`
+# (deckgen.highlight). Typst's syntect grammars are slow on hostile lines: `md`, `html` and `xml`
 # took 8-69 s for a few KiB, and js/ts still took 6-8 s for 16 KiB of `$` or `_`, so those are
 # left out; every language below stays under a second for 16 KiB of backticks, quotes, `<a `,
 # slashes or `${`. Any other block is printed as plain monospace text.

@@ -32,13 +32,14 @@ from mdit_py_plugins.front_matter import front_matter_plugin
 from mdit_py_plugins.texmath import texmath_plugin
 
 from deckgen.cache import Cache
+from deckgen.cardfile import MAX_LINE_CHARS
 from deckgen.checks.cards import _CLOZE_LIKE_RE
 from deckgen.checks.deck import check_near_duplicates
 from deckgen.checks.similarity import first_near_duplicates, near_duplicates, question_words
 from deckgen.compile import FILE_BUDGET_ENV, PARALLEL_MIN_FILES, load_deck, within_budget
 from deckgen.errors import DiagnosticSink
 from deckgen.lint import lint_deck
-from deckgen.load import MAX_FILE_BYTES, MAX_LINE_CHARS
+from deckgen.load import MAX_FILE_BYTES
 from deckgen.markdown import CLOZE_RE, make_parser
 from deckgen.model import Card
 from tests.conftest import PROJECT
@@ -287,7 +288,7 @@ def test_a_cubic_lexer_is_never_reached(
 
 
 def test_long_lines_are_not_highlighted_even_in_allowed_languages() -> None:
-    from deckgen.render import MAX_HIGHLIGHT_LINE, highlight_code
+    from deckgen.highlight import MAX_HIGHLIGHT_LINE, highlight_code
 
     short = highlight_code("fn main() {}\n", "rust")
     long = highlight_code("/" * (MAX_HIGHLIGHT_LINE + 1), "rust")
@@ -299,11 +300,11 @@ def test_long_lines_are_not_highlighted_even_in_allowed_languages() -> None:
 def slow_highlighting(monkeypatch: pytest.MonkeyPatch) -> None:
     """Put the cubic systemd lexer back on the allow-list: a legal file that is slow to check,
     for the tests of the budget itself."""
-    import deckgen.render
+    import deckgen.highlight
 
-    languages = deckgen.render.HIGHLIGHTED_LANGUAGES | {"systemd"}
-    monkeypatch.setattr(deckgen.render, "HIGHLIGHTED_LANGUAGES", languages)
-    monkeypatch.setattr(deckgen.render, "MAX_HIGHLIGHT_LINE", 100_000)
+    languages = deckgen.highlight.HIGHLIGHTED_LANGUAGES | {"systemd"}
+    monkeypatch.setattr(deckgen.highlight, "HIGHLIGHTED_LANGUAGES", languages)
+    monkeypatch.setattr(deckgen.highlight, "MAX_HIGHLIGHT_LINE", 100_000)
 
 
 BUILD_CHILD = (

@@ -19,8 +19,9 @@ from pathlib import Path
 import pytest
 
 from deckgen.errors import DiagnosticSink
-from deckgen.render import html_renderer, sanitize
+from deckgen.render import html_renderer
 from deckgen.safety import math_problems
+from deckgen.sanitize import sanitize
 
 playwright = pytest.importorskip("playwright.sync_api")
 

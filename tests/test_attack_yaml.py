@@ -6,8 +6,9 @@ import time
 from pathlib import Path
 
 from deckgen.configfile import MAX_CONFIG_BYTES
+from deckgen.deckconfig import MAX_SYLLABUS_ROUNDS, MAX_SYLLABUS_TOPICS
 from deckgen.lint import lint_deck
-from deckgen.load import MAX_SYLLABUS_ROUNDS, MAX_SYLLABUS_TOPICS, suggest
+from deckgen.suggest import suggest
 
 SECONDS = 5.0
 # A file near the 256 KiB cap costs PyYAML's pure-Python parser 2-3.5 s on this machine under

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from deckgen.faces import cloze_faces
 from deckgen.markdown import cloze_face
-from deckgen.notetypes import cloze_faces
 from deckgen.render import cloze_faces_as_anki_shows
 
 TEXT = "A {{c1::SYN}} then a {{c2::SYN-ACK::reply}}, then {{c1::ACK}}."

@@ -18,12 +18,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from deckgen.cache import Cache
+from deckgen.cardfile import parse_card_file
 from deckgen.compile import compile_deck
 from deckgen.errors import DeckgenError, DiagnosticSink
 from deckgen.exporters.delimited import render_table
 from deckgen.lint import lint_deck
-from deckgen.load import load_sources, parse_card_file
-from deckgen.render import sanitize
+from deckgen.load import load_sources
+from deckgen.sanitize import sanitize
 from deckgen.typstmarkup import TypstRenderer, typst_string
 from tests.conftest import FIXTURES
 

@@ -10,16 +10,12 @@ import pytest
 
 from deckgen.cache import Cache
 from deckgen.compile import compile_deck
+from deckgen.highlight import highlight_code, pygments_css
 from deckgen.load import load_sources
-from deckgen.render import (
-    RenderedDeck,
-    highlight_code,
-    pygments_css,
-    sanitize,
-    source_markdown,
-    unsafe_html,
-)
+from deckgen.render import RenderedDeck
 from deckgen.rules import Severity
+from deckgen.sanitize import sanitize, unsafe_html
+from deckgen.sourceline import source_markdown
 
 
 def compiled(cards: Path) -> tuple[RenderedDeck, list[str]]:

@@ -13,10 +13,10 @@ from markupsafe import Markup
 
 from deckgen.atomic import replace_dir
 from deckgen.exporters import ExportContext, Option
+from deckgen.faces import card_faces
 from deckgen.notetypes import (
     anki_tags,
     card_css,
-    card_faces,
     card_templates,
     note_fields,
     source_file,
