@@ -84,6 +84,7 @@ def load_deck_info(cards_dir: Path, sink: DiagnosticSink) -> DeckInfo:
         description=str(description),
         repository=str(repository or git_remote_url(cards_dir)),
         options=_deck_options(data, path, sink),
+        id_line=key_line(data, "id", 1),
     )
 
 

@@ -139,6 +139,7 @@ class DeckInfo:
     repository: str = ""
     # Exporter option defaults from deck.yaml's `options:`: (name, value, line in deck.yaml).
     options: tuple[tuple[str, str, int], ...] = ()
+    id_line: int = 1  # where deck.yaml sets the id, for the messages that name it
 
 
 @dataclass(frozen=True)

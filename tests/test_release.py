@@ -217,10 +217,15 @@ def test_a_moved_card_is_a_warning_that_says_what_learners_keep(
 
 def test_a_changed_deck_id_is_an_error(repo: Path, deckgen: Deckgen) -> None:
     assert deckgen("release", "v1")[0] == 0
-    edit(repo, "id: sample-deck", "id: sample-deck-2", "cards/deck.yaml")
+    deck_yaml = repo / "cards/deck.yaml"
+    text = deck_yaml.read_text()
+    changed = "# the deck\n" + text.replace("id: sample-deck", "id: sample-deck-2")
+    deck_yaml.write_text(changed)
+    line = next(n for n, row in enumerate(changed.splitlines(), 1) if row.startswith("id:"))
+    assert line > 1
     code, out = deckgen("lint")
     assert code == 1
-    assert "cards/deck.yaml:1:1: DG505 [error] the deck id is 'sample-deck-2'" in out
+    assert f"cards/deck.yaml:{line}:1: DG505 [error] the deck id is 'sample-deck-2'" in out
 
 
 @pytest.mark.parametrize(

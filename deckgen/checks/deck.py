@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from deckgen.checks.registry import Records, deck_rule
 from deckgen.checks.similarity import MAX_NEAR_DUPLICATE_COMPARISONS, first_near_duplicates
+from deckgen.deckconfig import DECK_FILE
 from deckgen.errors import DiagnosticSink, Location
 from deckgen.media import MAX_MEDIA_BYTES
 from deckgen.model import Deck
@@ -150,7 +151,7 @@ def deck_id_changed(rendered: RenderedDeck, records: Records, sink: DiagnosticSi
     history, info = records.history, rendered.deck.info
     if history.deck is not None and history.deck != info.id and history.last is not None:
         sink.report(
-            Location(rendered.deck.root / "deck.yaml", 1),
+            Location(rendered.deck.root / DECK_FILE, info.id_line),
             f"the deck id is '{info.id}', but release {history.last.version} shipped "
             f"'{history.deck}': every note's GUID comes from it, so every learner would get a "
             "second copy of every card. Change it back",
