@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +16,23 @@ Anki = Callable[[Steps], dict[str, Any]]
 
 
 @pytest.fixture(scope="session")
-def anki_venvs() -> Callable[[str], Path]:
-    """The python of each release's venv, made or checked once a session."""
+def anki_venvs(request: pytest.FixtureRequest) -> Callable[[str], Path]:
+    """The python of each release's venv, made or checked once a session.
+
+    The releases that the selected tests use are readied together (installing is mostly
+    waiting on downloads and disk), so a cold cache costs about one install, not one each.
+    """
+    wanted = sorted(
+        {
+            item.callspec.params["target"].version
+            for item in request.session.items
+            if hasattr(item, "callspec") and isinstance(item.callspec.params.get("target"), Target)
+        }
+    )
     made: dict[str, Path] = {}
+    with ThreadPoolExecutor(max_workers=max(1, len(wanted))) as pool:
+        for version, python in zip(wanted, pool.map(ensure_venv, wanted), strict=True):
+            made[version] = python
 
     def python_of(version: str) -> Path:
         if version not in made:

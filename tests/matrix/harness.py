@@ -167,6 +167,25 @@ def _run(command: Sequence[str | Path], timeout: float) -> None:
         )
 
 
+def _works(python: Path, pins: Sequence[str]) -> bool:
+    """Whether the venv's anki imports and is the pinned release (a damaged venv is redone)."""
+    check = (
+        "import importlib.metadata as m, anki.buildinfo, anki.collection;print(m.version('anki'))"
+    )
+    try:
+        done = subprocess.run(
+            [str(python), "-I", "-c", check],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=_subprocess_env(),
+            check=False,
+        )
+    except OSError:
+        return False
+    return done.returncode == 0 and f"anki=={done.stdout.strip()}" in pins
+
+
 def ensure_venv(version: str) -> Path:
     """The python of `version`'s venv, made on first use; reused while its stamp matches."""
     pins = PINS[version]
@@ -178,7 +197,7 @@ def ensure_venv(version: str) -> Path:
     wanted = {"pins": list(pins), "python": sys.version, "base": sys.base_prefix}
     with _locked(root / f"{version}.lock"):
         try:
-            if json.loads(stamp.read_text(encoding="utf-8")) == wanted and python.exists():
+            if json.loads(stamp.read_text(encoding="utf-8")) == wanted and _works(python, pins):
                 return python
         except (OSError, ValueError):
             pass
@@ -189,7 +208,8 @@ def ensure_venv(version: str) -> Path:
             [python, "-m", "pip", "install", "--quiet", "--no-input", "--only-binary=:all:", *pins],
             timeout=1200,
         )
-        _run([python, "-c", "import anki.buildinfo; assert anki.buildinfo.version"], timeout=120)
+        if not _works(python, pins):
+            raise RuntimeError(f"{venv}: anki {version} was installed but does not import")
         partial = stamp.with_suffix(".partial")
         partial.write_text(json.dumps(wanted), encoding="utf-8")
         partial.replace(stamp)
