@@ -51,8 +51,22 @@ def imported(target: Target, path: str) -> dict[str, Any]:
     return {"op": "import", "package": path, "importer": target.importer}
 
 
-REVIEW = {"op": "review", "deck": DECK, "rating": "easy", "limit": 50}
 SNAPSHOT = {"op": "snapshot"}
+LANGUAGES, NETWORKING = f"{DECK}::2 · Languages", f"{DECK}::1 · Networking"
+LEARNED = 3  # cards in LANGUAGES: answered Good, they are in learning; the rest graduate
+
+
+def learner(target: Target, first: str) -> list[dict[str, Any]]:
+    """A learner imports the first release and studies every card once; then a snapshot."""
+    return [
+        imported(target, first),
+        {"op": "review", "deck": LANGUAGES, "rating": "good", "limit": 50},
+        {"op": "review", "deck": NETWORKING, "rating": "easy", "limit": 50},
+        SNAPSHOT,
+    ]
+
+
+STUDIED = 4  # the steps of learner(): the next release's results start here
 
 
 def counts(step: dict[str, Any]) -> dict[str, int]:
@@ -61,8 +75,12 @@ def counts(step: dict[str, Any]) -> dict[str, int]:
 
 
 # The legacy importer logs one line a note, "[Skipped] field, field, …"; the backend lists them.
-LEGACY_LOG_WORDS = {"new": "Added", "updated": "Updated", "duplicate": "Identical"}
-LEGACY_LOG_WORDS["conflicting"] = "Skipped"
+LEGACY_LOG_WORDS = {
+    "new": "Added",
+    "updated": "Updated",
+    "duplicate": "Identical",
+    "conflicting": "Skipped",
+}
 
 
 def logged(step: dict[str, Any], category: str) -> list[str]:
@@ -113,15 +131,19 @@ def cut_section(path: Path, card_id: str) -> str:
     return match.group(0).rstrip("\n") + "\n"
 
 
-def reviewed_history(result: dict[str, Any]) -> tuple[Snapshot, int]:
-    """The checks every scenario starts with: v1 added whole, every card answered Easy once."""
-    first, review, snapshot = result["results"][:3]
+def studied(result: dict[str, Any]) -> Snapshot:
+    """The checks every scenario starts with: v1 added whole, every card answered once."""
+    first, good, easy, snapshot = result["results"][:STUDIED]
+    assert isinstance(snapshot, dict)
     assert counts(first) == {"new": NOTES, "updated": 0, "duplicate": 0, "conflicting": 0}
-    assert len(review["answered"]) == len(snapshot["cards"]) == CARDS
-    assert snapshot["revlog"] == CARDS
-    assert all(card["ivl"] > 0 for card in snapshot["cards"]), "Easy graduates a new card"
+    assert len(good["answered"]) == LEARNED and len(easy["answered"]) == CARDS - LEARNED
+    assert len(snapshot["cards"]) == snapshot["revlog"] == CARDS
+    learning = {card["id"] for card in snapshot["cards"] if card["ivl"] == 0 and card["queue"] == 1}
+    graduated = {card["id"] for card in snapshot["cards"] if card["ivl"] > 0}
+    assert learning == set(good["answered"]), "Good puts a new card in learning"
+    assert graduated == set(easy["answered"]), "Easy graduates a new card"
     assert {note["mod"] for note in snapshot["notes"]} == {CLOCK_1}, "an added note keeps its time"
-    return snapshot, CARDS
+    return snapshot
 
 
 # --- the harness itself ---------------------------------------------------------------------
@@ -185,9 +207,9 @@ def test_edited_release_updates_the_note_and_keeps_reviews(
     replace_in(sample_cards / "net" / "tcp.md", "sends the first FIN", "whose FIN goes out first")
     v2 = package(sample_cards, tmp_path / "v2", CLOCK_2, epoch)
 
-    result = anki([imported(target, v1), REVIEW, SNAPSHOT, imported(target, v2), SNAPSHOT])
-    before, _ = reviewed_history(result)
-    second, after = result["results"][3:]
+    result = anki([*learner(target, v1), imported(target, v2), SNAPSHOT])
+    before = studied(result)
+    second, after = result["results"][STUDIED:]
 
     assert counts(second) == {"new": 0, "updated": NOTES, "duplicate": 0, "conflicting": 0}
     assert any("whose FIN goes out first" in note for note in logged(second, "updated"))
@@ -221,16 +243,14 @@ def test_release_older_than_the_last_import_is_skipped_where_anki_stamps_import_
 
     result = anki(
         [
-            imported(target, v1),
-            REVIEW,
-            SNAPSHOT,
+            *learner(target, v1),
             imported(target, v2),
             imported(target, v3),
             SNAPSHOT,
         ]
     )
-    before, _ = reviewed_history(result)
-    second, third, after = result["results"][3:]
+    before = studied(result)
+    second, third, after = result["results"][STUDIED:]
     assert counts(second)["updated"] == NOTES
     handshake = notes_by_card_id(after)["tcp-handshake-diagram"]["fields"]["Back"]
     if target.stamps_import_time:
@@ -260,9 +280,9 @@ def test_reordered_and_moved_cards_stay_the_same_notes(
     )
     v2 = package(sample_cards, tmp_path / "v2", CLOCK_2, epoch)
 
-    result = anki([imported(target, v1), REVIEW, SNAPSHOT, imported(target, v2), SNAPSHOT])
-    before, _ = reviewed_history(result)
-    second, after = result["results"][3:]
+    result = anki([*learner(target, v1), imported(target, v2), SNAPSHOT])
+    before = studied(result)
+    second, after = result["results"][STUDIED:]
 
     assert counts(second) == {"new": 0, "updated": NOTES, "duplicate": 0, "conflicting": 0}
     assert [n["id"] for n in after["notes"]] == [n["id"] for n in before["notes"]]
@@ -293,17 +313,15 @@ def test_css_change_updates_the_note_types_without_a_copy(
 
     result = anki(
         [
-            imported(target, v1),
-            REVIEW,
-            SNAPSHOT,
+            *learner(target, v1),
             imported(target, v2),
             SNAPSHOT,
             imported(target, v3),
             SNAPSHOT,
         ]
     )
-    before, _ = reviewed_history(result)
-    second, after_two, third, after_three = result["results"][3:]
+    before = studied(result)
+    second, after_two, third, after_three = result["results"][STUDIED:]
     ours = {ntid: nt for ntid, nt in before["notetypes"].items() if nt["name"].startswith(DECK)}
     assert ours, before["notetypes"]
 
@@ -340,9 +358,9 @@ def test_topic_move_updates_the_note_but_its_cards_stay_in_the_old_deck(
     dns.write_text(dns.read_text(encoding="utf-8") + "\n" + section, encoding="utf-8")
     v2 = package(sample_cards, tmp_path / "v2", CLOCK_2, epoch)
 
-    result = anki([imported(target, v1), REVIEW, SNAPSHOT, imported(target, v2), SNAPSHOT])
-    before, _ = reviewed_history(result)
-    second, after = result["results"][3:]
+    result = anki([*learner(target, v1), imported(target, v2), SNAPSHOT])
+    before = studied(result)
+    second, after = result["results"][STUDIED:]
 
     assert counts(second) == {"new": 0, "updated": NOTES, "duplicate": 0, "conflicting": 0}
     note = notes_by_card_id(after)["tcp-time-wait-side"]
@@ -350,6 +368,7 @@ def test_topic_move_updates_the_note_but_its_cards_stay_in_the_old_deck(
     assert "DNS" in note["fields"]["Breadcrumb"] and "TCP" not in note["fields"]["Breadcrumb"]
     assert note["fields"]["SourceFile"] == "cards/net/dns.md"
     assert decks_of(before, note) == decks_of(after, note) == {TCP}, "the card did not move"
+    assert DNS in after["decks"]  # where deckgen puts the card now: its cards are not there
     assert scheduling(after) == scheduling(before)
     assert after["revlog"] == before["revlog"]
 
@@ -375,17 +394,15 @@ def test_type_change_basic_to_cloze_is_conflicting_now_and_later(
 
     result = anki(
         [
-            imported(target, v1),
-            REVIEW,
-            SNAPSHOT,
+            *learner(target, v1),
             imported(target, v2),
             SNAPSHOT,
             imported(target, v3),
             SNAPSHOT,
         ]
     )
-    before, _ = reviewed_history(result)
-    second, after_two, third, after_three = result["results"][3:]
+    before = studied(result)
+    second, after_two, third, after_three = result["results"][STUDIED:]
 
     assert counts(second) == {"new": 0, "updated": NOTES - 1, "duplicate": 0, "conflicting": 1}
     (skipped,) = logged(second, "conflicting")
