@@ -11,7 +11,7 @@ its answer which one it used. Input:
                {"op": "snapshot"}]}
 
 `importer` is "backend" (the Rust importer: `Collection.import_anki_package`, which Anki desktop
-uses from 2.1.55 on, and from 2.1.50 on behind a preference) or "legacy" (the Python
+uses from 2.1.55 on, and from 2.1.52 on behind a preference) or "legacy" (the Python
 `anki.importing.AnkiPackageImporter`, Anki desktop's default up to 2.1.54, gone from the newest
 releases). An import that raises is reported as {"error": ...}: what a learner would see. Any
 other failure is a bug of this driver or of the harness: it ends the run with a traceback.
@@ -76,7 +76,7 @@ def _backend_import(col: Any, step: dict[str, Any]) -> dict[str, Any]:
         )
         call = "import_anki_package(ImportAnkiPackageRequest(options=...))"
         changes = col.import_anki_package(request)
-    else:  # 2.1.50 to 2.1.66: a path, and "if newer" is the only condition there is
+    else:  # 2.1.52 to 2.1.66: a path, and "if newer" is the only condition there is
         if wanted != ("if_newer", "if_newer"):
             raise SystemExit(f"anki {anki_version()} has no update conditions but {wanted}")
         call = "import_anki_package(path)"
@@ -167,7 +167,7 @@ def review(col: Any, step: dict[str, Any]) -> dict[str, Any]:
                 card=card, states=top.states, rating=getattr(CardAnswer, rating.upper())
             )
             col.sched.answer_card(answer)
-        else:  # the v2 scheduler, a new collection's default up to 2.1.65
+        else:  # the v2 scheduler: a new collection's default in 2.1.54 (v3 in 2.1.66 on)
             col.sched.reset()
             card = col.sched.getCard()
             if card is None or card.id in answered:

@@ -182,7 +182,7 @@ def test_driver_reports_the_release_and_its_apis(target: Target, anki: Anki) -> 
     assert takes_request == target.update_conditions
     # The Python importer ships up to 24.11 (in 26.x only a shim over the backend is left).
     assert answer["legacy_importer_shipped"] == (target.version != "26.9.3")
-    # A new collection's scheduler: v2 up to 2.1.54, v3 from 2.1.55 (the driver uses either).
+    # A new collection's scheduler: v2 in 2.1.54, v3 in 2.1.66 and later (the driver uses either).
     assert answer["scheduler"] == ("v2" if target.version == "2.1.54" else "v3")
     assert answer["results"] == [
         {
