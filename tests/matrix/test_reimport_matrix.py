@@ -18,6 +18,8 @@ from typing import Any
 import pytest
 
 from deckgen.build import build
+from deckgen.cache import Cache
+from deckgen.publish import make_release
 from tests.matrix.conftest import Anki
 from tests.matrix.harness import PINS, PROJECT, Target
 
@@ -260,6 +262,40 @@ def test_release_older_than_the_last_import_is_skipped_where_anki_stamps_import_
         assert counts(third) == {"new": 0, "updated": NOTES, "duplicate": 0, "conflicting": 0}
         assert "then SYN-ACK" in handshake
         assert {note["mod"] for note in after["notes"]} == {CLOCK_3}
+    assert scheduling(after) == scheduling(before)
+    assert after["revlog"] == before["revlog"]
+
+
+def released(cards: Path, version: str, out: Path, clock: int, epoch: Callable[[int], None]) -> str:
+    """`deckgen release VERSION` at `clock`, then that release's package."""
+    epoch(clock)
+    make_release(cards, version, cache=Cache(None))
+    return package(cards, out, clock, epoch)
+
+
+def test_recorded_releases_update_exactly_the_changed_notes_on_every_version(
+    target: Target, anki: Anki, sample_cards: Path, tmp_path: Path, epoch: Callable[[int], None]
+) -> None:
+    """With the release history (deckgen release), each note carries the time of the release
+    it last changed in. v2 edits one card and v3 another, v3 built before the learner imports
+    v2: every version updates exactly the edited note each time and calls the rest up to date,
+    including the releases that stamp the import time (the note v3 edits still has v1's time)."""
+    tcp = sample_cards / "net" / "tcp.md"
+    v1 = released(sample_cards, "v1", tmp_path / "v1", CLOCK_1, epoch)
+    replace_in(tcp, "sends the first FIN", "whose FIN goes out first")
+    v2 = released(sample_cards, "v2", tmp_path / "v2", CLOCK_2, epoch)
+    replace_in(tcp, "SYN, SYN-ACK, ACK.", "SYN, then SYN-ACK, then ACK.")
+    v3 = released(sample_cards, "v3", tmp_path / "v3", CLOCK_3, epoch)
+
+    result = anki([*learner(target, v1), imported(target, v2), imported(target, v3), SNAPSHOT])
+    before = studied(result)
+    second, third, after = result["results"][STUDIED:]
+    one_of_seven = {"new": 0, "updated": 1, "duplicate": NOTES - 1, "conflicting": 0}
+    assert counts(second) == one_of_seven
+    assert counts(third) == one_of_seven
+    notes = notes_by_card_id(after)
+    assert "whose FIN goes out first" in notes["tcp-time-wait-side"]["fields"]["Back"]
+    assert "then SYN-ACK" in notes["tcp-handshake-diagram"]["fields"]["Back"]
     assert scheduling(after) == scheduling(before)
     assert after["revlog"] == before["revlog"]
 
