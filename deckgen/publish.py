@@ -17,6 +17,7 @@ from deckgen.release import (
     build_clock,
     changelog_section,
     changes,
+    clock_problem,
     note_fingerprints,
     prepend_changelog,
     record_release,
@@ -91,18 +92,9 @@ def make_release(
         last = history.last.version if history.last else "?"
         raise _refuse(history.path, f"nothing changed since release {last}: nothing to release")
     clock, origin = build_clock(cards_dir, templates_dir)
-    if history.last is not None and clock <= history.last.time:
-        raise DeckgenError(
-            [
-                Diagnostic(
-                    Location(history.path),
-                    f"the build clock ({origin}) is not after release {history.last.version}: "
-                    "Anki would skip this release as already up to date. Commit the changes "
-                    "first, or set SOURCE_DATE_EPOCH later than the last release",
-                    "DG902",
-                )
-            ]
-        )
+    late = clock_problem(history, clock, origin, changed=True)
+    if late is not None:
+        raise DeckgenError([late])
     lock = found.checked.compiled.lock
     recorded = record_release(
         history, version, clock, found.checked.rendered, found.fingerprints, lock.retired

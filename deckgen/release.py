@@ -168,14 +168,14 @@ def stamps(record: ReleaseRecord, fingerprints: Mapping[str, str], clock: int) -
 
 
 def clock_problem(
-    record: ReleaseRecord, clock: int, origin: str, stamped: Mapping[str, Stamp]
+    record: ReleaseRecord, clock: int, origin: str, changed: bool
 ) -> Diagnostic | None:
     """A build clock that would not reach learners: not after the last release when a note
-    changed (Anki updates a note only when the package's time is strictly newer), or before it."""
+    `changed` (Anki updates a note only when the package's time is strictly newer), or before
+    it."""
     last = record.last
     if last is None:
         return None
-    changed = any(s.version == UNRELEASED for s in stamped.values())
     if clock > last.time or (clock == last.time and not changed):
         return None
     when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(clock))
@@ -200,7 +200,8 @@ def release_stamps(
     reach learners (see clock_problem)."""
     fingerprints = note_fingerprints(deck, template_environment(templates_dir))
     stamped = stamps(history, fingerprints, clock)
-    problem = clock_problem(history, clock, origin, stamped)
+    changed = any(s.version == UNRELEASED for s in stamped.values())
+    problem = clock_problem(history, clock, origin, changed)
     if problem is not None:
         raise DeckgenError([problem])
     return stamped
