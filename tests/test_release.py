@@ -338,3 +338,14 @@ def test_a_template_only_commit_reaches_anki_on_the_git_clock(
     code, out = deckgen("changes", "--templates", "templates")
     assert code == 0 and "7 change(s) since release v1" in out
     col.close()
+
+
+def test_a_release_whose_clock_is_not_after_the_last_is_refused(
+    repo: Path, deckgen: Deckgen, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert deckgen("release", "v1")[0] == 0
+    edit(repo, "sends the first FIN", "sends FIN first")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(read_record(repo / "cards").releases[0].time))
+    code, out = deckgen("release", "v2")
+    assert code == 1 and "DG902" in out and "not after release v1" in out
+    assert [r.version for r in read_record(repo / "cards").releases] == ["v1"]
