@@ -3,30 +3,20 @@
 from __future__ import annotations
 
 import os
-import shutil
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from deckgen.build import build
 from deckgen.preview import Previewer, serve
+from tests.conftest import CHROMIUM, SampleBuild
 
 playwright = pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 if CHROMIUM is None and os.environ.get("CI") != "true":
     pytest.skip("Chromium is not installed (.ci/run installs it)", allow_module_level=True)
 
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 # Screenshots go to the test's own folder unless a person asks for them; a relative
 # $DECKGEN_SCREENSHOTS means the folder pytest was started from (tests run elsewhere).
 SHOTS = (
@@ -36,23 +26,14 @@ SHOTS = (
 )
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with playwright.sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield instance
-        instance.close()
+@pytest.fixture
+def site(sample_build: SampleBuild) -> Path:
+    return sample_build.site
 
 
 @pytest.fixture
-def site(sample_cards: Path, tmp_path: Path, epoch: Callable[[int], None]) -> Path:
-    (path,) = build(sample_cards, tmp_path / "dist", formats=["html"]).paths
-    return path / "index.html"
-
-
-@pytest.fixture
-def page(browser, site: Path):  # type: ignore[no-untyped-def]
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
+def page(chromium, site: Path):  # type: ignore[no-untyped-def]
+    context = chromium.new_context(viewport={"width": 1200, "height": 900})
     tab = context.new_page()
     errors: list[str] = []
     tab.on("pageerror", lambda error: errors.append(str(error)))
@@ -163,9 +144,9 @@ def test_buttons_are_real_and_focus_is_visible(page) -> None:  # type: ignore[no
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize(("width", "height"), [(1280, 900), (390, 844)])
 def test_themes_and_widths(
-    browser, site: Path, scheme: str, width: int, height: int, tmp_path: Path
+    chromium, site: Path, scheme: str, width: int, height: int, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    context = browser.new_context(viewport={"width": width, "height": height}, color_scheme=scheme)
+    context = chromium.new_context(viewport={"width": width, "height": height}, color_scheme=scheme)
     tab = context.new_page()
     tab.goto(site.as_uri())
     dark = tab.evaluate("document.documentElement.classList.contains('nightMode')")
@@ -188,14 +169,15 @@ def test_themes_and_widths(
 
 
 def test_preview_rebuilds_and_shows_findings(
-    browser, sample_cards: Path, tmp_path: Path, epoch: Callable[[int], None]
+    chromium, sample_cards: Path, tmp_path: Path, epoch: Callable[[int], None]
 ) -> None:  # type: ignore[no-untyped-def]
     previewer = Previewer(sample_cards, tmp_path / "out", (), None, lambda _m: None)
     stop = threading.Event()
     server = serve(previewer, "127.0.0.1", 0, interval=0.1, stop=stop)
+    context = chromium.new_context()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/"
-        tab = browser.new_page()
+        tab = context.new_page()
         tab.goto(url)
         assert tab.locator("#lint").is_hidden()
         tcp = sample_cards / "net" / "tcp.md"
@@ -206,6 +188,7 @@ def test_preview_rebuilds_and_shows_findings(
         tab.wait_for_selector("#tcp-half-done", timeout=10_000)  # reloaded with the new card
         tab.wait_for_selector("#lint[hidden]", state="attached", timeout=10_000)
     finally:
+        context.close()
         stop.set()
         server.shutdown()
         server.server_close()
