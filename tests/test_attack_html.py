@@ -24,8 +24,10 @@ from deckgen.cli import cli
 from deckgen.errors import DeckgenError, DiagnosticSink
 from deckgen.lint import lint_deck
 from deckgen.load import read_deck
+from deckgen.model import Deck
 from deckgen.render import CardRenderer, sanitize
 from deckgen.safety import csv_cell, printable, url_problem
+from tests.conftest import FIXTURES
 from tests.htmlaudit import anki_cloze, audit
 
 FRONT = "---\ntopic: rust\n---\n\n"
@@ -386,6 +388,13 @@ def test_a_commit_dated_2099_is_refused(
 
 # --------------------------------------------------------------------------- property
 
+
+@pytest.fixture(scope="module")
+def sample_deck() -> Deck:
+    """The sample deck as read, once: the examples only render cards made from its first."""
+    return read_deck(FIXTURES / "sample" / "cards", DiagnosticSink())
+
+
 _PIECES = st.sampled_from(
     [
         "{{c1::", "}}", "::", "<", ">", '"', "'", "=", "&#", "x27;", "javascript:", "//", "\\",
@@ -403,13 +412,13 @@ _PIECES = st.sampled_from(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(st.lists(_PIECES, min_size=1, max_size=24).map("".join))
-def test_no_generated_field_yields_anything_active(sample_cards: Path, text: str) -> None:
+def test_no_generated_field_yields_anything_active(sample_deck: Deck, text: str) -> None:
     """Whatever a field holds, rendered with or without lint errors, the HTML that would reach
     Anki or the site holds no script, handler, non-allow-listed URL or remote load, before and
     after the cloze pass."""
     from deckgen.notetypes import cloze_faces
 
-    deck = read_deck(sample_cards, DiagnosticSink())
+    deck = sample_deck
     template = deck.cards[0]
     from dataclasses import replace
 
