@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -17,6 +18,8 @@ from hypothesis.configuration import set_hypothesis_home_dir
 
 from deckgen.build import BuildResult, build
 from deckgen.cache import ENV_DIR, ENV_DISABLE
+from deckgen.load import load_deck
+from deckgen.model import Deck
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GOLDEN = Path(__file__).parent / "golden"
@@ -210,6 +213,25 @@ def sample_build(_sample_build: tuple[SampleBuild, dict[str, str]]) -> Iterator[
     assert {**_digest(shared.cards), **_digest(shared.out)} == digest, (
         "this test changed the shared sample build: copy it before changing it"
     )
+
+
+# --------------------------------------------------------------------------- decks read once
+
+
+@pytest.fixture(scope="session")
+def shipped_deck() -> Deck:
+    """The deck under cards/, as loaded (nothing is written): for tests that only read it."""
+    return load_deck(PROJECT / "cards")
+
+
+@pytest.fixture(scope="session")
+def synthetic_deck(tmp_path_factory: pytest.TempPathFactory) -> Deck:
+    """The benchmark's generated deck of 600 cards (bench/synth.py): many similar questions."""
+    spec = importlib.util.spec_from_file_location("synth", PROJECT / "bench" / "synth.py")
+    assert spec is not None and spec.loader is not None
+    synth = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(synth)
+    return load_deck(synth.write_deck(tmp_path_factory.mktemp("synthetic"), 600))
 
 
 # --------------------------------------------------------------------------- one shared browser

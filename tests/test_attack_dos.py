@@ -46,7 +46,7 @@ from deckgen.lint import (
 )
 from deckgen.load import MAX_FILE_BYTES, MAX_LINE_CHARS, load_deck
 from deckgen.markdown import CLOZE_RE, make_parser
-from deckgen.model import Card
+from deckgen.model import Card, Deck
 from tests.conftest import PROJECT
 
 FRONT = "---\ntopic: rust\n---\n\n"
@@ -471,8 +471,10 @@ def earliest_by_brute_force(cards: list[Card], threshold: float) -> list[tuple[s
 
 
 @pytest.mark.parametrize("threshold", [0.5, 0.6, 0.8])
-def test_near_duplicates_on_the_real_deck_are_unchanged(threshold: float) -> None:
-    cards = list(load_deck(PROJECT / "cards").cards)
+def test_near_duplicates_on_the_real_deck_are_unchanged(
+    shipped_deck: Deck, threshold: float
+) -> None:
+    cards = list(shipped_deck.cards)
     pairs, stopped = first_near_duplicates(cards, threshold)
     assert stopped is None
     assert [(a.id, b.id, s) for a, b, s in pairs] == earliest_by_brute_force(cards, threshold)
@@ -483,11 +485,8 @@ def test_near_duplicates_on_the_real_deck_are_unchanged(threshold: float) -> Non
     assert pairs or threshold > 0.5  # the real deck has similar questions at 0.5
 
 
-def test_near_duplicates_with_copies_match_brute_force(tmp_path: Path) -> None:
-    sys.path.insert(0, str(PROJECT / "bench"))
-    from synth import write_deck  # the benchmark's generator: many similar questions
-
-    cards = list(load_deck(write_deck(tmp_path, 600)).cards)
+def test_near_duplicates_with_copies_match_brute_force(synthetic_deck: Deck) -> None:
+    cards = list(synthetic_deck.cards)  # the benchmark's generator: many similar questions
     copies = [replace(card, id=f"{card.id}-copy") for card in cards[:50] + cards[100:120]]
     cards += copies  # the same questions again, later in the deck
     for threshold in (0.5, 0.8):
