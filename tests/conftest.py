@@ -7,6 +7,7 @@ import contextlib
 import hashlib
 import importlib.util
 import os
+import resource
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -37,6 +38,20 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-sync",
 ]
+
+
+def cpu_seconds() -> float:
+    """CPU time used so far by this process (every thread) and its finished children.
+
+    The cost bounds of the tests are in CPU time, not wall time: an algorithm gone quadratic
+    shows in both, but only wall time grows when other processes share the cores (the other
+    test worker, other jobs on the machine).
+    """
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
