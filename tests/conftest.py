@@ -220,14 +220,22 @@ def _sample_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[SampleBuild
     return shared, {**_digest(cards), **_digest(root / "dist")}
 
 
+_CHANGED_BY: list[str] = []  # the test that changed the shared build, if one did
+
+
 @pytest.fixture
-def sample_build(_sample_build: tuple[SampleBuild, dict[str, str]]) -> Iterator[SampleBuild]:
-    """The session's build of the sample deck; the test fails if it changed any of its files."""
+def sample_build(
+    _sample_build: tuple[SampleBuild, dict[str, str]], request: pytest.FixtureRequest
+) -> Iterator[SampleBuild]:
+    """The session's build of the sample deck; the test fails if it changed any of its files
+    (and every later test that asks for it, naming that one)."""
     shared, digest = _sample_build
+    if _CHANGED_BY:
+        pytest.fail(f"the shared sample build was changed by {_CHANGED_BY[0]}", pytrace=False)
     yield shared
-    assert {**_digest(shared.cards), **_digest(shared.out)} == digest, (
-        "this test changed the shared sample build: copy it before changing it"
-    )
+    if {**_digest(shared.cards), **_digest(shared.out)} != digest:
+        _CHANGED_BY.append(request.node.nodeid)
+        pytest.fail("this test changed the shared sample build: copy it first", pytrace=False)
 
 
 # --------------------------------------------------------------------------- decks read once
