@@ -47,7 +47,7 @@ from deckgen.lint import (
 from deckgen.load import MAX_FILE_BYTES, MAX_LINE_CHARS, load_deck
 from deckgen.markdown import CLOZE_RE, make_parser
 from deckgen.model import Card, Deck
-from tests.conftest import PROJECT
+from tests.conftest import PROJECT, cpu_seconds
 
 FRONT = "---\ntopic: rust\n---\n\n"
 SECONDS = 5.0  # CPU time allowed to one lint of a deck holding one hostile file
@@ -374,9 +374,9 @@ def test_the_time_budget_reports_the_file_and_keeps_the_rest(
 ) -> None:
     write_card("lang/slow.md", within_file_limits(systemd_spaces(SLOW)))
     monkeypatch.setenv(FILE_BUDGET_ENV, "0.2")
-    start = time.monotonic()
+    start = cpu_seconds()
     result = lint_deck(sample_cards, cache=Cache(None))
-    assert time.monotonic() - start < 2
+    assert cpu_seconds() - start < 2
     found = [
         f"{d.location.display(sample_cards.parent)}: {d.code} {d.message}"
         for d in result.diagnostics
@@ -411,9 +411,9 @@ def test_a_file_over_budget_is_not_cached(
 
 def test_the_budget_interrupts_a_long_regex_match() -> None:
     """The budget relies on CPython checking signals inside `re` (3.11 does): prove it."""
-    start = time.monotonic()
+    start = cpu_seconds()
     assert within_budget(0.1, lambda: re.match(r"(a+)+b", "a" * 40)) is None
-    assert time.monotonic() - start < 1
+    assert cpu_seconds() - start < 1
 
 
 def test_the_budget_restores_the_signal_handler_and_an_outer_timer(sample_cards: Path) -> None:
