@@ -16,6 +16,7 @@ import subprocess
 import tarfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -66,8 +67,8 @@ def mathjax(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def typeset(
-    mathjax: Path, chromium, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Callable[[str], tuple[str, list[str]]]]:  # type: ignore[no-untyped-def]
+    mathjax: Path, chromium: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[[str], tuple[str, list[str]]]]:
     """Typeset a field's HTML with MathJax; return the resulting HTML and every request made.
 
     One page loads MathJax once and typesets one field after another into the same element,

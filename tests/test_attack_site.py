@@ -9,6 +9,7 @@ import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,10 +44,7 @@ Source: RFC 9293 §3.1
 
 
 def test_published_site_runs_no_script_and_loads_nothing_remote(
-    chromium,  # type: ignore[no-untyped-def]
-    sample_cards: Path,
-    tmp_path: Path,
-    epoch: Callable[[int], None],
+    chromium: Any, sample_cards: Path, tmp_path: Path, epoch: Callable[[int], None]
 ) -> None:
     (sample_cards / "lang" / "edge.md").write_text(EDGE, encoding="utf-8")
     (site,) = build(sample_cards, tmp_path / "dist", formats=["html"]).paths
@@ -103,9 +101,7 @@ def test_published_site_runs_no_script_and_loads_nothing_remote(
 
 
 def test_the_site_policy_stops_what_a_sanitizer_bug_would_let_through(
-    chromium,  # type: ignore[no-untyped-def]
-    sample_build: SampleBuild,
-    tmp_path: Path,
+    chromium: Any, sample_build: SampleBuild, tmp_path: Path
 ) -> None:
     """Defence in depth: markup injected into the built page past every check (as a sanitizer
     bug would) runs no script and loads nothing remote, while the page's own script still runs."""
