@@ -1,18 +1,88 @@
-"""Shared fixtures: copies of fixture decks in temporary folders, and an Anki collection."""
+"""Shared fixtures: copies of fixture decks in temporary folders, one build of the sample deck
+per session, one headless Chromium per session, and the golden-file switch."""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import importlib.util
+import os
+import resource
 import shutil
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis.configuration import set_hypothesis_home_dir
 
+from deckgen.build import BuildResult, build
 from deckgen.cache import ENV_DIR, ENV_DISABLE
+from deckgen.compile import load_deck
+from deckgen.model import Deck
 
 FIXTURES = Path(__file__).parent / "fixtures"
+GOLDEN = Path(__file__).parent / "golden"
 PROJECT = Path(__file__).parent.parent
+EPOCH = 1_700_000_000  # 2023-11-14 22:13:20 UTC, the builds' SOURCE_DATE_EPOCH unless a test says
+UPDATE_GOLDENS_ENV = "DECKGEN_UPDATE_GOLDENS"
+
+# Debian's Chromium; .ci/run installs it. Without it (and outside CI) the browser tests skip.
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+def cpu_seconds() -> float:
+    """CPU time used so far by this process (every thread) and its finished children.
+
+    The cost bounds of the tests are in CPU time, not wall time: an algorithm gone quadratic
+    shows in both, but only wall time grows when other processes share the cores (the other
+    test worker, other jobs on the machine).
+    """
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-goldens",
+        action="store_true",
+        default=False,
+        help=f"rewrite tests/golden/ instead of comparing with it (or {UPDATE_GOLDENS_ENV}=1)",
+    )
+
+
+def updating_goldens(config: pytest.Config) -> bool:
+    return bool(config.getoption("--update-goldens")) or os.environ.get(UPDATE_GOLDENS_ENV) == "1"
+
+
+@contextlib.contextmanager
+def isolated(folder: Path) -> Iterator[None]:
+    """What a deckgen run in a test sees: a user cache of its own, no cache settings from the
+    environment (a $DECKGEN_CACHE_DIR may point into the checkout), an empty working folder (a
+    default `dist/` lands there) and the fixed clock.
+
+    For fixtures wider than a test; each test gets the same from `user_cache` below.
+    """
+    (folder / "cwd").mkdir(parents=True)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(folder / "user-cache"))  # platformdirs' source on Linux
+        patch.delenv(ENV_DIR, raising=False)
+        patch.delenv(ENV_DISABLE, raising=False)
+        patch.setenv("SOURCE_DATE_EPOCH", str(EPOCH))
+        patch.chdir(folder / "cwd")
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -77,5 +147,125 @@ def epoch(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], None]:
     def set_epoch(value: int) -> None:
         monkeypatch.setenv("SOURCE_DATE_EPOCH", str(value))
 
-    set_epoch(1_700_000_000)
+    set_epoch(EPOCH)
     return set_epoch
+
+
+# --------------------------------------------------------------------------- one shared build
+
+SAMPLE_FORMATS = ["apkg", "csv", "tsv", "json", "html", "pdf"]  # every built-in format
+
+
+@dataclass(frozen=True)
+class SampleBuild:
+    """The unchanged sample deck built once in every format with the default options, at EPOCH.
+
+    Shared by every test that only reads it: a test that changes a file must copy it first
+    (the `sample_build` fixture fails the test that changed one).
+    """
+
+    cards: Path
+    out: Path
+    result: BuildResult
+    typst: dict[str, bytes]  # "cards" / "sheet": the Typst source the PDF exporter compiled
+
+    @property
+    def apkg(self) -> Path:
+        return self.out / "sample-deck.apkg"
+
+    @property
+    def json(self) -> Path:
+        return self.out / "sample-deck.json"
+
+    @property
+    def site(self) -> Path:
+        return self.out / "sample-deck-site" / "index.html"
+
+    def table(self, fmt: str) -> Path:
+        return self.out / f"sample-deck.{fmt}"
+
+    def pdf(self, layout: str) -> Path:
+        return self.out / f"sample-deck-{layout}-a4.pdf"
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture(scope="session")
+def _sample_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[SampleBuild, dict[str, str]]:
+    import typst
+
+    root = tmp_path_factory.mktemp("sample-build")
+    cards = root / "cards"
+    shutil.copytree(FIXTURES / "sample" / "cards", cards)
+    sources: list[bytes] = []
+    compiler = typst.Compiler
+
+    def recording(main: str, *args: Any, **kwargs: Any) -> Any:
+        """typst.Compiler, noting the source it is given (the file the exporter wrote)."""
+        sources.append(Path(main).read_bytes())
+        return compiler(main, *args, **kwargs)
+
+    with isolated(root), pytest.MonkeyPatch.context() as patch:
+        patch.setattr(typst, "Compiler", recording)
+        result = build(cards, root / "dist", formats=SAMPLE_FORMATS)
+    layouts = [p.name.split("-")[-2] for p in result.paths if p.suffix == ".pdf"]
+    assert layouts == ["cards", "sheet"] and len(sources) == 2, (layouts, len(sources))
+    shared = SampleBuild(cards, root / "dist", result, dict(zip(layouts, sources, strict=True)))
+    return shared, {**_digest(cards), **_digest(root / "dist")}
+
+
+_CHANGED_BY: list[str] = []  # the test that changed the shared build, if one did
+
+
+@pytest.fixture
+def sample_build(
+    _sample_build: tuple[SampleBuild, dict[str, str]], request: pytest.FixtureRequest
+) -> Iterator[SampleBuild]:
+    """The session's build of the sample deck; the test fails if it changed any of its files
+    (and every later test that asks for it, naming that one)."""
+    shared, digest = _sample_build
+    if _CHANGED_BY:
+        pytest.fail(f"the shared sample build was changed by {_CHANGED_BY[0]}", pytrace=False)
+    yield shared
+    if {**_digest(shared.cards), **_digest(shared.out)} != digest:
+        _CHANGED_BY.append(request.node.nodeid)
+        pytest.fail("this test changed the shared sample build: copy it first", pytrace=False)
+
+
+# --------------------------------------------------------------------------- decks read once
+
+
+@pytest.fixture(scope="session")
+def shipped_deck() -> Deck:
+    """The deck under cards/, as loaded (nothing is written): for tests that only read it."""
+    return load_deck(PROJECT / "cards")
+
+
+@pytest.fixture(scope="session")
+def synthetic_deck(tmp_path_factory: pytest.TempPathFactory) -> Deck:
+    """The benchmark's generated deck of 600 cards (bench/synth.py): many similar questions."""
+    spec = importlib.util.spec_from_file_location("synth", PROJECT / "bench" / "synth.py")
+    assert spec is not None and spec.loader is not None
+    synth = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(synth)
+    return load_deck(synth.write_deck(tmp_path_factory.mktemp("synthetic"), 600))
+
+
+# --------------------------------------------------------------------------- one shared browser
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """One headless Chromium for every browser test of the session (each opens its own
+    context: storage, routes and viewport are per context)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -11,6 +11,7 @@ import pytest
 
 from deckgen.build import build
 from tests.ankiutil import import_package, open_collection, review_all_due
+from tests.conftest import SampleBuild
 
 
 def build_apkg(cards: Path, out: Path, *tags: str) -> Path:
@@ -19,10 +20,8 @@ def build_apkg(cards: Path, out: Path, *tags: str) -> Path:
     return path
 
 
-def test_import_counts_decks_tags_and_rendering(
-    sample_cards: Path, tmp_path: Path, epoch: Callable[[int], None]
-) -> None:
-    package = build_apkg(sample_cards, tmp_path / "dist")
+def test_import_counts_decks_tags_and_rendering(sample_build: SampleBuild, tmp_path: Path) -> None:
+    sample_cards, package = sample_build.cards, sample_build.apkg
     col = open_collection(tmp_path / "anki")
     log = import_package(col, package)
 
@@ -67,11 +66,9 @@ def test_import_counts_decks_tags_and_rendering(
     col.close()
 
 
-def test_rendered_content_reaches_anki(
-    sample_cards: Path, tmp_path: Path, epoch: Callable[[int], None]
-) -> None:
+def test_rendered_content_reaches_anki(sample_build: SampleBuild, tmp_path: Path) -> None:
     col = open_collection(tmp_path / "anki")
-    import_package(col, build_apkg(sample_cards, tmp_path / "dist"))
+    import_package(col, sample_build.apkg)
 
     def answer_of(card_id: str, ord_: int = 0) -> tuple[str, str]:
         (note_id,) = col.find_notes(f'"CardId:{card_id}"')
@@ -117,18 +114,16 @@ def test_filtered_build_imports_only_selection(
 
 
 def test_two_builds_are_byte_identical(
-    sample_cards: Path, tmp_path: Path, epoch: Callable[[int], None]
+    sample_build: SampleBuild, sample_cards: Path, tmp_path: Path, epoch: Callable[[int], None]
 ) -> None:
-    first = build_apkg(sample_cards, tmp_path / "one").read_bytes()
+    first = sample_build.apkg.read_bytes()  # the session's build, in its own folders and cache
     second = build_apkg(sample_cards, tmp_path / "two").read_bytes()
     assert first == second
 
 
-def test_same_timestamp_reimport_changes_nothing(
-    sample_cards: Path, tmp_path: Path, epoch: Callable[[int], None]
-) -> None:
+def test_same_timestamp_reimport_changes_nothing(sample_build: SampleBuild, tmp_path: Path) -> None:
     col = open_collection(tmp_path / "anki")
-    package = build_apkg(sample_cards, tmp_path / "dist")
+    package = sample_build.apkg
     import_package(col, package)
     log = import_package(col, package)
     assert not log.new and not log.updated

@@ -41,12 +41,16 @@ from deckgen.errors import DiagnosticSink
 from deckgen.lint import lint_deck
 from deckgen.load import MAX_FILE_BYTES
 from deckgen.markdown import CLOZE_RE, make_parser
-from deckgen.model import Card
-from tests.conftest import PROJECT
+from deckgen.model import Card, Deck
+from tests.conftest import PROJECT, cpu_seconds
 
 FRONT = "---\ntopic: rust\n---\n\n"
-SECONDS = 5.0  # wall time allowed to one lint of a deck holding one hostile file
+SECONDS = 5.0  # CPU time allowed to one lint of a deck holding one hostile file
 GROWTH_KIB = 100 * 1024  # peak memory a lint may add to the interpreter's own
+# The per-file budget is wall time: on a machine busy with other work a legal file that needs
+# 2 s of CPU can take longer than the default 5 s and be cut short (DG112). Where the budget is
+# not what a test is about, its lint gets this much patience; its cost is bounded in CPU time.
+PATIENT_BUDGET = "60"
 NEAR = 122 * 1024  # the review's files sit just under the 128 KiB limit
 
 
@@ -124,10 +128,15 @@ def within_file_limits(text: str) -> str:
 # --------------------------------------------------------------------------- measuring in a child
 
 # Peak memory growth: the peak RSS at the end (ru_maxrss, KiB) less the RSS once deckgen is
-# imported (the imports' own peak would otherwise hide anything smaller).
+# imported (the imports' own peak would otherwise hide anything smaller). Time is CPU time (of
+# the child and of any worker it forks), which other processes on the machine do not inflate.
 MEASURE = """
 import json, os, resource, sys, time
 from pathlib import Path
+def cpu_seconds():
+    own, workers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(
+        resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime
 def rss_kib():
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
@@ -147,11 +156,12 @@ CHILD = (
 from deckgen.lint import lint_deck
 cards = Path(sys.argv[1])
 before = rss_kib()
-start = time.monotonic()
+start, cpu = time.monotonic(), cpu_seconds()
 result = lint_deck(cards)
-seconds = time.monotonic() - start
+seconds, wall = cpu_seconds() - cpu, time.monotonic() - start
 print(json.dumps({
     "seconds": seconds,
+    "wall": wall,
     "grew_kib": peak_kib() - before,
     "cards": [c.id for c in result.deck.cards],
     "findings": [f"{d.location.display(cards.parent)}: {d.code} {d.message}"
@@ -162,7 +172,7 @@ print(json.dumps({
 
 
 def measured_lint(cards: Path, **env: str) -> dict[str, Any]:
-    """Lint in a fresh interpreter: its wall time, how much its peak memory grew, its findings.
+    """Lint in a fresh interpreter: its CPU time, how much its peak memory grew, its findings.
 
     A hard timeout turns a hang into a failure instead of a stuck suite.
     """
@@ -172,7 +182,7 @@ def measured_lint(cards: Path, **env: str) -> dict[str, Any]:
         text=True,
         timeout=120,
         cwd=PROJECT,
-        env={**os.environ, "DECKGEN_NO_CACHE": "1", **env},
+        env={**os.environ, "DECKGEN_NO_CACHE": "1", FILE_BUDGET_ENV: PATIENT_BUDGET, **env},
         check=True,
     )
     report: dict[str, Any] = json.loads(done.stdout)
@@ -188,7 +198,7 @@ def findings_for(report: dict[str, Any], name: str) -> list[str]:
 def assert_cheap(report: dict[str, Any]) -> None:
     seconds, grew = report["seconds"], report["grew_kib"]
     assert isinstance(seconds, float) and isinstance(grew, int)
-    assert seconds < SECONDS, f"lint took {seconds:.1f} s"
+    assert seconds < SECONDS, f"lint took {seconds:.1f} s of CPU ({report['wall']:.1f} s)"
     assert grew < GROWTH_KIB, f"lint grew its peak memory by {grew // 1024} MiB"
 
 
@@ -313,9 +323,9 @@ BUILD_CHILD = (
 from deckgen.build import build
 import deckgen.exporters.anki
 before = rss_kib()
-start = time.monotonic()
+start, cpu = time.monotonic(), cpu_seconds()
 result = build(Path(sys.argv[1]), Path(sys.argv[2]), formats=["apkg"], use_cache=False)
-print(json.dumps({"seconds": time.monotonic() - start,
+print(json.dumps({"seconds": cpu_seconds() - cpu, "wall": time.monotonic() - start,
                   "grew_kib": peak_kib() - before,
                   "paths": [str(p) for p in result.paths]}))
 """
@@ -334,7 +344,7 @@ def test_an_apkg_of_hostile_but_legal_cards_builds_quickly(
         text=True,
         timeout=120,
         cwd=PROJECT,
-        env={**os.environ, "SOURCE_DATE_EPOCH": "1700000000"},
+        env={**os.environ, "SOURCE_DATE_EPOCH": "1700000000", FILE_BUDGET_ENV: PATIENT_BUDGET},
         check=True,
     )
     report = json.loads(done.stdout)
@@ -359,9 +369,9 @@ def test_the_time_budget_reports_the_file_and_keeps_the_rest(
 ) -> None:
     write_card("lang/slow.md", within_file_limits(systemd_spaces(SLOW)))
     monkeypatch.setenv(FILE_BUDGET_ENV, "0.2")
-    start = time.monotonic()
+    start = cpu_seconds()
     result = lint_deck(sample_cards, cache=Cache(None))
-    assert time.monotonic() - start < 2
+    assert cpu_seconds() - start < 2
     found = [
         f"{d.location.display(sample_cards.parent)}: {d.code} {d.message}"
         for d in result.diagnostics
@@ -386,7 +396,7 @@ def test_a_file_over_budget_is_not_cached(
     monkeypatch.setenv(FILE_BUDGET_ENV, "0.2")
     first = lint_deck(sample_cards, cache=Cache(tmp_path / "cache", key=b"k" * 32))
     assert any(d.code == "DG112" for d in first.diagnostics)
-    monkeypatch.delenv(FILE_BUDGET_ENV)  # a faster machine, or more patience
+    monkeypatch.setenv(FILE_BUDGET_ENV, PATIENT_BUDGET)  # a faster machine, or more patience
     cache = Cache(tmp_path / "cache", key=b"k" * 32)
     again = lint_deck(sample_cards, cache=cache)
     assert not any(d.code == "DG112" for d in again.diagnostics)
@@ -396,9 +406,9 @@ def test_a_file_over_budget_is_not_cached(
 
 def test_the_budget_interrupts_a_long_regex_match() -> None:
     """The budget relies on CPython checking signals inside `re` (3.11 does): prove it."""
-    start = time.monotonic()
+    start = cpu_seconds()
     assert within_budget(0.1, lambda: re.match(r"(a+)+b", "a" * 40)) is None
-    assert time.monotonic() - start < 1
+    assert cpu_seconds() - start < 1
 
 
 def test_the_budget_restores_the_signal_handler_and_an_outer_timer(sample_cards: Path) -> None:
@@ -466,8 +476,10 @@ def earliest_by_brute_force(cards: list[Card], threshold: float) -> list[tuple[s
 
 
 @pytest.mark.parametrize("threshold", [0.5, 0.6, 0.8])
-def test_near_duplicates_on_the_real_deck_are_unchanged(threshold: float) -> None:
-    cards = list(load_deck(PROJECT / "cards").cards)
+def test_near_duplicates_on_the_real_deck_are_unchanged(
+    shipped_deck: Deck, threshold: float
+) -> None:
+    cards = list(shipped_deck.cards)
     pairs, stopped = first_near_duplicates(cards, threshold)
     assert stopped is None
     assert [(a.id, b.id, s) for a, b, s in pairs] == earliest_by_brute_force(cards, threshold)
@@ -478,11 +490,8 @@ def test_near_duplicates_on_the_real_deck_are_unchanged(threshold: float) -> Non
     assert pairs or threshold > 0.5  # the real deck has similar questions at 0.5
 
 
-def test_near_duplicates_with_copies_match_brute_force(tmp_path: Path) -> None:
-    sys.path.insert(0, str(PROJECT / "bench"))
-    from synth import write_deck  # the benchmark's generator: many similar questions
-
-    cards = list(load_deck(write_deck(tmp_path, 600)).cards)
+def test_near_duplicates_with_copies_match_brute_force(synthetic_deck: Deck) -> None:
+    cards = list(synthetic_deck.cards)  # the benchmark's generator: many similar questions
     copies = [replace(card, id=f"{card.id}-copy") for card in cards[:50] + cards[100:120]]
     cards += copies  # the same questions again, later in the deck
     for threshold in (0.5, 0.8):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import shlex
@@ -11,9 +12,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from deckgen.atomic import atomic_output, replace_dir
 from deckgen.build import build
@@ -25,6 +28,7 @@ from deckgen.cache import (
     project_folder_name,
     user_cache_root,
 )
+from deckgen.cli import cli
 from deckgen.configfile import MAX_CONFIG_BYTES
 from deckgen.errors import DeckgenError
 from deckgen.ids import read_lock
@@ -93,14 +97,31 @@ def entry_names(cards: Path, scratch: Path, monkeypatch: pytest.MonkeyPatch) -> 
     return names
 
 
-def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
+@dataclass(frozen=True)
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(*args: str, cwd: Path) -> Ran:
+    """`deckgen ARGS` in `cwd`, in this process: an exception escaping the command line's error
+    boundary (what would print a traceback) fails the test with that exception."""
+    with contextlib.chdir(cwd):
+        result = CliRunner().invoke(cli, list(args), prog_name="deckgen", catch_exceptions=False)
+    return Ran(result.exit_code, result.stdout, result.stderr)
+
+
+def run_entry_point(*args: str, cwd: Path) -> Ran:
+    """`python -m deckgen ARGS` in `cwd`: the installed entry point in a fresh interpreter."""
+    done = subprocess.run(
         [sys.executable, "-m", "deckgen", *args],
         capture_output=True,
         text=True,
         timeout=60,
         cwd=cwd,
     )
+    return Ran(done.returncode, done.stdout, done.stderr)
 
 
 # --------------------------------------------------------------------------- forged entries
@@ -511,7 +532,9 @@ def test_a_billion_laughs_published_ids_fails_fast(sample_cards: Path, tmp_path:
     assert len(BILLION_LAUGHS) < 400  # ~10^9 strings once aliases are expanded
     (sample_cards / "published-ids.yaml").write_text(BILLION_LAUGHS)
     start = time.monotonic()
-    linted = run_cli("lint", "--cards", "cards", "--no-print-check", cwd=sample_cards.parent)
+    linted = run_entry_point(
+        "lint", "--cards", "cards", "--no-print-check", cwd=sample_cards.parent
+    )
     elapsed = time.monotonic() - start
     assert linted.returncode == 1
     assert (

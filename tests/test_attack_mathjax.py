@@ -2,8 +2,9 @@
 a link or a remote load, and what lint lets through never is.
 
 MathJax comes from the npm registry (`npm pack mathjax@3.2.2`, 6 MB, into a temporary folder)
-and runs in headless Chromium with every TeX extension loaded (`tex-chtml-full.js`), a stronger
-configuration than Anki's own, with every request recorded.
+and runs in one headless Chromium page that typesets field after field, as Anki's reviewer does
+card after card, with every TeX extension loaded (`tex-chtml-full.js`), a stronger configuration
+than Anki's own, and every request recorded.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import subprocess
 import tarfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,16 +24,14 @@ from deckgen.errors import DiagnosticSink
 from deckgen.render import html_renderer
 from deckgen.safety import math_problems
 from deckgen.sanitize import sanitize
+from tests.conftest import CHROMIUM
 
 playwright = pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 NPM = shutil.which("npm")
 if (CHROMIUM is None or NPM is None) and os.environ.get("CI") != "true":
     pytest.skip("Chromium and npm are needed (.ci/run installs Chromium)", allow_module_level=True)
 
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-sync"]  # fmt: skip
 MATHJAX_VERSION = "3.2.2"
 
 # Each is what a card would ship if lint did not look at its TeX: (Markdown, what MathJax does)
@@ -68,36 +68,50 @@ def mathjax(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def typeset(
-    mathjax: Path, tmp_path_factory: pytest.TempPathFactory
+    mathjax: Path, chromium: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Callable[[str], tuple[str, list[str]]]]:
-    """Typeset a field's HTML with MathJax; return the resulting HTML and every request made."""
-    pages = tmp_path_factory.mktemp("pages")
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    """Typeset a field's HTML with MathJax; return the resulting HTML and every request made.
 
-        def run(field_html: str) -> tuple[str, list[str]]:
-            page_file = pages / "card.html"
-            page_file.write_text(
-                "<!doctype html><meta charset=utf-8><script>window.MathJax = {tex: {inlineMath:"
-                " [['\\\\(', '\\\\)']], displayMath: [['\\\\[', '\\\\]']]}};</script>"
-                f'<script src="{(mathjax / "tex-chtml-full.js").as_uri()}"></script>'
-                f'<div id="card">{field_html}</div>',
-                encoding="utf-8",
-            )
-            context = browser.new_context()
-            requests: list[str] = []
-            context.on("request", lambda request: requests.append(request.url))
-            tab = context.new_page()
-            tab.goto(page_file.as_uri())
-            tab.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise")
-            tab.evaluate("MathJax.startup.promise")
-            tab.wait_for_timeout(100)
-            out = tab.inner_html("#card")
-            context.close()
-            return out, [u for u in requests if not u.startswith("file://")]
+    One page loads MathJax once and typesets one field after another into the same element,
+    as Anki's reviewer does card after card; before each, MathJax forgets the last one (its
+    equation labels and macros, and the typeset items of the page).
+    """
+    page_file = tmp_path_factory.mktemp("pages") / "card.html"
+    page_file.write_text(
+        "<!doctype html><meta charset=utf-8><script>window.MathJax = {tex: {inlineMath:"
+        " [['\\\\(', '\\\\)']], displayMath: [['\\\\[', '\\\\]']]},"
+        " startup: {typeset: false}};</script>"
+        f'<script src="{(mathjax / "tex-chtml-full.js").as_uri()}"></script>'
+        '<div id="card"></div>',
+        encoding="utf-8",
+    )
+    context = chromium.new_context()
+    requests: list[str] = []
+    context.on("request", lambda request: requests.append(request.url))
+    tab = context.new_page()
+    tab.goto(page_file.as_uri())
+    tab.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise")
+    tab.evaluate("MathJax.startup.promise")
 
-        yield run
-        browser.close()
+    def run(field_html: str) -> tuple[str, list[str]]:
+        del requests[:]
+        tab.evaluate(
+            """html => {
+                MathJax.typesetClear();
+                MathJax.texReset();
+                const card = document.getElementById("card");
+                card.innerHTML = html;
+                return MathJax.typesetPromise([card]);
+            }""",
+            field_html,
+        )
+        tab.wait_for_timeout(100)
+        out = tab.inner_html("#card")
+        tab.evaluate('document.getElementById("card").replaceChildren()')
+        return out, [u for u in requests if not u.startswith("file://")]
+
+    yield run
+    context.close()
 
 
 def field_html(markdown: str) -> str:

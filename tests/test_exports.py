@@ -16,6 +16,7 @@ from deckgen.build import build
 from deckgen.exporters.jsonexport import deck_schema
 from deckgen.notetypes import note_guid
 from tests.ankiutil import import_package, open_collection
+from tests.conftest import SampleBuild
 
 SAMPLE_IDS = {
     "rust-two-mut-borrows",
@@ -41,9 +42,9 @@ def import_csv(col, path: Path):  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("fmt", ["tsv", "csv"])
 def test_anki_text_import_matches_the_apkg(
-    sample_cards: Path, tmp_path: Path, epoch: Callable[[int], None], fmt: str
+    sample_build: SampleBuild, tmp_path: Path, fmt: str
 ) -> None:
-    table = export(sample_cards, tmp_path / "dist", fmt)
+    table = sample_build.table(fmt)  # the default dialect: anki
     assert table.read_text().startswith(
         f"#separator:{'Tab' if fmt == 'tsv' else 'Comma'}\n#html:true\n#guid column:1\n"
     )
@@ -56,8 +57,7 @@ def test_anki_text_import_matches_the_apkg(
     assert set(notes) == {note_guid("sample-deck", card_id) for card_id in SAMPLE_IDS}
 
     reference = open_collection(tmp_path / "apkg")
-    package = export(sample_cards, tmp_path / "dist", "apkg")
-    import_package(reference, package)
+    import_package(reference, sample_build.apkg)
     expected = {
         reference.get_note(n).guid: (
             sorted(reference.get_note(n).tags),
@@ -79,10 +79,10 @@ def test_anki_text_import_matches_the_apkg(
 
 
 def test_reimporting_an_edited_tsv_updates_in_place(
-    sample_cards: Path, tmp_path: Path, epoch: Callable[[int], None]
+    sample_build: SampleBuild, sample_cards: Path, tmp_path: Path, epoch: Callable[[int], None]
 ) -> None:
     col = open_collection(tmp_path / "text")
-    import_csv(col, export(sample_cards, tmp_path / "v1", "tsv"))
+    import_csv(col, sample_build.table("tsv"))  # v1: the unchanged deck
     tcp = sample_cards / "net" / "tcp.md"
     tcp.write_text(tcp.read_text().replace("sends the first FIN", "sends FIN first"))
     log = import_csv(col, export(sample_cards, tmp_path / "v2", "tsv"))
@@ -117,10 +117,8 @@ def test_quoting_survives_commas_quotes_tabs_and_newlines(
     assert 'a\tb, "c"\n' in tricky[4]
 
 
-def test_json_export_validates_against_the_schema(
-    sample_cards: Path, tmp_path: Path, epoch: Callable[[int], None]
-) -> None:
-    document = json.loads(export(sample_cards, tmp_path / "dist", "json").read_text())
+def test_json_export_validates_against_the_schema(sample_build: SampleBuild) -> None:
+    document = json.loads(sample_build.json.read_text())
     jsonschema.validate(document, deck_schema())
     assert {card["id"] for card in document["cards"]} == SAMPLE_IDS
     card = next(c for c in document["cards"] if c["id"] == "tcp-handshake-diagram")
@@ -131,10 +129,8 @@ def test_json_export_validates_against_the_schema(
     assert document["syllabus"]["topics"][0]["subtopics"][0]["id"] == "tcp-handshake"
 
 
-def test_schema_rejects_a_broken_document(
-    sample_cards: Path, tmp_path: Path, epoch: Callable[[int], None]
-) -> None:
-    document = json.loads(export(sample_cards, tmp_path / "dist", "json").read_text())
+def test_schema_rejects_a_broken_document(sample_build: SampleBuild) -> None:
+    document = json.loads(sample_build.json.read_text())
     document["cards"][0]["type"] = "flashcard"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(document, deck_schema())

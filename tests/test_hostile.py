@@ -23,11 +23,13 @@ from pypdf import PdfReader
 
 import deckgen.atomic
 from deckgen.build import build
+from deckgen.compile import FILE_BUDGET_ENV
 from deckgen.errors import DeckgenError
 from deckgen.exporters import available_exporters
 from deckgen.lint import lint_deck
 from deckgen.notetypes import note_guid
 from deckgen.templating import template_environment
+from tests.conftest import FIXTURES, isolated
 
 FRONT = "---\ntopic: rust\n---\n\n## rust-evil\n"
 
@@ -260,7 +262,11 @@ ALIAS_BOMB = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' +
 
 
 def _run_lint(cards: Path) -> tuple[int, str, float]:
-    """Lint in a child process with a hard timeout: a hang fails the test instead of the suite."""
+    """Lint in a child process with a hard timeout: a hang fails the test instead of the suite.
+
+    The per-file budget (wall time, 5 s) is raised: what these cases check is the limit each
+    trips, which a busy machine must not turn into DG112 (the budget has tests of its own).
+    """
     start = time.monotonic()
     done = subprocess.run(
         [sys.executable, "-m", "deckgen", "lint", "--cards", str(cards), "--no-print-check"],
@@ -268,6 +274,7 @@ def _run_lint(cards: Path) -> tuple[int, str, float]:
         text=True,
         timeout=30,
         cwd=cards.parent,
+        env={**os.environ, FILE_BUDGET_ENV: "25"},
     )
     return done.returncode, done.stdout, time.monotonic() - start
 
@@ -387,21 +394,33 @@ class Versions:
     new: dict[str, Output]
 
 
-@pytest.fixture
-def versions(sample_cards: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Versions:
-    """An old build of the sample deck (an answer since edited, an earlier clock) and the new."""
-    tcp = sample_cards / "net" / "tcp.md"
-    text = tcp.read_text()
-    tcp.write_text(text.replace("active closer", "side that closes first"))
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(OLD_EPOCH))
-    build(sample_cards, tmp_path / "old", formats=all_formats())
-    tcp.write_text(text)
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(NEW_EPOCH))
-    build(sample_cards, tmp_path / "new", formats=all_formats())
-    old, new = _outputs(tmp_path / "old"), _outputs(tmp_path / "new")
+@pytest.fixture(scope="module")
+def built_versions(tmp_path_factory: pytest.TempPathFactory) -> Versions:
+    """An old build of the sample deck (an answer since edited, an earlier clock) and the new,
+    built once for the module: the tests copy the old build and only read the cards."""
+    root = tmp_path_factory.mktemp("versions")
+    cards = root / "cards"
+    shutil.copytree(FIXTURES / "sample" / "cards", cards)
+    with isolated(root), pytest.MonkeyPatch.context() as patch:
+        tcp = cards / "net" / "tcp.md"
+        text = tcp.read_text()
+        tcp.write_text(text.replace("active closer", "side that closes first"))
+        patch.setenv("SOURCE_DATE_EPOCH", str(OLD_EPOCH))
+        build(cards, root / "old", formats=all_formats())
+        tcp.write_text(text)
+        patch.setenv("SOURCE_DATE_EPOCH", str(NEW_EPOCH))
+        build(cards, root / "new", formats=all_formats())
+    old, new = _outputs(root / "old"), _outputs(root / "new")
     # every output differs between the versions, so that any mix of the two would show
     assert old.keys() == new.keys() and all(old[name] != new[name] for name in new)
-    return Versions(sample_cards, tmp_path / "old", old, new)
+    return Versions(cards, root / "old", old, new)
+
+
+@pytest.fixture
+def versions(built_versions: Versions, monkeypatch: pytest.MonkeyPatch) -> Versions:
+    """The two versions, and the new one's clock for the test's own builds."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(NEW_EPOCH))
+    return built_versions
 
 
 class Killed(BaseException):

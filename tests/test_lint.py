@@ -11,11 +11,11 @@ import pytest
 from click.testing import CliRunner
 
 from deckgen.checks.deck import MEDIA_WARNING_BYTES
-from deckgen.checks.similarity import near_duplicates
+from deckgen.checks.similarity import near_duplicates, question_words
 from deckgen.cli import cli
-from deckgen.compile import load_deck
 from deckgen.lint import lint_deck
 from deckgen.media import MAX_MEDIA_BYTES
+from deckgen.model import Card, Deck
 from deckgen.rules import RULES
 from tests.conftest import FIXTURES, PROJECT
 
@@ -230,23 +230,25 @@ def test_build_refuses_cards_with_lint_errors(sample_cards: Path) -> None:
     assert not (sample_cards.parent / "dist").exists()
 
 
-def test_near_duplicates_match_brute_force(sample_cards: Path) -> None:
-    """The prefix-filtered join finds exactly the pairs an all-pairs comparison finds."""
-    deck = load_deck(PROJECT / "cards")
-    from deckgen.checks.similarity import question_words
-
-    cards = list(deck.cards)
+def all_pairs(cards: list[Card]) -> list[tuple[str, str, float]]:
+    """Every pair of cards whose questions have words, with their Jaccard similarity: the
+    all-pairs comparison the prefix-filtered join must agree with."""
     words = [set(question_words(c)) for c in cards]
+    return [
+        (cards[i].id, cards[j].id, len(words[i] & words[j]) / len(words[i] | words[j]))
+        for i in range(len(cards))
+        for j in range(i + 1, len(cards))
+        if words[i] and words[j]
+    ]
+
+
+def test_near_duplicates_match_brute_force(shipped_deck: Deck) -> None:
+    """The prefix-filtered join finds exactly the pairs an all-pairs comparison finds."""
+    cards = list(shipped_deck.cards)
+    pairs = all_pairs(cards)
     compared = 0
     for threshold in (0.5, 0.6, 0.8):
-        brute = {
-            (cards[i].id, cards[j].id)
-            for i in range(len(cards))
-            for j in range(i + 1, len(cards))
-            if words[i]
-            and words[j]
-            and len(words[i] & words[j]) / len(words[i] | words[j]) >= threshold
-        }
+        brute = {(a, b) for a, b, similarity in pairs if similarity >= threshold}
         fast = {(a.id, b.id) for a, b, _ in near_duplicates(cards, threshold)}
         assert fast == brute
         compared += len(brute)
@@ -258,16 +260,37 @@ def test_shipped_deck_passes_strict_lint() -> None:
     assert [d.display(PROJECT) for d in result.diagnostics] == []
 
 
+@pytest.fixture(scope="module")
+def shipped_copy(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """One copy of the shipped deck for the cases below, and the user cache folder they share:
+    each removes its topic's files and puts them back, so the other files' checks come from
+    the cache (its entries belong to this folder and its key to that user cache)."""
+    root = tmp_path_factory.mktemp("shipped")
+    shutil.copytree(PROJECT / "cards", root / "cards")
+    return root / "cards", root / "user-cache"
+
+
 @pytest.mark.parametrize(
     "topic", ["tcp", "http", "tls", "dns", "workers", "durable-objects", "ddos", "rust", "go"]
 )
-def test_removing_a_topic_fails_lint_naming_it(tmp_path: Path, topic: str) -> None:
-    cards = tmp_path / "cards"
-    shutil.copytree(PROJECT / "cards", cards)
-    for path in cards.rglob("*.md"):
-        if f"\ntopic: {topic}\n" in path.read_text():
+def test_removing_a_topic_fails_lint_naming_it(
+    shipped_copy: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, topic: str
+) -> None:
+    cards, user_cache = shipped_copy
+    monkeypatch.setenv("XDG_CACHE_HOME", str(user_cache))
+    removed = {
+        path: path.read_bytes()
+        for path in sorted(cards.rglob("*.md"))
+        if f"\ntopic: {topic}\n" in path.read_text()
+    }
+    assert removed
+    try:
+        for path in removed:
             path.unlink()
-    code, out = lint_output(cards)
+        code, out = lint_output(cards)
+    finally:
+        for path, data in removed.items():
+            path.write_bytes(data)
     assert code == 1
     assert f"DG210 [error] topic '{topic}' " in out
 
@@ -283,26 +306,17 @@ def test_contributing_lists_every_rule() -> None:
     assert rows == {code: (r.severity.value, r.name) for code, r in RULES.items()}
 
 
+@pytest.fixture(scope="module")
+def synthetic_pairs(synthetic_deck: Deck) -> list[tuple[str, str, float]]:
+    return all_pairs(list(synthetic_deck.cards))
+
+
 @pytest.mark.parametrize("threshold", [0.5, 0.7, 0.8, 0.9])
 def test_near_duplicates_match_brute_force_on_a_synthetic_deck(
-    tmp_path: Path, threshold: float
+    synthetic_deck: Deck, synthetic_pairs: list[tuple[str, str, float]], threshold: float
 ) -> None:
-    import sys
-
-    sys.path.insert(0, str(PROJECT / "bench"))
-    from synth import write_deck  # the benchmark's generator: many similar questions
-
-    from deckgen.checks.similarity import question_words
-
-    cards = list(load_deck(write_deck(tmp_path, 600)).cards)
-    words = [set(question_words(c)) for c in cards]
-    brute = {
-        (cards[i].id, cards[j].id)
-        for i in range(len(cards))
-        for j in range(i + 1, len(cards))
-        if words[i]
-        and words[j]
-        and len(words[i] & words[j]) / len(words[i] | words[j]) >= threshold
-    }
+    cards = list(synthetic_deck.cards)
+    assert len(cards) == 600  # the benchmark's generator: many similar questions
+    brute = {(a, b) for a, b, similarity in synthetic_pairs if similarity >= threshold}
     assert {(a.id, b.id) for a, b, _ in near_duplicates(cards, threshold)} == brute
     assert brute or threshold > 0.5

@@ -18,6 +18,7 @@ from deckgen.exporters.pdf import PdfExporter, print_options
 from deckgen.lint import lint_deck
 from deckgen.printing import CUT_MARGIN_MM, PAPERS, PrintOptions
 from deckgen.typstmarkup import typst_string, typst_text
+from tests.conftest import SampleBuild
 
 MM = 72 / 25.4  # PDF points per millimetre
 A4 = (595.28, 841.89)
@@ -34,10 +35,13 @@ def page_texts(path: Path) -> list[str]:
     return [" ".join((page.extract_text() or "").split()) for page in PdfReader(path).pages]
 
 
-def test_both_documents_parse_with_page_size_and_count(
-    sample_cards: Path, tmp_path: Path, epoch: Callable[[int], None]
-) -> None:
-    pdfs = build_pdfs(sample_cards, tmp_path / "dist")
+def shared_pdfs(sample_build: SampleBuild) -> dict[str, Path]:
+    """The PDFs of the session's sample build: default options (A4, 2x4)."""
+    return {layout: sample_build.pdf(layout) for layout in ("cards", "sheet")}
+
+
+def test_both_documents_parse_with_page_size_and_count(sample_build: SampleBuild) -> None:
+    pdfs = shared_pdfs(sample_build)
     assert sorted(p.name for p in pdfs.values()) == [
         "sample-deck-cards-a4.pdf",
         "sample-deck-sheet-a4.pdf",
@@ -52,10 +56,8 @@ def test_both_documents_parse_with_page_size_and_count(
     assert outline_titles[:1] == ["Contents"] or "1 · Networking" in outline_titles
 
 
-def test_card_text_is_on_the_right_pages(
-    sample_cards: Path, tmp_path: Path, epoch: Callable[[int], None]
-) -> None:
-    fronts, backs = page_texts(build_pdfs(sample_cards, tmp_path / "dist")["cards"])
+def test_card_text_is_on_the_right_pages(sample_build: SampleBuild) -> None:
+    fronts, backs = page_texts(sample_build.pdf("cards"))
     expected = {
         "tcp-time-wait-side": (
             "Which side of a TCP connection enters TIME_WAIT?",
@@ -76,10 +78,8 @@ def test_card_text_is_on_the_right_pages(
         assert answer not in fronts
 
 
-def test_sheet_groups_cards_and_links_sources(
-    sample_cards: Path, tmp_path: Path, epoch: Callable[[int], None]
-) -> None:
-    sheet = build_pdfs(sample_cards, tmp_path / "dist")["sheet"]
+def test_sheet_groups_cards_and_links_sources(sample_build: SampleBuild) -> None:
+    sheet = sample_build.pdf("sheet")
     text = " ".join(page_texts(sheet))
     assert text.index("1 · Networking") < text.index("TCP") < text.index("2 · Languages")
     assert "Twice the maximum segment lifetime" in text
@@ -149,11 +149,9 @@ def test_backs_sit_behind_their_fronts_for_long_edge_duplex(
     assert {col for col, _ in seen} == {0, 1}  # both columns were checked
 
 
-def test_every_occupied_cell_has_ink_inside_it(
-    sample_cards: Path, tmp_path: Path, epoch: Callable[[int], None]
-) -> None:
+def test_every_occupied_cell_has_ink_inside_it(sample_build: SampleBuild) -> None:
     """Rendered like a printer would: ink in the 7 used cells, none in the empty eighth."""
-    pdf = build_pdfs(sample_cards, tmp_path / "dist")["cards"]
+    pdf = sample_build.pdf("cards")
     page = pdfium.PdfDocument(pdf)[0]
     scale = 1.0
     bitmap = page.render(scale=scale, grayscale=True)
@@ -245,9 +243,9 @@ def test_filtered_letter_build_names_and_selects(
 
 
 def test_pdfs_are_byte_identical_and_dated_by_the_sources(
-    sample_cards: Path, tmp_path: Path, epoch: Callable[[int], None]
+    sample_build: SampleBuild, sample_cards: Path, tmp_path: Path, epoch: Callable[[int], None]
 ) -> None:
-    one = build_pdfs(sample_cards, tmp_path / "one")
+    one = shared_pdfs(sample_build)  # built by the session, in its own folders and cache
     two = build_pdfs(sample_cards, tmp_path / "two")
     for layout in ("cards", "sheet"):
         assert one[layout].read_bytes() == two[layout].read_bytes()

@@ -4,14 +4,14 @@ rendering is stable, and escaping round-trips through HTML, Typst and CSV."""
 from __future__ import annotations
 
 import csv
+import functools
 import html
 import io
 import json
 import re
-import shutil
-import tempfile
 from pathlib import Path
 
+import pytest
 import typst
 import yaml
 from hypothesis import HealthCheck, given, settings
@@ -24,6 +24,7 @@ from deckgen.errors import DeckgenError, DiagnosticSink
 from deckgen.exporters.delimited import render_table
 from deckgen.lint import lint_deck
 from deckgen.load import load_sources
+from deckgen.model import Syllabus
 from deckgen.sanitize import sanitize
 from deckgen.typstmarkup import TypstRenderer, typst_string
 from tests.conftest import FIXTURES
@@ -35,6 +36,11 @@ PROFILE = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
+
+# Any code point UTF-8 can encode, as st.text() draws by default: every one but the surrogates
+# (category Cs). Said so, Hypothesis need not encode all 1.1 million code points to find out
+# (its `codec="utf-8"` default costs 2 s per process: its tables live in a fresh folder per run).
+utf8 = st.characters(exclude_categories=["Cs"])
 
 # Markdown-shaped noise: single characters that mean something somewhere, plus whole tokens.
 markdownish = st.lists(
@@ -57,28 +63,29 @@ markdownish = st.lists(
     max_size=120,
 ).map("".join)
 yaml_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    st.none() | st.booleans() | st.integers() | st.text(utf8, max_size=20),
     lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(utf8, max_size=8), inner, max_size=4)
     ),
     max_leaves=12,
 )
 
 
-def _sample_copy() -> Path:
-    folder = Path(tempfile.mkdtemp(prefix="deckgen-prop-"))
-    shutil.copytree(FIXTURES / "sample" / "cards", folder / "cards")
-    return folder / "cards"
+@functools.cache
+def sample_syllabus() -> Syllabus:
+    """The sample deck's syllabus, read once: the examples below only read it."""
+    return load_sources(FIXTURES / "sample" / "cards").syllabus
 
 
 @PROFILE
 @given(body=markdownish)
-def test_any_card_body_loads_or_fails_with_a_location(body: str) -> None:
-    cards = _sample_copy()
-    path = cards / "lang" / "fuzz.md"
+def test_any_card_body_loads_or_fails_with_a_location(sample_cards: Path, body: str) -> None:
+    # One copy of the deck for every example, each writing its own fuzz.md: the deck's own
+    # files come from this test's lint cache after the first example, fuzz.md never (it is new).
+    path = sample_cards / "lang" / "fuzz.md"
     path.write_text(f"---\ntopic: rust\n---\n\n## rust-fuzz\nQ: {body}\n\nA: {body}\n")
     try:
-        result = lint_deck(cards, print_check=False)
+        result = lint_deck(sample_cards, print_check=False)
         for diagnostic in result.diagnostics:
             assert diagnostic.location.path.name
             assert diagnostic.code.startswith("DG")
@@ -86,8 +93,6 @@ def test_any_card_body_loads_or_fails_with_a_location(body: str) -> None:
     except DeckgenError as error:
         located = all(d.location.line >= 1 for d in error.diagnostics)
         assert located, error.diagnostics  # noqa: PT017 - inspecting a raise that may not happen
-    finally:
-        shutil.rmtree(cards.parent)
 
 
 @PROFILE
@@ -99,56 +104,62 @@ def test_any_card_body_loads_or_fails_with_a_location(body: str) -> None:
 def test_any_front_matter_is_accepted_or_located(front: dict[str, object]) -> None:
     text = "---\n" + yaml.safe_dump(front, allow_unicode=True) + "---\n\n## a-b\nQ: x\n\nA: y\n"
     sink = DiagnosticSink()
-    syllabus = load_sources(FIXTURES / "sample" / "cards").syllabus
-    cards = parse_card_file(Path("fuzz.md"), text, syllabus, sink)
+    cards = parse_card_file(Path("fuzz.md"), text, sample_syllabus(), sink)
     assert cards or sink.errors
     assert all(d.location.line >= 1 for d in sink.items)
 
 
 @PROFILE
-@given(text=st.text(max_size=200))
+@given(text=st.text(utf8, max_size=200))
 def test_raw_yaml_text_never_crashes(text: str) -> None:
     sink = DiagnosticSink()
-    syllabus = load_sources(FIXTURES / "sample" / "cards").syllabus
-    parse_card_file(Path("fuzz.md"), f"---\n{text}\n---\n## a-b\nQ: x\n\nA: y\n", syllabus, sink)
+    text = f"---\n{text}\n---\n## a-b\nQ: x\n\nA: y\n"
+    parse_card_file(Path("fuzz.md"), text, sample_syllabus(), sink)
     assert all(d.location.line >= 1 for d in sink.items)
 
 
 @PROFILE
-@given(fragment=st.text(alphabet=st.characters(codec="utf-8"), max_size=200) | markdownish)
+@given(fragment=st.text(utf8, max_size=200) | markdownish)
 def test_sanitizing_is_idempotent(fragment: str) -> None:
     once = sanitize(fragment)
     assert sanitize(once) == once
 
 
 @PROFILE
-@given(
-    text=st.text(
-        alphabet=st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), max_size=120
-    )
-)
+@given(text=st.text(alphabet=st.characters(exclude_categories=["Cs", "Cc"]), max_size=120))
 def test_text_round_trips_through_html(text: str) -> None:
     cleaned = sanitize(f"<p>{html.escape(text)}</p>")
     visible = html.unescape(re.sub(r"<[^>]+>", "", cleaned))
     assert visible == text
 
 
+@pytest.fixture(scope="module")
+def compiler(tmp_path_factory: pytest.TempPathFactory) -> typst.Compiler:
+    """One Typst compiler for every example: it loads its fonts once (`typst.compile` loads
+    them for each call, 25 ms). Each example's source replaces the empty main file."""
+    main = tmp_path_factory.mktemp("typst") / "main.typ"
+    main.write_text("", encoding="utf-8")
+    return typst.Compiler(str(main))
+
+
 @PROFILE
-@given(text=st.text(max_size=120))
-def test_text_round_trips_through_typst(text: str) -> None:
-    assert json.loads(typst.eval(b"", typst_string(text))) == text
+@given(text=st.text(utf8, max_size=120))
+def test_text_round_trips_through_typst(compiler: typst.Compiler, text: str) -> None:
+    assert json.loads(compiler.eval(typst_string(text))) == text
 
 
 @PROFILE
 @given(text=markdownish)
-def test_typst_rendering_of_any_markdown_compiles(text: str) -> None:
+def test_typst_rendering_of_any_markdown_compiles(compiler: typst.Compiler, text: str) -> None:
     source = f"#set page(width: 10cm, height: auto)\n{TypstRenderer().render(text)}\n"
-    typst.compile(source.encode(), format="pdf", pdf_tags=False)
+    compiler.compile(input=source.encode(), format="pdf", pdf_tags=False)
 
 
 @PROFILE
 @given(
-    rows=st.lists(st.lists(st.text(max_size=30), min_size=6, max_size=6), min_size=1, max_size=5),
+    rows=st.lists(
+        st.lists(st.text(utf8, max_size=30), min_size=6, max_size=6), min_size=1, max_size=5
+    ),
     separator=st.sampled_from([",", "\t"]),
 )
 def test_cells_round_trip_through_csv(rows: list[list[str]], separator: str) -> None:

@@ -3,30 +3,20 @@
 from __future__ import annotations
 
 import os
-import shutil
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from deckgen.build import build
 from deckgen.preview import Previewer, serve
+from tests.conftest import CHROMIUM, SampleBuild
 
 playwright = pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 if CHROMIUM is None and os.environ.get("CI") != "true":
     pytest.skip("Chromium is not installed (.ci/run installs it)", allow_module_level=True)
 
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 # Screenshots go to the test's own folder unless a person asks for them; a relative
 # $DECKGEN_SCREENSHOTS means the folder pytest was started from (tests run elsewhere).
 SHOTS = (
@@ -36,38 +26,58 @@ SHOTS = (
 )
 
 
+@pytest.fixture
+def site(sample_build: SampleBuild) -> Path:
+    return sample_build.site
+
+
 @pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with playwright.sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield instance
-        instance.close()
-
-
-@pytest.fixture
-def site(sample_cards: Path, tmp_path: Path, epoch: Callable[[int], None]) -> Path:
-    (path,) = build(sample_cards, tmp_path / "dist", formats=["html"]).paths
-    return path / "index.html"
-
-
-@pytest.fixture
-def page(browser, site: Path):  # type: ignore[no-untyped-def]
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
-    tab = context.new_page()
-    errors: list[str] = []
-    tab.on("pageerror", lambda error: errors.append(str(error)))
-    tab.on(
-        "request",
-        lambda request: (
-            errors.append(f"network: {request.url}")
-            if not request.url.startswith("file://")
-            else None
-        ),
-    )
-    tab.goto(site.as_uri())
-    yield tab
-    assert errors == []  # no script errors and no request leaves the disk
+def tab(chromium):  # type: ignore[no-untyped-def]
+    """One tab for the tests of the built site: a context per test would cost each a renderer
+    process of its own (0.3 s of CPU). `open_site` gives each test a clean one."""
+    context = chromium.new_context()
+    shared = context.new_page()
+    yield shared
     context.close()
+
+
+@pytest.fixture
+def open_site(tab, site: Path):  # type: ignore[no-untyped-def]
+    """Open the site in the tab as in a new browser profile: the site's storage (it keeps its
+    state in localStorage only) emptied, at the given size and colour scheme. After the test:
+    no script error happened and no request left the disk."""
+    errors: list[str] = []
+
+    def on_error(error) -> None:  # type: ignore[no-untyped-def]
+        errors.append(str(error))
+
+    def on_request(request) -> None:  # type: ignore[no-untyped-def]
+        if not request.url.startswith("file://"):
+            errors.append(f"network: {request.url}")
+
+    def open_(width: int = 1200, height: int = 900, scheme: str = "light"):  # type: ignore[no-untyped-def]
+        if tab.url.startswith("file://"):
+            tab.evaluate("() => { localStorage.clear(); sessionStorage.clear(); }")
+        else:
+            assert tab.url == "about:blank", tab.url  # only the first test finds it unused
+        tab.set_viewport_size({"width": width, "height": height})
+        tab.emulate_media(color_scheme=scheme)
+        tab.goto(site.as_uri())
+        assert tab.evaluate("localStorage.length") == 0
+        return tab
+
+    tab.on("pageerror", on_error)
+    tab.on("request", on_request)
+    yield open_
+    tab.remove_listener("pageerror", on_error)
+    tab.remove_listener("request", on_request)
+    assert tab.url.startswith("file://"), tab.url  # where the next test can empty its storage
+    assert errors == []  # no script errors and no request leaves the disk
+
+
+@pytest.fixture
+def page(open_site):  # type: ignore[no-untyped-def]
+    return open_site()
 
 
 def visible_ids(tab) -> list[str]:  # type: ignore[no-untyped-def]
@@ -162,12 +172,8 @@ def test_buttons_are_real_and_focus_is_visible(page) -> None:  # type: ignore[no
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize(("width", "height"), [(1280, 900), (390, 844)])
-def test_themes_and_widths(
-    browser, site: Path, scheme: str, width: int, height: int, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
-    context = browser.new_context(viewport={"width": width, "height": height}, color_scheme=scheme)
-    tab = context.new_page()
-    tab.goto(site.as_uri())
+def test_themes_and_widths(open_site, scheme: str, width: int, height: int, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    tab = open_site(width, height, scheme)
     dark = tab.evaluate("document.documentElement.classList.contains('nightMode')")
     assert dark == (scheme == "dark")
     background = tab.evaluate(
@@ -184,18 +190,18 @@ def test_themes_and_widths(
     assert target.stat().st_size > 10_000
     tab.click("#theme-toggle")
     assert tab.evaluate("document.documentElement.classList.contains('nightMode')") != dark
-    context.close()
 
 
 def test_preview_rebuilds_and_shows_findings(
-    browser, sample_cards: Path, tmp_path: Path, epoch: Callable[[int], None]
+    chromium, sample_cards: Path, tmp_path: Path, epoch: Callable[[int], None]
 ) -> None:  # type: ignore[no-untyped-def]
     previewer = Previewer(sample_cards, tmp_path / "out", (), None, lambda _m: None)
     stop = threading.Event()
     server = serve(previewer, "127.0.0.1", 0, interval=0.1, stop=stop)
+    context = chromium.new_context()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/"
-        tab = browser.new_page()
+        tab = context.new_page()
         tab.goto(url)
         assert tab.locator("#lint").is_hidden()
         tcp = sample_cards / "net" / "tcp.md"
@@ -206,6 +212,7 @@ def test_preview_rebuilds_and_shows_findings(
         tab.wait_for_selector("#tcp-half-done", timeout=10_000)  # reloaded with the new card
         tab.wait_for_selector("#lint[hidden]", state="attached", timeout=10_000)
     finally:
+        context.close()
         stop.set()
         server.shutdown()
         server.server_close()
