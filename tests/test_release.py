@@ -349,3 +349,32 @@ def test_a_release_whose_clock_is_not_after_the_last_is_refused(
     code, out = deckgen("release", "v2")
     assert code == 1 and "DG902" in out and "not after release v1" in out
     assert [r.version for r in read_record(repo / "cards").releases] == ["v1"]
+
+
+def test_a_learners_edits_survive_on_notes_a_release_did_not_change(
+    repo: Path, deckgen: Deckgen, tmp_path: Path
+) -> None:
+    """Anki replaces every field and tag of a note it updates: with per-note release times it
+    updates only the changed notes, so a learner's edits and tags elsewhere stay."""
+    assert deckgen("release", "v1")[0] == 0
+    commit(repo, COMMIT_2, "v1")
+    col = open_collection(tmp_path / "anki")
+    _import(col, build(repo / "cards", tmp_path / "v1", formats=["apkg"]).paths[0])
+    notes = {col.get_note(n)["CardId"]: col.get_note(n) for n in col.find_notes("")}
+    for card_id in ("tcp-time-wait-side", "tcp-time-wait-length"):
+        note = notes[card_id]
+        note["Extra"] = "my own mnemonic"
+        note.tags.append("marked")
+        col.update_note(note)
+        # The learner edited between the two releases (an edit made after a release's clock
+        # makes Anki keep the learner's copy of that note instead).
+        col.db.execute("update notes set mod = ? where id = ?", COMMIT_2 + 100, note.id)
+
+    edit(repo, "sends the first FIN", "sends FIN first")  # tcp-time-wait-side changes
+    commit(repo, COMMIT_3, "one card")
+    _import(col, build(repo / "cards", tmp_path / "v2", formats=["apkg"]).paths[0])
+    after = {col.get_note(n)["CardId"]: col.get_note(n) for n in col.find_notes("")}
+    kept, replaced = after["tcp-time-wait-length"], after["tcp-time-wait-side"]
+    assert kept["Extra"] == "my own mnemonic" and "marked" in kept.tags
+    assert replaced["Extra"] != "my own mnemonic" and "marked" not in replaced.tags
+    col.close()
