@@ -19,7 +19,12 @@ from deckgen.configfile import (
 )
 from deckgen.errors import DiagnosticSink, Location
 from deckgen.model import DeckInfo, Round, Subtopic, Syllabus, Topic
-from deckgen.safety import plain_text_problem, repository_problem, title_problem
+from deckgen.safety import (
+    language_problem,
+    plain_text_problem,
+    repository_problem,
+    title_problem,
+)
 from deckgen.suggest import suggest
 from deckgen.vcs import git
 
@@ -45,7 +50,8 @@ def load_deck_info(cards_dir: Path, sink: DiagnosticSink) -> DeckInfo:
             sink.report(Location(path, 1), f"{DECK_FILE} must be a mapping", "DG110")
         return DeckInfo(id="deck", name="Deck")
     values = without_lines(data)
-    for key in sorted(set(values) - {"id", "name", "description", "repository", "options"}):
+    known = {"id", "name", "description", "repository", "language", "options"}
+    for key in sorted(set(values) - known):
         sink.report(
             Location(path, key_line(data, key, 1)), f"unknown key '{key}' in {DECK_FILE}", "DG110"
         )
@@ -78,8 +84,15 @@ def load_deck_info(cards_dir: Path, sink: DiagnosticSink) -> DeckInfo:
         where = Location(path, key_line(data, "repository", 1))
         sink.report(where, f"deck 'repository' {url_problem}", "DG110")
         repository = ""
+    language = values.get("language", "en")
+    language_error = language_problem(language) if isinstance(language, str) else "must be text"
+    if language_error:
+        where = Location(path, key_line(data, "language", 1))
+        sink.report(where, f"deck 'language' {language_error}", "DG110")
+        language = "en"
     return DeckInfo(
         id=deck_id,
+        language=language,
         name=str(name),
         description=str(description),
         repository=str(repository or git_remote_url(cards_dir)),

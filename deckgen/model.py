@@ -140,6 +140,7 @@ class DeckInfo:
     # Exporter option defaults from deck.yaml's `options:`: (name, value, line in deck.yaml).
     options: tuple[tuple[str, str, int], ...] = ()
     id_line: int = 1  # where deck.yaml sets the id, for the messages that name it
+    language: str = "en"  # a BCP 47 tag: the site's `lang`, the PDFs' language and hyphenation
 
 
 @dataclass(frozen=True)

@@ -133,6 +133,9 @@ def _common(deck: Deck, options: PrintOptions, timestamp: int) -> dict[str, Any]
         "page_h": page_h,
         "font": FONT,
         "mono_font": MONO_FONT,
+        # Typst takes the language and the region apart: `pt-BR` → lang "pt", region "BR".
+        "lang": deck.info.language.split("-")[0],
+        "region": next((p for p in deck.info.language.split("-")[1:] if p.isupper()), None),
     }
 
 

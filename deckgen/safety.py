@@ -101,6 +101,18 @@ _TITLE_RE = re.compile(rf"^[^\W_]{_TITLE_CHAR}*$")
 _TITLE_CHAR_RE = re.compile(_TITLE_CHAR)
 
 
+# A BCP 47 language tag of the common shape: language, optional script, optional region
+# (`en`, `es`, `pt-BR`, `zh-Hant-TW`, `es-419`). It goes into HTML `lang` and Typst's `lang`.
+_LANGUAGE_RE = re.compile(r"[a-z]{2,3}(?:-[A-Z][a-z]{3})?(?:-(?:[A-Z]{2}|[0-9]{3}))?")
+
+
+def language_problem(value: str) -> str | None:
+    """Why a deck's `language:` is refused, or None."""
+    if not _LANGUAGE_RE.fullmatch(value):
+        return "must be a language tag such as en, es, pt-BR or zh-Hant-TW"
+    return None
+
+
 def title_problem(value: str) -> str | None:
     """Why a deck name or syllabus title is refused, or None."""
     if not value.strip():

@@ -100,6 +100,7 @@ def deck_document(deck: RenderedDeck, timestamp: int) -> dict[str, Any]:
             "name": info.name,
             "description": info.description,
             "repository": info.repository or None,
+            "language": info.language,
         },
         "selection": list(deck.deck.selection),
         "syllabus": {
