@@ -38,6 +38,7 @@ from deckgen.rules import RULES, Severity
 from deckgen.safety import printable
 from deckgen.scaffold import scaffold_card
 from deckgen.selection import SelectionError
+from deckgen.starter import write_starter
 from deckgen.stats import coverage
 from deckgen.suggest import suggest
 
@@ -599,6 +600,33 @@ def stats(cards_dir: Path, output_format: str) -> None:
     click.echo(f"{'total':<{width}} {len(deck.cards):>5}")
     if short:
         _note(f"{short} topic(s) below their minimum", fg="red")
+
+
+@cli.command()
+@click.argument(
+    "folder", type=click.Path(file_okay=False, path_type=Path), default=Path(), required=False
+)
+def init(folder: Path) -> None:
+    """Start a new deck in FOLDER (default: here), which must be empty or missing.
+
+    Writes cards/deck.yaml, cards/syllabus.yaml, one card of every card type and a
+    .gitignore; `deckgen build` then works in it.
+
+    \b
+    Examples:
+      deckgen init spanish-verbs && cd spanish-verbs && deckgen build
+    """
+    try:
+        written = write_starter(folder)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+    for path in written:
+        click.echo(_line(str(path)))
+    _note(
+        f"deckgen: started a deck in {folder}; edit cards/deck.yaml and cards/syllabus.yaml, "
+        "add cards (deckgen new TOPIC), then run deckgen lint and deckgen build",
+        fg="green",
+    )
 
 
 @cli.command()

@@ -1,0 +1,72 @@
+"""`deckgen init`: from an empty folder to a deck that lints clean, builds and imports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from deckgen.cardtypes import CARD_TYPES, META_FIELDS, CardTemplate, CardType
+from deckgen.cli import cli
+from tests.ankiutil import import_package, open_collection
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def test_init_then_build_works_and_every_card_type_reaches_anki(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    code, out = run("init", "Spanish Verbs")
+    assert code == 0
+    assert "Spanish Verbs/cards/deck.yaml" in out
+    monkeypatch.chdir(tmp_path / "Spanish Verbs")
+    assert "id: spanish-verbs\nname: Spanish Verbs\n" in Path("cards/deck.yaml").read_text()
+    code, out = run("lint", "--strict", "--print-check")
+    assert code == 0, out
+    code, out = run("build")
+    assert code == 0, out
+    col = open_collection(tmp_path / "anki")
+    log = import_package(col, Path("dist/spanish-verbs.apkg"))
+    assert len(log.new) == len(CARD_TYPES)
+    types = {col.get_note(n).note_type()["name"] for n in col.find_notes("")}
+    assert types == {f"Spanish Verbs · {t.label}" for t in CARD_TYPES.values()}
+    col.close()
+
+
+def test_init_refuses_a_folder_that_holds_anything(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("mine")
+    code, out = run("init", str(tmp_path))
+    assert code == 2
+    assert f"{tmp_path} is not an empty folder: deckgen init writes only new decks" in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_a_type_registered_later_gets_a_card_that_lints(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    definition = CardType(
+        key="definition",
+        summary="a term and its definition",
+        fields=("Q", "A"),
+        label="Definition",
+        note_fields=("Front", "Back", *META_FIELDS),
+        templates=(CardTemplate("Card 1", "anki/basic/front.html", "anki/basic/back.html"),),
+        stock_notetype="Basic",
+        skeleton="Type: definition\nQ: {question}\n\nA: TODO\n\nSource: TODO\n",
+    )
+    monkeypatch.setitem(CARD_TYPES, definition.key, definition)
+    monkeypatch.chdir(tmp_path)
+    assert run("init", "deck")[0] == 0
+    monkeypatch.chdir(tmp_path / "deck")
+    code, out = run("lint", "--strict")
+    assert code == 0, out
+    assert (
+        "## example-definition\nType: definition\n"
+        in Path("cards/basics/card-types.md").read_text()
+    )
