@@ -797,7 +797,13 @@ def preview(
             cards_dir, Path(out), include, templates_dir, lambda m: _note(f"deckgen: {m}")
         )
         stop = threading.Event()
-        server = serve(previewer, host, port, stop=stop)
+        try:
+            server = serve(previewer, host, port, stop=stop)
+        except OSError as error:
+            raise click.UsageError(
+                f"cannot serve on {host}:{port}: {error.strerror or error}; choose another "
+                "--port (0 picks a free one)"
+            ) from None
         _note(
             f"deckgen: previewing on http://{host}:{server.server_address[1]}/ (Ctrl-C stops)",
             fg="green",

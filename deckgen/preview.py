@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import html
 import http.server
 import json
 import logging
@@ -96,10 +97,37 @@ class Previewer:
                 self.site = built.paths[0]
             except DeckgenError as error:
                 findings += [d.display(cwd) for d in error.diagnostics]
+        if self.site is None:  # nothing built yet: a page that lists why, and reloads itself
+            self.site = self._waiting_page(findings)
         self.state.publish(findings)
         self.say(f"rebuilt ({len(findings)} finding(s))" if changed else "built the site")
         for line in findings:
             self.say(f"  {line}")
+
+    def _waiting_page(self, findings: Sequence[str]) -> Path:
+        folder = self.out_dir / "waiting"
+        folder.mkdir(parents=True, exist_ok=True)
+        items = "".join(f"<li>{html.escape(line)}</li>" for line in findings)
+        (folder / "index.html").write_text(
+            '<!doctype html><html lang="en"><meta charset="utf-8">'
+            '<meta http-equiv="refresh" content="2">'
+            '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'">'
+            "<title>deckgen preview: fix the cards</title>"
+            "<h1>The deck has errors</h1><p>Fix them and save: this page reloads itself.</p>"
+            f"<ul>{items}</ul></html>",
+            encoding="utf-8",
+        )
+        return folder
+
+    def rebuild_safely(self, changed: Sequence[Path] = ()) -> None:
+        """rebuild(), and a failure of deckgen itself is shown instead of ending the watch."""
+        try:
+            self.rebuild(changed)
+        except Exception as error:  # deckgen's own bug: keep watching, say so on the page
+            log.exception("preview rebuild failed")
+            message = f"internal error while rebuilding: {type(error).__name__}: {error}"
+            self.state.publish([message])
+            self.say(message)
 
     def poll(self) -> list[Path]:
         current = snapshot(self._watched())
@@ -143,11 +171,9 @@ def serve(
     stop: threading.Event | None = None,
 ) -> http.server.ThreadingHTTPServer:
     """Start serving in a background thread and watching for changes; return the server."""
-    previewer.rebuild()
-    if previewer.site is None:
-        raise DeckgenError([])  # nothing to serve: the cards have errors, already reported
+    previewer.rebuild_safely()
     handler = functools.partial(_Handler, previewer=previewer)
-    server = http.server.ThreadingHTTPServer((host, port), handler)
+    server = http.server.ThreadingHTTPServer((host, port), handler)  # OSError: a busy port
     threading.Thread(target=server.serve_forever, daemon=True).start()
     halt = stop or threading.Event()
 
@@ -156,7 +182,7 @@ def serve(
             time.sleep(interval)
             changed = previewer.poll()
             if changed:
-                previewer.rebuild(changed)
+                previewer.rebuild_safely(changed)
 
     threading.Thread(target=watch, daemon=True).start()
     return server
