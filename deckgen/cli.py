@@ -41,6 +41,7 @@ from deckgen.selection import SelectionError
 from deckgen.starter import write_starter
 from deckgen.stats import coverage
 from deckgen.suggest import suggest
+from deckgen.templating import default_templates_dir
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -600,6 +601,41 @@ def stats(cards_dir: Path, output_format: str) -> None:
     click.echo(f"{'total':<{width}} {len(deck.cards):>5}")
     if short:
         _note(f"{short} topic(s) below their minimum", fg="red")
+
+
+@cli.group()
+def templates() -> None:
+    """Work with the templates: the Anki note types, the print layouts and the site.
+
+    A folder given with `--templates` needs only the files it changes: every other template
+    comes from deckgen's own.
+
+    \b
+    Examples:
+      deckgen templates copy my-templates
+    """
+
+
+@templates.command("copy")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+def copy_templates(folder: Path) -> None:
+    """Copy deckgen's own templates into FOLDER (missing or empty), to edit them.
+
+    Keep only the files you change: the others then follow deckgen's updates.
+
+    \b
+    Examples:
+      deckgen templates copy my-templates
+      deckgen build --templates my-templates
+    """
+    import shutil
+
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise click.UsageError(f"{folder} is not an empty folder: nothing was copied")
+    shutil.copytree(default_templates_dir(), folder, dirs_exist_ok=True)
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        click.echo(_line(str(path)))
+    _note(f"deckgen: copied the templates into {folder}; build with --templates {folder}")
 
 
 @cli.command()

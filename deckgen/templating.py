@@ -76,9 +76,8 @@ def template_problem(error: BaseException, templates_dir: Path) -> Diagnostic | 
             return Diagnostic(where, f"template '{error.name}' not found", "DG120")
         return Diagnostic(
             Location(templates_dir / str(error.name)),
-            f"missing template '{error.name}': a templates folder replaces the built-in one, so "
-            "it needs every template the chosen formats use (copy the missing ones from deckgen's "
-            "own templates folder)",
+            f"missing template '{error.name}': neither your templates folder nor deckgen's own "
+            "has it",
             "DG120",
         )
     if isinstance(error, OSError) and inside(error.filename):
@@ -91,11 +90,28 @@ def template_problem(error: BaseException, templates_dir: Path) -> Diagnostic | 
     return None
 
 
+def template_loader(templates_dir: Path | None = None) -> jinja2.BaseLoader:
+    """Your templates folder first, file by file, then deckgen's own: a folder needs only the
+    templates it changes (like mkdocs' `custom_dir`)."""
+    builtin = ContainedLoader(default_templates_dir())
+    if templates_dir is None:
+        return builtin
+    return jinja2.ChoiceLoader([ContainedLoader(templates_dir), builtin])
+
+
+def template_file(templates_dir: Path | None, name: str) -> Path:
+    """A file the site copies as it is (`site/app.js`): yours when you have it, else deckgen's."""
+    if templates_dir is not None:
+        mine = templates_dir / name
+        if mine.is_file() and mine.resolve().is_relative_to(templates_dir.resolve()):
+            return mine
+    return default_templates_dir() / name
+
+
 def template_environment(templates_dir: Path | None = None) -> jinja2.Environment:
     """Autoescaping, strict environment: a missing variable is an error, not an empty string."""
-    folder = templates_dir or default_templates_dir()
     return jinja2.Environment(
-        loader=ContainedLoader(folder),
+        loader=template_loader(templates_dir),
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,

@@ -21,7 +21,7 @@ from markdown_it.token import Token
 from deckgen.highlight import MAX_HIGHLIGHT_CHARS, MAX_HIGHLIGHT_LINE
 from deckgen.markdown import cloze_face, make_parser
 from deckgen.safety import url_problem
-from deckgen.templating import ContainedLoader, default_templates_dir
+from deckgen.templating import template_loader
 
 _HTML_TAG_RE = re.compile(r"<[^>]*>")
 
@@ -78,7 +78,7 @@ def typst_environment(templates_dir: Any = None) -> jinja2.Environment:
     """Jinja for Typst templates: no HTML escaping, but every value is a string literal unless
     it is TypstCode, so a template cannot splice user text in as code by accident."""
     return jinja2.Environment(
-        loader=ContainedLoader(Path(templates_dir or default_templates_dir())),
+        loader=template_loader(Path(templates_dir) if templates_dir else None),
         autoescape=False,
         finalize=_finalize,
         undefined=jinja2.StrictUndefined,

@@ -67,13 +67,20 @@ def test_template_syntax_error_names_the_template_line(run: Run, templates: Path
     assert "Traceback" not in err
 
 
-def test_missing_template_names_the_expected_file(run: Run, templates: Path) -> None:
-    (templates / "anki" / "sources.html").unlink()
+def test_a_template_your_folder_lacks_comes_from_deckgens_own(run: Run, templates: Path) -> None:
+    (templates / "anki" / "sources.html").unlink()  # a partial copy: the built-in one is used
+    code, out, err = run("build", "-q", "--format", "apkg", "--templates", "templates")
+    assert code == 0, err
+    assert out.strip().endswith(".apkg")
+
+
+def test_an_include_of_a_template_nobody_has_names_the_include(run: Run, templates: Path) -> None:
+    line = append(templates / "anki" / "sources.html", '{% include "anki/nowhere.html" %}')
     code, _, err = run("build", "-q", "--format", "apkg", "--templates", "templates")
     assert code == 1
     assert (
-        "templates/anki/sources.html:1:1: DG120 [error] missing template 'anki/sources.html': "
-        "a templates folder replaces the built-in one" in err
+        f"templates/anki/sources.html:{line}:1: DG120 [error] template 'anki/nowhere.html' "
+        "not found" in err
     )
     assert "Traceback" not in err
 

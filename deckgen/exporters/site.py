@@ -22,7 +22,7 @@ from deckgen.notetypes import (
     source_file,
 )
 from deckgen.render import RenderedDeck
-from deckgen.templating import default_templates_dir, template_environment
+from deckgen.templating import template_environment, template_file
 
 log = logging.getLogger(__name__)
 
@@ -114,9 +114,9 @@ class SiteExporter:
             staging = Path(tmp) / "site"
             staging.mkdir()
             (staging / "index.html").write_text(page, encoding="utf-8")
-            templates = context.templates_dir or default_templates_dir()
             for name in SITE_FILES:
-                shutil.copyfile(templates / name, staging / Path(name).name)
+                source = template_file(context.templates_dir, name)
+                shutil.copyfile(source, staging / Path(name).name)
             for media in deck.media:
                 shutil.copyfile(media.path, staging / media.name)  # fields say src="<name>"
             replace_dir(staging, target)
