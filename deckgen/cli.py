@@ -20,6 +20,7 @@ from deckgen.build import build as run_build
 from deckgen.cache import Cache
 from deckgen.cardtypes import CARD_TYPES
 from deckgen.compile import load_deck
+from deckgen.deckconfig import DECK_FILE
 from deckgen.errors import DeckgenError, Diagnostic, Location, os_error_diagnostic
 from deckgen.exporters import (
     ENTRY_POINT_GROUP,
@@ -242,6 +243,27 @@ def text_or_json_option(help_text: str) -> Callable[[F], F]:
     )
 
 
+def discover_cards(start: Path) -> Path | None:
+    """The deck's cards folder for a command run in `start`: `start` itself when it holds
+    deck.yaml, else the nearest `cards/` with a deck.yaml in `start` or a folder above it."""
+    if (start / DECK_FILE).is_file():
+        return start
+    for folder in (start, *start.parents):
+        if (folder / "cards" / DECK_FILE).is_file():
+            return folder / "cards"
+    return None
+
+
+def _cards_folder(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
+    if ctx.get_parameter_source(param.name or "") is not click.core.ParameterSource.DEFAULT:
+        return value
+    here = Path.cwd()
+    found = discover_cards(here)
+    if found is None:
+        return value  # reported as "cards folder not found" by the command
+    return found.relative_to(here) if found.is_relative_to(here) else found
+
+
 def cards_option(function: F) -> F:
     return click.option(
         "--cards",
@@ -249,7 +271,9 @@ def cards_option(function: F) -> F:
         type=click.Path(file_okay=False, path_type=Path),
         default=Path("cards"),
         show_default=True,
-        help="Folder with the card Markdown, deck.yaml and syllabus.yaml.",
+        callback=_cards_folder,
+        help="Folder with the card Markdown, deck.yaml and syllabus.yaml. Default: this folder "
+        "if it has deck.yaml, else the nearest cards/ here or in a folder above.",
     )(function)
 
 
@@ -379,9 +403,8 @@ def cli(verbose: bool) -> None:
     "--out",
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("dist"),
-    show_default=True,
-    help="Folder to write the outputs into.",
+    default=None,
+    help="Folder to write the outputs into. Default: dist/ beside the cards folder.",
 )
 @click.option("--format", "formats", multiple=True, metavar="FORMAT", help=_format_help())
 @tag_option
@@ -394,7 +417,7 @@ def cli(verbose: bool) -> None:
 @click.option("-q", "--quiet", is_flag=True, help="No progress messages, only errors.")
 def build(
     cards_dir: Path,
-    out_dir: Path,
+    out_dir: Path | None,
     formats: tuple[str, ...],
     include: tuple[str, ...],
     exclude: tuple[str, ...],
@@ -404,7 +427,8 @@ def build(
     quiet: bool,
     **flags: str | None,
 ) -> None:
-    """Build the deck into ./dist. Prints the written paths on stdout, one per line.
+    """Build the deck into dist/ beside the cards folder. Prints the written paths on stdout,
+    one per line.
 
     A card matches --tag X when its round, topic or one of its tags is X or starts with X::.
     A filtered build writes files whose names show the selection. Cards with lint errors are
@@ -422,6 +446,13 @@ def build(
     -o NAME=VALUE, and can default from `options:` in deck.yaml or from
     [tool.deckgen.options] in pyproject.toml.
     """
+    if out_dir is None:  # the project's dist/, wherever in the project the command runs
+        here = Path.cwd()
+        project = Path(os.path.abspath(here / cards_dir)).parent  # noqa: PTH100 (no symlinks resolved)
+        default = project.relative_to(here) if project.is_relative_to(here) else project
+        out_dir = click.Path(file_okay=False, path_type=Path).convert(
+            default / "dist", None, click.get_current_context()
+        )
     options = _given_options(option_values, flags)
     installed = available_exporters()
     for name in formats:

@@ -18,8 +18,15 @@ def default_templates_dir() -> Path:
     return SOURCE_TEMPLATES if SOURCE_TEMPLATES.is_dir() else PACKAGE_TEMPLATES
 
 
-class TemplateOutside(jinja2.TemplateNotFound):
-    """A template whose real path leaves the templates folder (through a symbolic link)."""
+class TemplateOutside(jinja2.TemplateError):
+    """A template whose real path leaves the templates folder (through a symbolic link).
+
+    Not a TemplateNotFound: the loader that falls back to deckgen's own templates must stop
+    here, not quietly use the built-in file instead."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(message)
+        self.name = name
 
 
 class ContainedLoader(jinja2.FileSystemLoader):
