@@ -267,7 +267,8 @@ def tag_option(function: F) -> F:
         "include",
         multiple=True,
         metavar="TAG",
-        help="Only cards with this tag or a tag under it (TAG::…); repeat for a union.",
+        help="Only cards with this tag or a tag under it (TAG::…); repeat for a union. "
+        "The round::X and topic::X tags shown in Anki mean X.",
     )(function)
 
 
@@ -384,7 +385,11 @@ def cli(verbose: bool) -> None:
 @click.option("--format", "formats", multiple=True, metavar="FORMAT", help=_format_help())
 @tag_option
 @click.option(
-    "--exclude-tag", "exclude", multiple=True, metavar="TAG", help="Leave out cards with this tag."
+    "--exclude-tag",
+    "exclude",
+    multiple=True,
+    metavar="TAG",
+    help="Leave out cards with this tag or a tag under it; a tag no card has is an error.",
 )
 @templates_option
 @exporter_options_decorator
