@@ -737,12 +737,40 @@ def retire(cards_dir: Path, card_id: str, reason: str) -> None:
       deckgen retire tcp-old-card --reason "merged into tcp-time-wait-side"
     """
     record = read_lock(cards_dir)
+    if card_id in record.retired:
+        raise click.UsageError(
+            f"'{card_id}' is already retired ({record.retired[card_id]}) in {record.path}"
+        )
+    card = _card_location(cards_dir, card_id)
     if card_id not in record.published:
-        raise click.UsageError(f"'{card_id}' is not a published id in {record.path}")
+        if card is not None:
+            raise click.UsageError(
+                f"'{card_id}' was never released (it is not in {record.path}), so no learner "
+                f"has it: just delete it from {_path(card)}:{card.line}"
+            )
+        raise click.UsageError(
+            f"'{card_id}' is not a published id in {record.path}"
+            + suggest(card_id, record.published)
+        )
     record.retired[card_id] = reason
     write_lock(record)
     click.echo(_line(str(record.path)))
-    _note(f"deckgen: retired '{card_id}'; now delete the card from its Markdown file")
+    if card is None:
+        _note(f"deckgen: retired '{card_id}'")
+    else:
+        _note(
+            f"deckgen: retired '{card_id}'; now delete the card from {_path(card)}:{card.line}"
+            " (lint fails with DG502 until it is gone)"
+        )
+
+
+def _card_location(cards_dir: Path, card_id: str) -> Location | None:
+    """Where the card with this id is, or None when no card has it or the cards do not load."""
+    try:
+        deck = load_deck(cards_dir)
+    except DeckgenError:
+        return None
+    return next((c.location for c in deck.cards if c.id == card_id), None)
 
 
 @cli.command()

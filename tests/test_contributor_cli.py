@@ -50,3 +50,51 @@ def test_anki_side_tags_select_like_the_bare_ones(sample_cards: Path) -> None:
     )
     assert code == 0
     assert bare == out
+
+
+def test_retire_names_the_card_to_delete_and_lint_says_delete_it(sample_cards: Path) -> None:
+    assert invoke(sample_cards, "release", "v1")[0] == 0
+    code, out, err = invoke(sample_cards, "retire", "tcp-time-wait-length", "--reason", "merged")
+    assert code == 0
+    assert out == "cards/published-ids.yaml\n"
+    assert err == (
+        "deckgen: retired 'tcp-time-wait-length'; now delete the card from cards/net/tcp.md:15"
+        " (lint fails with DG502 until it is gone)\n"
+    )
+    code, out, _ = invoke(sample_cards, "lint")
+    assert code == 1
+    assert (
+        "cards/net/tcp.md:15:1: DG502 [error] card id 'tcp-time-wait-length' was retired (merged)"
+        " but a card still has it: delete the card if it is the retired one, otherwise choose a"
+        " new id (a retired id must not be reused)"
+    ) in out
+
+
+def test_retiring_twice_says_already_retired(sample_cards: Path) -> None:
+    assert invoke(sample_cards, "release", "v1")[0] == 0
+    assert invoke(sample_cards, "retire", "dns-ttl-term", "--reason", "too easy")[0] == 0
+    code, _, err = invoke(sample_cards, "retire", "dns-ttl-term", "--reason", "again")
+    assert code == 2
+    assert err.splitlines()[-1] == (
+        "Error: 'dns-ttl-term' is already retired (too easy) in cards/published-ids.yaml"
+    )
+
+
+def test_retiring_an_unreleased_card_says_just_delete_it(sample_cards: Path) -> None:
+    code, _, err = invoke(sample_cards, "retire", "dns-ttl-term", "--reason", "too easy")
+    assert code == 2
+    assert err.splitlines()[-1] == (
+        "Error: 'dns-ttl-term' was never released (it is not in cards/published-ids.yaml),"
+        " so no learner has it: just delete it from cards/net/dns.md:6"
+    )
+    assert not (sample_cards / "published-ids.yaml").exists()
+
+
+def test_retiring_a_misspelt_id_gets_did_you_mean(sample_cards: Path) -> None:
+    assert invoke(sample_cards, "release", "v1")[0] == 0
+    code, _, err = invoke(sample_cards, "retire", "tcp-time-wait-lenght", "--reason", "x")
+    assert code == 2
+    assert err.splitlines()[-1] == (
+        "Error: 'tcp-time-wait-lenght' is not a published id in cards/published-ids.yaml"
+        " (did you mean 'tcp-time-wait-length'?)"
+    )
