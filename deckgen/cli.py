@@ -38,7 +38,7 @@ from deckgen.rules import RULES, Severity
 from deckgen.safety import printable
 from deckgen.scaffold import scaffold_card
 from deckgen.selection import SelectionError
-from deckgen.stats import coverage
+from deckgen.stats import coverage, coverage_footnotes
 from deckgen.suggest import suggest
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -566,7 +566,10 @@ def rules() -> None:
 @cards_option
 @text_or_json_option("A table for people, or JSON.")
 def stats(cards_dir: Path, output_format: str) -> None:
-    """Show cards per round, topic and subtopic against the syllabus minimum.
+    """Show cards per round, topic and subtopic, with their ids, against the syllabus minimum.
+
+    A card counts once in its round and once in its topic; a topic is listed under its first
+    round but counts its cards in every round; subtopics count the cards tagged with them.
 
     \b
     Examples:
@@ -592,16 +595,19 @@ def stats(cards_dir: Path, output_format: str) -> None:
         }
         click.echo(printable(json.dumps(payload, indent=2, ensure_ascii=False)))
         return
-    width = max(len("  " * r.depth + r.title) for r in rows) + 2
-    click.echo(f"{'round / topic / subtopic':<{width}} {'cards':>5} {'min':>4}")
+    width = max([len("round / topic / subtopic"), *(len("  " * r.depth + r.title) for r in rows)])
+    id_width = max([len("id"), *(len(r.id) for r in rows)]) + 2
+    click.echo(f"{'round / topic / subtopic':<{width}} {'id':<{id_width}} {'cards':>5} {'min':>4}")
     for row in rows:
         label = "  " * row.depth + row.title
         need = str(row.need) if row.kind != "round" else ""
         status = click.style(" short", fg="red", bold=True) if row.short else ""
-        line = f"{label:<{width}} {row.have:>5} {need:>4}{status}"
+        line = f"{label:<{width}} {row.id:<{id_width}} {row.have:>5} {need:>4}{status}"
         click.echo(click.style(line, bold=True) if row.kind == "round" else line, color=_color())
     short = sum(r.short for r in rows)
-    click.echo(f"{'total':<{width}} {len(deck.cards):>5}")
+    click.echo(f"{'total':<{width}} {'':<{id_width}} {len(deck.cards):>5}")
+    for footnote in coverage_footnotes(deck):
+        click.echo(_line(footnote))
     if short:
         _note(f"{short} topic(s) below their minimum", fg="red")
 

@@ -98,3 +98,21 @@ def test_retiring_a_misspelt_id_gets_did_you_mean(sample_cards: Path) -> None:
         "Error: 'tcp-time-wait-lenght' is not a published id in cards/published-ids.yaml"
         " (did you mean 'tcp-time-wait-length'?)"
     )
+
+
+def test_stats_shows_ids_and_why_a_round_can_count_fewer_than_its_topics(
+    sample_cards: Path,
+) -> None:
+    syllabus = sample_cards / "syllabus.yaml"
+    syllabus.write_text(syllabus.read_text().replace("rounds: [lang]", "rounds: [lang, net]"))
+    rust = sample_cards / "lang" / "rust.md"
+    rust.write_text(rust.read_text().replace("topic: rust\n", "topic: rust\nround: net\n"))
+    code, out, _ = invoke(sample_cards, "stats")
+    assert code == 0
+    lines = [" ".join(line.split()) for line in out.splitlines()]
+    assert lines[0] == "round / topic / subtopic id cards min"
+    assert lines[6:8] == ["2 · Languages lang 0", "Rust rust 2 1"]  # both Rust cards are in net
+    assert lines[-1] == (
+        "* topic 'rust' belongs to rounds lang, net: it is listed under 'lang' but counts its"
+        " cards in every round, while each round counts only the cards whose round it is"
+    )

@@ -24,15 +24,17 @@ def test_stats_table(sample_cards: Path) -> None:
     assert code == 0
     lines = [" ".join(line.split()) for line in out.splitlines()]
     assert lines == [
-        "round / topic / subtopic cards min",
-        "1 · Networking 5",
-        "TCP 3 2",
-        "Handshake 1 1",
-        "TIME_WAIT 3 1",
-        "DNS 2 2",
-        "2 · Languages 2",
-        "Rust 2 1",
+        "round / topic / subtopic id cards min",
+        "1 · Networking net 5",
+        "TCP tcp 3 2",
+        "Handshake tcp-handshake 1 1",
+        "TIME_WAIT tcp-time-wait 3 1",
+        "DNS dns 2 2",
+        "2 · Languages lang 2",
+        "Rust rust 2 1",
         "total 7",
+        "* a card counts once, in its own round and its own topic; a subtopic counts the cards"
+        " tagged with it, so a card can count in several subtopics of its topic or in none",
     ]
 
 
