@@ -638,11 +638,14 @@ def new(cards_dir: Path, topic: str, question: str, card_id: str | None, card_ty
       deckgen new dnssec --type cloze
     """
     try:
-        path, line = scaffold_card(cards_dir, topic, question, card_id, card_type)
+        made = scaffold_card(cards_dir, topic, question, card_id, card_type)
     except ValueError as error:
         raise click.UsageError(str(error)) from None
-    click.echo(_line(f"{path}:{line}"))
-    _note(f"deckgen: added a card at {path}:{line}; fill in the fields, then run deckgen lint")
+    where = f"{made.path}:{made.line}"
+    click.echo(_line(where))
+    for note in made.notes:
+        _note(f"deckgen: {note}")
+    _note(f"deckgen: added a card at {where}; fill in the fields, then run deckgen lint")
 
 
 @cli.command()
