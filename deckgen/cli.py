@@ -523,31 +523,54 @@ def formats(output_format: str) -> None:
     "are cached per card; the first run on a large deck takes a while.",
 )
 @no_cache_option
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 def lint(
-    cards_dir: Path, output_format: str, strict: bool, print_check: bool, no_cache: bool
+    cards_dir: Path,
+    output_format: str,
+    strict: bool,
+    print_check: bool,
+    no_cache: bool,
+    paths: tuple[Path, ...],
 ) -> None:
     """Check every card and report each problem as path:line:col: CODE message.
 
+    With PATHS (files or folders), only the problems in them are reported; the whole deck is
+    still checked, so rules across files (duplicate ids, published ids) still apply.
     Exits 1 when there are errors (or warnings with --strict), else 0. Rules are listed by
     `deckgen rules`.
 
     \b
     Examples:
       deckgen lint
+      deckgen lint cards/net/tcp.md
       deckgen lint --strict --print-check
       deckgen lint --strict --print-check --format github
     """
     cache = Cache.for_cards(cards_dir, enabled=not no_cache)
     result = lint_deck(cards_dir, print_check=print_check, cache=cache)
-    _print_diagnostics(result.diagnostics, output_format)
-    failed = bool(result.errors) or (strict and bool(result.warnings))
+    diagnostics = [d for d in result.diagnostics if _within(d.location.path, paths)]
+    _print_diagnostics(diagnostics, output_format)
+    errors = [d for d in diagnostics if d.severity is Severity.ERROR]
+    warnings = [d for d in diagnostics if d.severity is Severity.WARNING]
+    failed = bool(errors) or (strict and bool(warnings))
     if output_format == "text":
         verdict = "failed" if failed else "passed"
-        _note(
-            f"lint {verdict}: {len(result.deck.cards)} cards, {_summary(result.diagnostics)}",
-            fg="red" if failed else "green",
+        count = (
+            f"{len(result.deck.cards)} cards"
+            if not paths
+            else f"{sum(_within(c.path, paths) for c in result.deck.cards)} of"
+            f" {len(result.deck.cards)} cards in the given paths"
         )
+        _note(f"lint {verdict}: {count}, {_summary(diagnostics)}", fg="red" if failed else "green")
     sys.exit(1 if failed else 0)
+
+
+def _within(path: Path, roots: Sequence[Path]) -> bool:
+    """Whether `path` is one of `roots` or lies under one of them (every path when no roots)."""
+    if not roots:
+        return True
+    where = path.resolve()
+    return any(where.is_relative_to(root.resolve()) for root in roots)
 
 
 @cli.command()

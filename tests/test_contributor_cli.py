@@ -116,3 +116,25 @@ def test_stats_shows_ids_and_why_a_round_can_count_fewer_than_its_topics(
         "* topic 'rust' belongs to rounds lang, net: it is listed under 'lang' but counts its"
         " cards in every round, while each round counts only the cards whose round it is"
     )
+
+
+def test_lint_with_paths_reports_only_their_findings(sample_cards: Path) -> None:
+    rust = sample_cards / "lang" / "rust.md"
+    rust.write_text(rust.read_text() + "\n## rust-dup\nQ: One?\n\nQ: Two?\n\nA: A.\n\nSource: S\n")
+    code, out, err = invoke(sample_cards, "lint", "cards/net/tcp.md", "cards/net/dns.md")
+    assert (code, out) == (0, "")
+    assert err == "lint passed: 5 of 7 cards in the given paths, 0 errors, 0 warnings\n"
+    code, out, _ = invoke(sample_cards, "lint", "cards/lang")
+    assert code == 1
+    assert out.startswith("cards/lang/rust.md:")
+    assert " DG106 [error] duplicate field 'Q:' in card 'rust-dup'" in out
+    code, everything, _ = invoke(sample_cards, "lint")
+    assert (code, everything) == (1, out)
+
+
+def test_lint_of_a_missing_path_is_a_usage_error(sample_cards: Path) -> None:
+    code, _, err = invoke(sample_cards, "lint", "cards/net/tcpp.md")
+    assert code == 2
+    assert err.splitlines()[-1] == (
+        "Error: Invalid value for '[PATHS]...': Path 'cards/net/tcpp.md' does not exist."
+    )
