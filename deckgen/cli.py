@@ -775,7 +775,7 @@ def retire(cards_dir: Path, card_id: str, reason: str) -> None:
         )
     card = _card_location(cards_dir, card_id)
     if card_id not in record.published:
-        if card is not None:
+        if card is not None and card is not _UNKNOWN:
             raise click.UsageError(
                 f"'{card_id}' was never released (it is not in {record.path}), so no learner "
                 f"has it: just delete it from {_path(card)}:{card.line}"
@@ -789,6 +789,8 @@ def retire(cards_dir: Path, card_id: str, reason: str) -> None:
     click.echo(_line(str(record.path)))
     if card is None:
         _note(f"deckgen: retired '{card_id}'")
+    elif card is _UNKNOWN:
+        _note(f"deckgen: retired '{card_id}'; delete its card from the Markdown, if any is left")
     else:
         _note(
             f"deckgen: retired '{card_id}'; now delete the card from {_path(card)}:{card.line}"
@@ -796,12 +798,16 @@ def retire(cards_dir: Path, card_id: str, reason: str) -> None:
         )
 
 
+_UNKNOWN = Location(Path())  # the cards did not load: where a card is cannot be told
+
+
 def _card_location(cards_dir: Path, card_id: str) -> Location | None:
-    """Where the card with this id is, or None when no card has it or the cards do not load."""
+    """Where the card with this id is, None when no card has it, _UNKNOWN when the cards do
+    not load."""
     try:
         deck = load_deck(cards_dir)
     except DeckgenError:
-        return None
+        return _UNKNOWN
     return next((c.location for c in deck.cards if c.id == card_id), None)
 
 

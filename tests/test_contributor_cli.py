@@ -138,3 +138,18 @@ def test_lint_of_a_missing_path_is_a_usage_error(sample_cards: Path) -> None:
     assert err.splitlines()[-1] == (
         "Error: Invalid value for '[PATHS]...': Path 'cards/net/tcpp.md' does not exist."
     )
+
+
+def test_retire_when_the_card_is_gone_or_the_cards_do_not_load(sample_cards: Path) -> None:
+    assert invoke(sample_cards, "release", "v1")[0] == 0
+    (sample_cards / "net" / "dns.md").unlink()
+    code, _, err = invoke(sample_cards, "retire", "dns-ttl-term", "--reason", "gone")
+    assert (code, err) == (0, "deckgen: retired 'dns-ttl-term'\n")
+    rust = sample_cards / "lang" / "rust.md"
+    rust.write_text(rust.read_text() + "\n## rust-dup\nQ: One?\n\nQ: Two?\n\nA: A.\n")
+    code, _, err = invoke(sample_cards, "retire", "dns-resolution-order", "--reason", "gone")
+    assert code == 0
+    assert err == (
+        "deckgen: retired 'dns-resolution-order'; delete its card from the Markdown,"
+        " if any is left\n"
+    )
