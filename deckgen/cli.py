@@ -40,7 +40,7 @@ from deckgen.safety import printable
 from deckgen.scaffold import scaffold_card
 from deckgen.selection import SelectionError
 from deckgen.starter import write_starter
-from deckgen.stats import coverage
+from deckgen.stats import coverage, coverage_footnotes
 from deckgen.suggest import suggest
 from deckgen.templating import default_templates_dir
 
@@ -293,7 +293,8 @@ def tag_option(function: F) -> F:
         "include",
         multiple=True,
         metavar="TAG",
-        help="Only cards with this tag or a tag under it (TAG::…); repeat for a union.",
+        help="Only cards with this tag or a tag under it (TAG::…); repeat for a union. "
+        "The round::X and topic::X tags shown in Anki mean X.",
     )(function)
 
 
@@ -409,7 +410,11 @@ def cli(verbose: bool) -> None:
 @click.option("--format", "formats", multiple=True, metavar="FORMAT", help=_format_help())
 @tag_option
 @click.option(
-    "--exclude-tag", "exclude", multiple=True, metavar="TAG", help="Leave out cards with this tag."
+    "--exclude-tag",
+    "exclude",
+    multiple=True,
+    metavar="TAG",
+    help="Leave out cards with this tag or a tag under it; a tag no card has is an error.",
 )
 @templates_option
 @exporter_options_decorator
@@ -551,31 +556,54 @@ def formats(output_format: str) -> None:
     "are cached per card; the first run on a large deck takes a while.",
 )
 @no_cache_option
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 def lint(
-    cards_dir: Path, output_format: str, strict: bool, print_check: bool, no_cache: bool
+    cards_dir: Path,
+    output_format: str,
+    strict: bool,
+    print_check: bool,
+    no_cache: bool,
+    paths: tuple[Path, ...],
 ) -> None:
     """Check every card and report each problem as path:line:col: CODE message.
 
+    With PATHS (files or folders), only the problems in them are reported; the whole deck is
+    still checked, so rules across files (duplicate ids, published ids) still apply.
     Exits 1 when there are errors (or warnings with --strict), else 0. Rules are listed by
     `deckgen rules`.
 
     \b
     Examples:
       deckgen lint
+      deckgen lint cards/net/tcp.md
       deckgen lint --strict --print-check
       deckgen lint --strict --print-check --format github
     """
     cache = Cache.for_cards(cards_dir, enabled=not no_cache)
     result = lint_deck(cards_dir, print_check=print_check, cache=cache)
-    _print_diagnostics(result.diagnostics, output_format)
-    failed = bool(result.errors) or (strict and bool(result.warnings))
+    diagnostics = [d for d in result.diagnostics if _within(d.location.path, paths)]
+    _print_diagnostics(diagnostics, output_format)
+    errors = [d for d in diagnostics if d.severity is Severity.ERROR]
+    warnings = [d for d in diagnostics if d.severity is Severity.WARNING]
+    failed = bool(errors) or (strict and bool(warnings))
     if output_format == "text":
         verdict = "failed" if failed else "passed"
-        _note(
-            f"lint {verdict}: {len(result.deck.cards)} cards, {_summary(result.diagnostics)}",
-            fg="red" if failed else "green",
+        count = (
+            f"{len(result.deck.cards)} cards"
+            if not paths
+            else f"{sum(_within(c.path, paths) for c in result.deck.cards)} of"
+            f" {len(result.deck.cards)} cards in the given paths"
         )
+        _note(f"lint {verdict}: {count}, {_summary(diagnostics)}", fg="red" if failed else "green")
     sys.exit(1 if failed else 0)
+
+
+def _within(path: Path, roots: Sequence[Path]) -> bool:
+    """Whether `path` is one of `roots` or lies under one of them (every path when no roots)."""
+    if not roots:
+        return True
+    where = path.resolve()
+    return any(where.is_relative_to(root.resolve()) for root in roots)
 
 
 @cli.command()
@@ -594,7 +622,10 @@ def rules() -> None:
 @cards_option
 @text_or_json_option("A table for people, or JSON.")
 def stats(cards_dir: Path, output_format: str) -> None:
-    """Show cards per round, topic and subtopic against the syllabus minimum.
+    """Show cards per round, topic and subtopic, with their ids, against the syllabus minimum.
+
+    A card counts once in its round and once in its topic; a topic is listed under its first
+    round but counts its cards in every round; subtopics count the cards tagged with them.
 
     \b
     Examples:
@@ -620,16 +651,19 @@ def stats(cards_dir: Path, output_format: str) -> None:
         }
         click.echo(printable(json.dumps(payload, indent=2, ensure_ascii=False)))
         return
-    width = max(len("  " * r.depth + r.title) for r in rows) + 2
-    click.echo(f"{'round / topic / subtopic':<{width}} {'cards':>5} {'min':>4}")
+    width = max([len("round / topic / subtopic"), *(len("  " * r.depth + r.title) for r in rows)])
+    id_width = max([len("id"), *(len(r.id) for r in rows)]) + 2
+    click.echo(f"{'round / topic / subtopic':<{width}} {'id':<{id_width}} {'cards':>5} {'min':>4}")
     for row in rows:
         label = "  " * row.depth + row.title
         need = str(row.need) if row.kind != "round" else ""
         status = click.style(" short", fg="red", bold=True) if row.short else ""
-        line = f"{label:<{width}} {row.have:>5} {need:>4}{status}"
+        line = f"{label:<{width}} {row.id:<{id_width}} {row.have:>5} {need:>4}{status}"
         click.echo(click.style(line, bold=True) if row.kind == "round" else line, color=_color())
     short = sum(r.short for r in rows)
-    click.echo(f"{'total':<{width}} {len(deck.cards):>5}")
+    click.echo(f"{'total':<{width}} {'':<{id_width}} {len(deck.cards):>5}")
+    for footnote in coverage_footnotes(deck):
+        click.echo(_line(footnote))
     if short:
         _note(f"{short} topic(s) below their minimum", fg="red")
 
@@ -722,11 +756,14 @@ def new(cards_dir: Path, topic: str, question: str, card_id: str | None, card_ty
       deckgen new dnssec --type cloze
     """
     try:
-        path, line = scaffold_card(cards_dir, topic, question, card_id, card_type)
+        made = scaffold_card(cards_dir, topic, question, card_id, card_type)
     except ValueError as error:
         raise click.UsageError(str(error)) from None
-    click.echo(_line(f"{path}:{line}"))
-    _note(f"deckgen: added a card at {path}:{line}; fill in the fields, then run deckgen lint")
+    where = f"{made.path}:{made.line}"
+    click.echo(_line(where))
+    for note in made.notes:
+        _note(f"deckgen: {note}")
+    _note(f"deckgen: added a card at {where}; fill in the fields, then run deckgen lint")
 
 
 @cli.command()
@@ -827,12 +864,46 @@ def retire(cards_dir: Path, card_id: str, reason: str) -> None:
       deckgen retire tcp-old-card --reason "merged into tcp-time-wait-side"
     """
     record = read_lock(cards_dir)
+    if card_id in record.retired:
+        raise click.UsageError(
+            f"'{card_id}' is already retired ({record.retired[card_id]}) in {record.path}"
+        )
+    card = _card_location(cards_dir, card_id)
     if card_id not in record.published:
-        raise click.UsageError(f"'{card_id}' is not a published id in {record.path}")
+        if card is not None and card is not _UNKNOWN:
+            raise click.UsageError(
+                f"'{card_id}' was never released (it is not in {record.path}), so no learner "
+                f"has it: just delete it from {_path(card)}:{card.line}"
+            )
+        raise click.UsageError(
+            f"'{card_id}' is not a published id in {record.path}"
+            + suggest(card_id, record.published)
+        )
     record.retired[card_id] = reason
     write_lock(record)
     click.echo(_line(str(record.path)))
-    _note(f"deckgen: retired '{card_id}'; now delete the card from its Markdown file")
+    if card is None:
+        _note(f"deckgen: retired '{card_id}'")
+    elif card is _UNKNOWN:
+        _note(f"deckgen: retired '{card_id}'; delete its card from the Markdown, if any is left")
+    else:
+        _note(
+            f"deckgen: retired '{card_id}'; now delete the card from {_path(card)}:{card.line}"
+            " (lint fails with DG502 until it is gone)"
+        )
+
+
+_UNKNOWN = Location(Path())  # the cards did not load: where a card is cannot be told
+
+
+def _card_location(cards_dir: Path, card_id: str) -> Location | None:
+    """Where the card with this id is, None when no card has it, _UNKNOWN when the cards do
+    not load."""
+    try:
+        deck = load_deck(cards_dir)
+    except DeckgenError:
+        return _UNKNOWN
+    return next((c.location for c in deck.cards if c.id == card_id), None)
 
 
 @cli.command()

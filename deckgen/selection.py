@@ -1,4 +1,7 @@
-"""The select stage: choosing cards by tag, `--tag X` matching X and everything under `X::`."""
+"""The select stage: choosing cards by tag, `--tag X` matching X and everything under `X::`.
+
+The `round::X` and `topic::X` tags a learner sees in Anki select the same cards as `X`.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +11,25 @@ from dataclasses import replace
 from deckgen.errors import DeckgenError, Diagnostic, Location
 from deckgen.model import Card, Deck
 from deckgen.render import RenderedDeck
+from deckgen.suggest import suggest
+
+ANKI_PREFIXES = ("round::", "topic::")  # how deckgen/notetypes.py tags a note in Anki
 
 
 class SelectionError(DeckgenError):
     """The tag query selects no card; a usage problem rather than a problem in the cards."""
+
+
+def normalize_tags(queries: Sequence[str]) -> tuple[str, ...]:
+    """The queries with the Anki-side `round::`/`topic::` prefix taken off: `topic::tcp` → `tcp`."""
+    return tuple(_normalize(q) for q in queries)
+
+
+def _normalize(query: str) -> str:
+    for prefix in ANKI_PREFIXES:
+        if query.startswith(prefix) and len(query) > len(prefix):
+            return query[len(prefix) :]
+    return query
 
 
 def tag_matches(tag: str, query: str) -> bool:
@@ -30,13 +48,23 @@ def known_tags(deck: Deck) -> list[str]:
 
 
 def check_selection(deck: Deck, include: Sequence[str], exclude: Sequence[str]) -> None:
-    """Raise SelectionError, listing the tags that exist, when the query selects nothing."""
+    """Raise SelectionError, listing the tags that exist, when a --tag or --exclude-tag names
+    a tag no card has (a misspelt --exclude-tag would otherwise leave out nothing), or when
+    the query as a whole selects nothing."""
+    include, exclude = normalize_tags(include), normalize_tags(exclude)
+    tags = known_tags(deck)
+    known = f"known tags: {', '.join(tags)}"
+    for option, queries in (("--tag", include), ("--exclude-tag", exclude)):
+        for query in queries:
+            if not any(tag_matches(t, query) for t in tags):
+                hint = suggest(query, tags)
+                effect = ", so it leaves out nothing" if option == "--exclude-tag" else ""
+                message = f"no card matches {option} {query}{hint}{effect}; {known}"
+                raise SelectionError([Diagnostic(Location(deck.root), message, "DG901")])
     if any(is_selected(card, include, exclude) for card in deck.cards):
         return
     query = " ".join([*(f"--tag {t}" for t in include), *(f"--exclude-tag {t}" for t in exclude)])
-    message = (
-        f"no card matches {query or 'the selection'}; known tags: {', '.join(known_tags(deck))}"
-    )
+    message = f"no card matches {query or 'the selection'}; {known}"
     raise SelectionError([Diagnostic(Location(deck.root), message, "DG901")])
 
 
@@ -45,8 +73,9 @@ def select_cards(
 ) -> RenderedDeck:
     """The selected cards, as the compile stage rendered them, and only the media they use.
 
-    Raises SelectionError when the query selects nothing.
+    Raises SelectionError when the query selects nothing or names a tag no card has.
     """
+    include, exclude = normalize_tags(include), normalize_tags(exclude)
     check_selection(rendered.deck, include, exclude)
     cards = tuple(c for c in rendered.cards if is_selected(c.card, include, exclude))
     used = {name for c in cards for name in c.media}
@@ -65,7 +94,7 @@ def selection_suffix(include: Sequence[str], exclude: Sequence[str]) -> str:
     """A file-name suffix that shows the selection, e.g. `--networking+dns--not-rust`."""
 
     def part(tags: Sequence[str]) -> str:
-        return "+".join(sorted(t.replace("::", ".") for t in dict.fromkeys(tags)))
+        return "+".join(sorted(t.replace("::", ".") for t in dict.fromkeys(normalize_tags(tags))))
 
     suffix = f"--{part(include)}" if include else ""
     if exclude:

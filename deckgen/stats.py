@@ -50,3 +50,19 @@ def coverage(deck: Deck) -> list[CoverageRow]:
                 for s in topic.subtopics
             )
     return rows
+
+
+def coverage_footnotes(deck: Deck) -> list[str]:
+    """What the counts mean, for the table's foot: why the rows under a round need not add up."""
+    notes = [
+        "* a card counts once, in its own round and its own topic; a subtopic counts the cards"
+        " tagged with it, so a card can count in several subtopics of its topic or in none"
+    ]
+    for topic in deck.syllabus.topics:
+        if len(topic.rounds) > 1:
+            notes.append(
+                f"* topic '{topic.id}' belongs to rounds {', '.join(topic.rounds)}: it is listed"
+                f" under '{topic.rounds[0]}' but counts its cards in every round, while each round"
+                " counts only the cards whose round it is"
+            )
+    return notes

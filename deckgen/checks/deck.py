@@ -100,8 +100,9 @@ def retired_id_reused(rendered: RenderedDeck, records: Records, sink: Diagnostic
         if card.id in lock.retired:
             sink.report(
                 card.location,
-                f"card id '{card.id}' was retired ({lock.retired[card.id]}) and must not be "
-                "reused: choose a new id",
+                f"card id '{card.id}' was retired ({lock.retired[card.id]}) but a card still "
+                "has it: delete the card if it is the retired one, otherwise choose a new id "
+                "(a retired id must not be reused)",
                 "DG502",
             )
 
