@@ -4,6 +4,8 @@ file that load read."""
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import functools
 import logging
 import re
@@ -42,6 +44,12 @@ FIELD_NAMES = (*CONTENT_FIELDS, "Extra", "Source", "Tags", "Type")
 FIELD_RE = re.compile(rf"^ {{0,3}}({'|'.join(FIELD_NAMES)}):(?:[ \t]+|$)(.*)$")
 FRONT_MATTER_KEYS = {"topic": str, "round": str, "tags": list}
 SINGLE_LINE_FIELDS = {"Tags", "Type"}
+# A line at a card's top level that starts `Word:` is a mistyped field marker (DG114) when the
+# word is a field name in another case, a common other name for one, or within this similarity
+# of one; any other `Word:` line (`Note: …`, `Cloud: …`) is the field's content.
+WORD_COLON_RE = re.compile(r"^ {0,3}([A-Za-z][A-Za-z-]*):(?:[ \t]|$)")
+FIELD_ALIASES = {"answer": "A", "question": "Q", "hint": "Extra", "sources": "Source"}
+NEAR_FIELD_RATIO = 0.8
 
 
 @dataclass
@@ -61,6 +69,33 @@ class _Section:
     end: int  # 0-based line where the card stops (exclusive)
     fields: list[_Field]
     stray_line: int | None = None  # first content line before any field marker
+    near_misses: list[tuple[int, int, str, str]] = dataclasses.field(default_factory=list)
+    # (0-based line, 1-based column, word, field name) of each mistyped field marker
+    heading: str = ""  # the heading's marker when it is not '##' ('###', '#'): DG115
+
+
+def near_field(word: str) -> str | None:
+    """The field name `word` (written before a ':') is a mistyping of, or None."""
+    lowered = word.lower()
+    for name in FIELD_NAMES:
+        if name.lower() == lowered:
+            return name
+    if lowered in FIELD_ALIASES:
+        return FIELD_ALIASES[lowered]
+    best = max(FIELD_NAMES, key=lambda n: difflib.SequenceMatcher(None, lowered, n.lower()).ratio())
+    ratio = difflib.SequenceMatcher(None, lowered, best.lower()).ratio()
+    return best if ratio >= NEAR_FIELD_RATIO else None
+
+
+def _followed_by_field(tokens: list[Token], i: int, lines: list[str]) -> bool:
+    """Whether the heading opened at tokens[i] is followed directly by a field marker."""
+    nxt = tokens[i + 3] if i + 3 < len(tokens) else None
+    return (
+        nxt is not None
+        and nxt.type == "paragraph_open"
+        and nxt.map is not None
+        and FIELD_RE.match(lines[nxt.map[0]]) is not None
+    )
 
 
 def _split_sections(tokens: list[Token], lines: list[str]) -> tuple[list[_Section], list[int]]:
@@ -75,12 +110,17 @@ def _split_sections(tokens: list[Token], lines: list[str]) -> tuple[list[_Sectio
         if token.level != 0 or token.map is None or token.nesting == -1:
             continue
         start, end = token.map
-        if token.type == "heading_open" and token.tag in ("h1", "h2"):
+        if token.type == "heading_open":
+            card_like = token.tag == "h2" or _followed_by_field(tokens, i, lines)
+            if token.tag not in ("h1", "h2") and not card_like:
+                continue  # a heading inside a field's content
             if current is not None:
                 current.end = start
                 current = None
-            if token.tag == "h2":
+            if card_like:
                 current = _Section(tokens[i + 1].content.strip(), start, len(lines), [])
+                if token.tag != "h2":
+                    current.heading = token.markup
                 sections.append(current)
             continue
         if token.type == "front_matter":
@@ -88,6 +128,11 @@ def _split_sections(tokens: list[Token], lines: list[str]) -> tuple[list[_Sectio
         if token.type == "paragraph_open":
             for line_no in range(start, end):
                 match = FIELD_RE.match(lines[line_no])
+                near = WORD_COLON_RE.match(lines[line_no]) if match is None else None
+                name = near_field(near.group(1)) if near is not None else None
+                if near is not None and name is not None and current is not None:
+                    current.near_misses.append((line_no, near.start(1) + 1, near.group(1), name))
+                    continue
                 if match is None:
                     if current is not None and not current.fields and current.stray_line is None:
                         current.stray_line = line_no
@@ -157,7 +202,11 @@ def _tokens_within_limits(path: Path, tokens: list[Token], sink: DiagnosticSink)
 
 def parse_card_file(path: Path, text: str, syllabus: Syllabus, sink: DiagnosticSink) -> list[Card]:
     """Parse one Markdown file into cards; every problem goes to `sink` with its line."""
-    lines = text.splitlines()
+    # Lines are split at '\n' only, as markdown-it splits them (after turning '\r\n' and '\r'
+    # into '\n'): str.splitlines() also breaks at U+2028, U+0085, form feed, … and would shift
+    # every line number after one.
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
     if not _within_limits(path, lines, sink):
         return []
     tokens = _structure_parser().parse(text)
@@ -173,6 +222,13 @@ def parse_card_file(path: Path, text: str, syllabus: Syllabus, sink: DiagnosticS
     if not sections:
         if outside:
             return []
+        if any(t.type == "front_matter" for t in tokens):
+            sink.report(
+                Location(path, 1),
+                "file has front matter but no cards: nothing in it is built "
+                "(start each card with a '## card-id' heading)",
+                "DG116",
+            )
         log.debug("%s has no cards", path)
         return []
 
@@ -298,6 +354,19 @@ def _build_card(
             f"invalid card id '{section.id}': use lowercase letters, digits and single hyphens "
             f"(at most {MAX_ID_LENGTH} characters)",
             "DG104",
+        )
+    if section.heading:
+        sink.report(
+            where,
+            f"'{section.heading} {section.id}' is followed by fields, but card headings are "
+            f"'## id': write '## {section.id}'",
+            "DG115",
+        )
+    for line_no, col, word, name in section.near_misses:
+        sink.report(
+            Location(path, line_no + 1, col),
+            f"'{word}:' is not a field (did you mean '{name}:'?)",
+            "DG114",
         )
     if section.stray_line is not None:
         sink.report(

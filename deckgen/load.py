@@ -27,6 +27,20 @@ def card_files(cards_dir: Path) -> list[Path]:
     return sorted(cards_dir.rglob("*.md"), key=lambda p: p.relative_to(cards_dir).as_posix())
 
 
+# Names a Markdown file may end in that are not a card file's '.md' (DG116).
+OTHER_MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdown", ".mkd", ".mkdn"}
+
+
+def misnamed_card_files(cards_dir: Path) -> list[Path]:
+    """Markdown files under the cards folder that are not read: they do not end in '.md'."""
+    found = (
+        p
+        for p in cards_dir.rglob("*")
+        if p.suffix.lower() in OTHER_MARKDOWN_SUFFIXES and p.suffix != ".md" and p.is_file()
+    )
+    return sorted(found, key=lambda p: p.relative_to(cards_dir).as_posix())
+
+
 def read_config(cards_dir: Path, sink: DiagnosticSink) -> tuple[DeckInfo, Syllabus]:
     """The deck's identity and syllabus; problems go to `sink`."""
     if not cards_dir.is_dir():
@@ -62,6 +76,13 @@ def load_sources(cards_dir: Path) -> Sources:
     sink.extend(history.problems)  # nor does reading the release history
     files = []
     if cards_dir.is_dir():
+        for path in misnamed_card_files(cards_dir):
+            sink.report(
+                Location(path, 1),
+                f"card files end in .md: this file is not read (rename it to "
+                f"'{path.with_suffix('.md').name}')",
+                "DG116",
+            )
         for path in card_files(cards_dir):
             data = read_card_source(path, cards_dir, sink)
             if data is not None:
@@ -96,7 +117,7 @@ def parse_card_bytes(
     path: Path, data: bytes, syllabus: Syllabus, sink: DiagnosticSink
 ) -> list[Card]:
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8").removeprefix("\ufeff")  # a BOM is no part of the text
     except UnicodeDecodeError as exc:
         sink.report(Location(path, 1), f"not UTF-8 text: {exc.reason}", "DG101")
         return []
