@@ -200,8 +200,18 @@ def _tokens_within_limits(path: Path, tokens: list[Token], sink: DiagnosticSink)
     return True
 
 
-def parse_card_file(path: Path, text: str, syllabus: Syllabus, sink: DiagnosticSink) -> list[Card]:
-    """Parse one Markdown file into cards; every problem goes to `sink` with its line."""
+def parse_card_file(
+    path: Path,
+    text: str,
+    syllabus: Syllabus,
+    sink: DiagnosticSink,
+    unchecked: list[tuple[str, int]] | None = None,
+) -> list[Card]:
+    """Parse one Markdown file into cards; every problem goes to `sink` with its line.
+
+    When the file fails as a whole (its front matter), the (id, 1-based line) of each card
+    heading in it, none of them checked, are added to `unchecked`.
+    """
     # Lines are split at '\n' only, as markdown-it splits them (after turning '\r\n' and '\r'
     # into '\n'): str.splitlines() also breaks at U+2028, U+0085, form feed, … and would shift
     # every line number after one.
@@ -234,6 +244,8 @@ def parse_card_file(path: Path, text: str, syllabus: Syllabus, sink: DiagnosticS
 
     meta = _front_matter(path, tokens, syllabus, sink)
     if meta is None:
+        if unchecked is not None:
+            unchecked.extend((s.id, s.line + 1) for s in sections if s.id)
         return []
     topic_id, round_id, file_tags = meta
 
@@ -243,6 +255,16 @@ def parse_card_file(path: Path, text: str, syllabus: Syllabus, sink: DiagnosticS
         if card is not None:
             cards.append(card)
     return cards
+
+
+CARD_HEADING_RE = re.compile(r"^## +(\S+)", re.MULTILINE)
+
+
+def heading_ids(text: str) -> list[tuple[str, int]]:
+    """The (id, 1-based line) of every '## id' line: the cards of a file that cannot be parsed."""
+    return [
+        (m.group(1), text.count("\n", 0, m.start()) + 1) for m in CARD_HEADING_RE.finditer(text)
+    ]
 
 
 def _front_matter(

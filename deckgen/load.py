@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from deckgen.cardfile import parse_card_file
+from deckgen.cardfile import heading_ids, parse_card_file
 from deckgen.deckconfig import SYLLABUS_FILE, load_deck_info, load_syllabus
 from deckgen.errors import Diagnostic, DiagnosticSink, Location
 from deckgen.history import ReleaseRecord, read_record
@@ -114,14 +114,22 @@ def read_card_source(path: Path, root: Path, sink: DiagnosticSink) -> bytes | No
 
 
 def parse_card_bytes(
-    path: Path, data: bytes, syllabus: Syllabus, sink: DiagnosticSink
+    path: Path,
+    data: bytes,
+    syllabus: Syllabus,
+    sink: DiagnosticSink,
+    unchecked: list[tuple[str, int]] | None = None,
 ) -> list[Card]:
+    """The cards of one file; when it fails as a whole, its cards' (id, line) go to
+    `unchecked` (see parse_card_file)."""
     try:
         text = data.decode("utf-8").removeprefix("\ufeff")  # a BOM is no part of the text
     except UnicodeDecodeError as exc:
         sink.report(Location(path, 1), f"not UTF-8 text: {exc.reason}", "DG101")
+        if unchecked is not None:
+            unchecked.extend(heading_ids(data.decode("utf-8", errors="replace")))
         return []
-    return parse_card_file(path, text, syllabus, sink)
+    return parse_card_file(path, text, syllabus, sink, unchecked)
 
 
 def drop_duplicate_ids(cards: list[Card], sink: DiagnosticSink) -> list[Card]:

@@ -6,7 +6,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from deckgen.cli import cli
 from tests.test_lint import lint_output
 from tests.test_stats_new import invoke
 
@@ -211,3 +213,49 @@ def test_file_without_front_matter_or_cards_is_silent(
 ) -> None:
     write_card("lang/README.md", "# About these cards\n\nNotes.\n")
     assert lint(sample_cards) == (0, "")
+
+
+# ------------------------------------------------- 4. a file that fails is not checked further
+
+
+def release(cards: Path) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(cards.parent)
+        assert CliRunner().invoke(cli, ["release", "v1"]).exit_code == 0
+
+
+def test_front_matter_typo_gives_one_error_not_a_cascade(sample_cards: Path) -> None:
+    release(sample_cards)
+    tcp = sample_cards / "net" / "tcp.md"
+    tcp.write_text(tcp.read_text().replace("topic: tcp\n", "topic: tcp\nround: network\n"))
+    code, out = lint(sample_cards)
+    assert code == 1
+    assert out == (
+        "cards/net/tcp.md:3:1: DG201 [error] unknown round 'network' (did you mean 'net'?)\n"
+        "  cards/net/tcp.md:9:1: note: 3 cards of this file not checked, nor the deck's "
+        "coverage, until this is fixed\n"
+    )
+
+
+def test_file_that_is_not_utf8_gives_one_error_not_a_cascade(sample_cards: Path) -> None:
+    release(sample_cards)
+    tcp = sample_cards / "net" / "tcp.md"
+    tcp.write_bytes(tcp.read_bytes().replace(b"TIME_WAIT?", b"TIME_WAIT\xff?", 1))
+    code, out = lint(sample_cards)
+    assert code == 1
+    assert out == (
+        "cards/net/tcp.md:1:1: DG101 [error] not UTF-8 text: invalid start byte\n"
+        "  cards/net/tcp.md:8:1: note: 3 cards of this file not checked, nor the deck's "
+        "coverage, until this is fixed\n"
+    )
+
+
+def test_a_card_that_is_removed_is_still_reported(sample_cards: Path) -> None:
+    release(sample_cards)
+    tcp = sample_cards / "net" / "tcp.md"
+    text = tcp.read_text()
+    start, end = text.index("## tcp-time-wait-length"), text.index("## tcp-handshake-diagram")
+    tcp.write_text(text[:start] + text[end:])
+    code, out = lint(sample_cards)
+    assert code == 1
+    assert "DG501 [error] published card 'tcp-time-wait-length' has disappeared" in out

@@ -85,8 +85,8 @@ def check_near_duplicates(
 @deck_rule("DG210")
 def short_coverage(rendered: RenderedDeck, records: Records, sink: DiagnosticSink) -> None:
     deck = rendered.deck
-    if not deck.syllabus.topics:
-        return
+    if not deck.syllabus.topics or records.unchecked:
+        return  # a file that failed may hold the missing cards: its first error says so
     syllabus_path = deck.syllabus.location.path if deck.syllabus.location else deck.root
     for row in coverage(deck):
         if row.short:
@@ -105,6 +105,8 @@ def published_id_removed(rendered: RenderedDeck, records: Records, sink: Diagnos
         return
     present = {card.id for card in rendered.deck.cards}
     for card_id in lock.published:
+        if card_id in records.unchecked:
+            continue  # in a file that failed as a whole: its first error says so
         if card_id not in present and card_id not in lock.retired:
             sink.report(
                 Location(lock.path, lock.lines.get(card_id, 0)),
