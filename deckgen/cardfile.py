@@ -46,9 +46,11 @@ FRONT_MATTER_KEYS = {"topic": str, "round": str, "tags": list}
 SINGLE_LINE_FIELDS = {"Tags", "Type"}
 # A line at a card's top level that starts `Word:` is a mistyped field marker (DG114) when the
 # word is a field name in another case, a common other name for one, or within this similarity
-# of one; any other `Word:` line (`Note: …`, `Cloud: …`) is the field's content.
+# of one and at most a letter longer or shorter; any other `Word:` line (`Note: …`, `Cloud: …`)
+# is the field's content.
 WORD_COLON_RE = re.compile(r"^ {0,3}([A-Za-z][A-Za-z-]*):(?:[ \t]|$)")
-FIELD_ALIASES = {"answer": "A", "question": "Q", "hint": "Extra", "sources": "Source"}
+FIELD_ALIASES = {"answer": "A", "question": "Q", "hint": "Extra"}
+FIELD_ALIASES |= {f"{word}s": name for word, name in FIELD_ALIASES.items()}
 NEAR_FIELD_RATIO = 0.8
 
 
@@ -84,7 +86,8 @@ def near_field(word: str) -> str | None:
         return FIELD_ALIASES[lowered]
     best = max(FIELD_NAMES, key=lambda n: difflib.SequenceMatcher(None, lowered, n.lower()).ratio())
     ratio = difflib.SequenceMatcher(None, lowered, best.lower()).ratio()
-    return best if ratio >= NEAR_FIELD_RATIO else None
+    # at most one letter more or less: 'Sources', 'Clozes', not 'Resource' or 'Extract'
+    return best if ratio >= NEAR_FIELD_RATIO and abs(len(word) - len(best)) <= 1 else None
 
 
 def _followed_by_field(tokens: list[Token], i: int, lines: list[str]) -> bool:
@@ -257,6 +260,7 @@ def parse_card_file(
     return cards
 
 
+YAML_ONLY_BREAKS = {0x85: " ", 0x2028: " ", 0x2029: " "}
 CARD_HEADING_RE = re.compile(r"^## +(\S+)", re.MULTILINE)
 
 
@@ -280,7 +284,10 @@ def _front_matter(
         )
         return None
     first_line = (token.map[0] if token.map else 0) + 2  # 1-based line after the opening '---'
-    data = load_yaml_with_lines(token.content, path, first_line, sink)
+    # YAML also breaks lines at NEL, U+2028 and U+2029, which would shift the lines it names:
+    # in front matter (ids and tags) they can only be spaces.
+    content = token.content.translate(YAML_ONLY_BREAKS)
+    data = load_yaml_with_lines(content, path, first_line, sink)
     if data is None:
         if not token.content.strip():
             sink.report(Location(path, 1), "empty front matter: 'topic' is required", "DG102")

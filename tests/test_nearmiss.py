@@ -86,6 +86,9 @@ def test_new_skeleton_fails_lint_but_not_the_next_new(sample_cards: Path) -> Non
         ("q: lowercase", "q", "Q"),
         ("Extras: more", "Extras", "Extra"),
         ("source: lowercase", "source", "Source"),
+        ("Answers: early", "Answers", "A"),
+        ("Tag: rust", "Tag", "Tags"),
+        ("Close: a {{c1::typo}}", "Close", "Cloze"),
     ],
 )
 def test_mistyped_field_name_is_an_error(
@@ -110,7 +113,16 @@ def test_mistyped_field_name_in_the_middle_of_a_paragraph(
 
 
 @pytest.mark.parametrize(
-    "line", ["Note: the `?` needs a Result.", "Cloud: no", "Warning: careful", "Example: x?"]
+    "line",
+    [
+        "Note: the `?` needs a Result.",
+        "Cloud: no",
+        "Warning: careful",
+        "Example: x?",
+        "Resource: the Rustonomicon",
+        "Extract: a function",
+        "Notes: none",
+    ],
 )
 def test_other_word_colon_lines_are_content(
     sample_cards: Path, write_card: WriteCard, line: str
@@ -171,6 +183,18 @@ def test_unicode_line_breaks_do_not_shift_lines(
     code, out = lint(sample_cards)
     assert code == 1
     assert "cards/lang/zz.md:7:4: DG113 [error] placeholder 'TODO' left in 'A:'" in out
+
+
+@pytest.mark.parametrize("char", ["\u2028", "\u2029", "\x85"])
+def test_unicode_line_breaks_in_front_matter_do_not_shift_lines(
+    sample_cards: Path, write_card: WriteCard, char: str
+) -> None:
+    write_card("lang/zz.md", f"---\ntopic: rust  # the{char}language\nround: lang2\n---\n" + CARD)
+    code, out = lint(sample_cards)
+    assert code == 1
+    assert out.startswith(
+        "cards/lang/zz.md:3:1: DG201 [error] unknown round 'lang2' (did you mean 'lang'?)\n"
+    )
 
 
 def test_crlf_lines_are_counted_once(sample_cards: Path) -> None:
