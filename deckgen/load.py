@@ -24,7 +24,8 @@ MAX_FILE_BYTES = 128 * 1024
 
 def card_files(cards_dir: Path) -> list[Path]:
     """Every Markdown file under the cards folder, in a stable order."""
-    return sorted(cards_dir.rglob("*.md"), key=lambda p: p.relative_to(cards_dir).as_posix())
+    found = (p for p in cards_dir.rglob("*.md") if p.suffix == ".md")  # not '.MD' (DG116)
+    return sorted(found, key=lambda p: p.relative_to(cards_dir).as_posix())
 
 
 # Names a Markdown file may end in that are not a card file's '.md' (DG116).
