@@ -4,6 +4,8 @@ file that load read."""
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import functools
 import logging
 import re
@@ -42,6 +44,14 @@ FIELD_NAMES = (*CONTENT_FIELDS, "Extra", "Source", "Tags", "Type")
 FIELD_RE = re.compile(rf"^ {{0,3}}({'|'.join(FIELD_NAMES)}):(?:[ \t]+|$)(.*)$")
 FRONT_MATTER_KEYS = {"topic": str, "round": str, "tags": list}
 SINGLE_LINE_FIELDS = {"Tags", "Type"}
+# A line at a card's top level that starts `Word:` is a mistyped field marker (DG114) when the
+# word is a field name in another case, a common other name for one, or within this similarity
+# of one and at most a letter longer or shorter; any other `Word:` line (`Note: …`, `Cloud: …`)
+# is the field's content.
+WORD_COLON_RE = re.compile(r"^ {0,3}([A-Za-z][A-Za-z-]*):(?:[ \t]|$)")
+FIELD_ALIASES = {"answer": "A", "question": "Q", "hint": "Extra"}
+FIELD_ALIASES |= {f"{word}s": name for word, name in FIELD_ALIASES.items()}
+NEAR_FIELD_RATIO = 0.8
 
 
 @dataclass
@@ -61,6 +71,34 @@ class _Section:
     end: int  # 0-based line where the card stops (exclusive)
     fields: list[_Field]
     stray_line: int | None = None  # first content line before any field marker
+    near_misses: list[tuple[int, int, str, str]] = dataclasses.field(default_factory=list)
+    # (0-based line, 1-based column, word, field name) of each mistyped field marker
+    heading: str = ""  # the heading's marker when it is not '##' ('###', '#'): DG115
+
+
+def near_field(word: str) -> str | None:
+    """The field name `word` (written before a ':') is a mistyping of, or None."""
+    lowered = word.lower()
+    for name in FIELD_NAMES:
+        if name.lower() == lowered:
+            return name
+    if lowered in FIELD_ALIASES:
+        return FIELD_ALIASES[lowered]
+    best = max(FIELD_NAMES, key=lambda n: difflib.SequenceMatcher(None, lowered, n.lower()).ratio())
+    ratio = difflib.SequenceMatcher(None, lowered, best.lower()).ratio()
+    # at most one letter more or less: 'Sources', 'Clozes', not 'Resource' or 'Extract'
+    return best if ratio >= NEAR_FIELD_RATIO and abs(len(word) - len(best)) <= 1 else None
+
+
+def _followed_by_field(tokens: list[Token], i: int, lines: list[str]) -> bool:
+    """Whether the heading opened at tokens[i] is followed directly by a field marker."""
+    nxt = tokens[i + 3] if i + 3 < len(tokens) else None
+    return (
+        nxt is not None
+        and nxt.type == "paragraph_open"
+        and nxt.map is not None
+        and FIELD_RE.match(lines[nxt.map[0]]) is not None
+    )
 
 
 def _split_sections(tokens: list[Token], lines: list[str]) -> tuple[list[_Section], list[int]]:
@@ -75,12 +113,17 @@ def _split_sections(tokens: list[Token], lines: list[str]) -> tuple[list[_Sectio
         if token.level != 0 or token.map is None or token.nesting == -1:
             continue
         start, end = token.map
-        if token.type == "heading_open" and token.tag in ("h1", "h2"):
+        if token.type == "heading_open":
+            card_like = token.tag == "h2" or _followed_by_field(tokens, i, lines)
+            if token.tag not in ("h1", "h2") and not card_like:
+                continue  # a heading inside a field's content
             if current is not None:
                 current.end = start
                 current = None
-            if token.tag == "h2":
+            if card_like:
                 current = _Section(tokens[i + 1].content.strip(), start, len(lines), [])
+                if token.tag != "h2":
+                    current.heading = token.markup
                 sections.append(current)
             continue
         if token.type == "front_matter":
@@ -88,6 +131,11 @@ def _split_sections(tokens: list[Token], lines: list[str]) -> tuple[list[_Sectio
         if token.type == "paragraph_open":
             for line_no in range(start, end):
                 match = FIELD_RE.match(lines[line_no])
+                near = WORD_COLON_RE.match(lines[line_no]) if match is None else None
+                name = near_field(near.group(1)) if near is not None else None
+                if near is not None and name is not None and current is not None:
+                    current.near_misses.append((line_no, near.start(1) + 1, near.group(1), name))
+                    continue
                 if match is None:
                     if current is not None and not current.fields and current.stray_line is None:
                         current.stray_line = line_no
@@ -155,9 +203,23 @@ def _tokens_within_limits(path: Path, tokens: list[Token], sink: DiagnosticSink)
     return True
 
 
-def parse_card_file(path: Path, text: str, syllabus: Syllabus, sink: DiagnosticSink) -> list[Card]:
-    """Parse one Markdown file into cards; every problem goes to `sink` with its line."""
-    lines = text.splitlines()
+def parse_card_file(
+    path: Path,
+    text: str,
+    syllabus: Syllabus,
+    sink: DiagnosticSink,
+    unchecked: list[tuple[str, int]] | None = None,
+) -> list[Card]:
+    """Parse one Markdown file into cards; every problem goes to `sink` with its line.
+
+    When the file fails as a whole (its front matter), the (id, 1-based line) of each card
+    heading in it, none of them checked, are added to `unchecked`.
+    """
+    # Lines are split at '\n' only, as markdown-it splits them (after turning '\r\n' and '\r'
+    # into '\n'): str.splitlines() also breaks at U+2028, U+0085, form feed, … and would shift
+    # every line number after one.
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
     if not _within_limits(path, lines, sink):
         return []
     tokens = _structure_parser().parse(text)
@@ -173,11 +235,20 @@ def parse_card_file(path: Path, text: str, syllabus: Syllabus, sink: DiagnosticS
     if not sections:
         if outside:
             return []
+        if any(t.type == "front_matter" for t in tokens):
+            sink.report(
+                Location(path, 1),
+                "file has front matter but no cards: nothing in it is built "
+                "(start each card with a '## card-id' heading)",
+                "DG116",
+            )
         log.debug("%s has no cards", path)
         return []
 
     meta = _front_matter(path, tokens, syllabus, sink)
     if meta is None:
+        if unchecked is not None:
+            unchecked.extend((s.id, s.line + 1) for s in sections if s.id)
         return []
     topic_id, round_id, file_tags = meta
 
@@ -187,6 +258,17 @@ def parse_card_file(path: Path, text: str, syllabus: Syllabus, sink: DiagnosticS
         if card is not None:
             cards.append(card)
     return cards
+
+
+YAML_ONLY_BREAKS = {0x85: " ", 0x2028: " ", 0x2029: " "}
+CARD_HEADING_RE = re.compile(r"^## +(\S+)", re.MULTILINE)
+
+
+def heading_ids(text: str) -> list[tuple[str, int]]:
+    """The (id, 1-based line) of every '## id' line: the cards of a file that cannot be parsed."""
+    return [
+        (m.group(1), text.count("\n", 0, m.start()) + 1) for m in CARD_HEADING_RE.finditer(text)
+    ]
 
 
 def _front_matter(
@@ -202,7 +284,10 @@ def _front_matter(
         )
         return None
     first_line = (token.map[0] if token.map else 0) + 2  # 1-based line after the opening '---'
-    data = load_yaml_with_lines(token.content, path, first_line, sink)
+    # YAML also breaks lines at NEL, U+2028 and U+2029, which would shift the lines it names:
+    # in front matter (ids and tags) they can only be spaces.
+    content = token.content.translate(YAML_ONLY_BREAKS)
+    data = load_yaml_with_lines(content, path, first_line, sink)
     if data is None:
         if not token.content.strip():
             sink.report(Location(path, 1), "empty front matter: 'topic' is required", "DG102")
@@ -298,6 +383,19 @@ def _build_card(
             f"invalid card id '{section.id}': use lowercase letters, digits and single hyphens "
             f"(at most {MAX_ID_LENGTH} characters)",
             "DG104",
+        )
+    if section.heading:
+        sink.report(
+            where,
+            f"'{section.heading} {section.id}' is followed by fields, but card headings are "
+            f"'## id': write '## {section.id}'",
+            "DG115",
+        )
+    for line_no, col, word, name in section.near_misses:
+        sink.report(
+            Location(path, line_no + 1, col),
+            f"'{word}:' is not a field (did you mean '{name}:'?)",
+            "DG114",
         )
     if section.stray_line is not None:
         sink.report(

@@ -59,7 +59,7 @@ def check_deck(
     """
     sink = DiagnosticSink()
     sink.extend(compiled.diagnostics)
-    records = Records(compiled.lock, compiled.history)
+    records = Records(compiled.lock, compiled.history, compiled.unchecked)
     for check, reporting in deck_rule.bound(sink):
         check(compiled.rendered, records, reporting)
     if print_check and compiled.rendered.cards and not sink.errors:

@@ -10,6 +10,7 @@ those; files are compiled in worker processes when there are many, each under a 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import multiprocessing
@@ -49,6 +50,7 @@ class FileResult:
     diagnostics: tuple[Diagnostic, ...]
     stamps: tuple[tuple[str, tuple[int, int] | None], ...]  # other files the result read
     complete: bool = True  # False when the time budget cut the work short: never cached
+    unchecked: tuple[str, ...] = ()  # ids of the cards of a file that failed as a whole
 
 
 FILE_BUDGET_SECONDS = 5.0
@@ -143,7 +145,17 @@ def _compile_file(
     path: Path, data: bytes, info: DeckInfo, syllabus: Syllabus, root: Path, current: list[Card]
 ) -> FileResult:
     sink = DiagnosticSink()
-    cards = parse_card_bytes(path, data, syllabus, sink)
+    unchecked: list[tuple[str, int]] = []
+    cards = parse_card_bytes(path, data, syllabus, sink, unchecked)
+    if unchecked:
+        return FileResult(
+            cards=(),
+            rendered=(),
+            media=(),
+            diagnostics=_with_unchecked_note(path, sink.items, unchecked),
+            stamps=(),
+            unchecked=tuple(card_id for card_id, _ in unchecked),
+        )
     deck = Deck(info=info, syllabus=syllabus, cards=tuple(cards), root=root)
     renderer = CardRenderer(deck, sink)
     field_rules, card_rules = field_rule.bound(sink), card_rule.bound(sink)
@@ -167,6 +179,27 @@ def _compile_file(
         diagnostics=tuple(sink.items),
         stamps=tuple(sorted((str(p), file_stamp(p)) for p in renderer.touched)),
     )
+
+
+def _with_unchecked_note(
+    path: Path, diagnostics: list[Diagnostic], unchecked: list[tuple[str, int]]
+) -> tuple[Diagnostic, ...]:
+    """The file's diagnostics, its first error noting that its cards were not checked (the
+    deck rules leave them alone rather than report each as missing)."""
+    count = len(unchecked)
+    note = (
+        f"{count} card{'s' if count != 1 else ''} of this file not checked, nor the deck's "
+        "coverage, until this is fixed"
+    )
+    out = list(diagnostics)
+    for index, diagnostic in enumerate(out):
+        if diagnostic.severity is Severity.ERROR:
+            where = Location(path, unchecked[0][1])
+            out[index] = dataclasses.replace(
+                diagnostic, related=(*diagnostic.related, (where, note))
+            )
+            break
+    return tuple(out)
 
 
 def _compile_file_job(job: tuple[Path, bytes, DeckInfo, Syllabus, Path]) -> FileResult:
@@ -217,6 +250,7 @@ class CompiledDeck:
     lock: IdLock
     history: ReleaseRecord
     diagnostics: tuple[Diagnostic, ...]  # loading's and compiling's, unsorted
+    unchecked: frozenset[str] = frozenset()  # ids of cards in files that failed as a whole
 
     @property
     def deck(self) -> Deck:
@@ -244,6 +278,7 @@ def compile_deck(sources: Sources, cache: Cache) -> CompiledDeck:
         lock=sources.lock,
         history=sources.history,
         diagnostics=tuple(sink.items),
+        unchecked=frozenset(card_id for result in files for card_id in result.unchecked),
     )
 
 

@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from deckgen.cardfile import parse_card_file
+from deckgen.cardfile import heading_ids, parse_card_file
 from deckgen.deckconfig import SYLLABUS_FILE, load_deck_info, load_syllabus
 from deckgen.errors import Diagnostic, DiagnosticSink, Location
 from deckgen.history import ReleaseRecord, read_record
@@ -24,7 +24,22 @@ MAX_FILE_BYTES = 128 * 1024
 
 def card_files(cards_dir: Path) -> list[Path]:
     """Every Markdown file under the cards folder, in a stable order."""
-    return sorted(cards_dir.rglob("*.md"), key=lambda p: p.relative_to(cards_dir).as_posix())
+    found = (p for p in cards_dir.rglob("*.md") if p.suffix == ".md")  # not '.MD' (DG116)
+    return sorted(found, key=lambda p: p.relative_to(cards_dir).as_posix())
+
+
+# Names a Markdown file may end in that are not a card file's '.md' (DG116).
+OTHER_MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdown", ".mkd", ".mkdn"}
+
+
+def misnamed_card_files(cards_dir: Path) -> list[Path]:
+    """Markdown files under the cards folder that are not read: they do not end in '.md'."""
+    found = (
+        p
+        for p in cards_dir.rglob("*")
+        if p.suffix.lower() in OTHER_MARKDOWN_SUFFIXES and p.suffix != ".md" and p.is_file()
+    )
+    return sorted(found, key=lambda p: p.relative_to(cards_dir).as_posix())
 
 
 def read_config(cards_dir: Path, sink: DiagnosticSink) -> tuple[DeckInfo, Syllabus]:
@@ -62,6 +77,13 @@ def load_sources(cards_dir: Path) -> Sources:
     sink.extend(history.problems)  # nor does reading the release history
     files = []
     if cards_dir.is_dir():
+        for path in misnamed_card_files(cards_dir):
+            sink.report(
+                Location(path, 1),
+                f"card files end in .md: this file is not read (rename it to "
+                f"'{path.with_suffix('.md').name}')",
+                "DG116",
+            )
         for path in card_files(cards_dir):
             data = read_card_source(path, cards_dir, sink)
             if data is not None:
@@ -93,14 +115,22 @@ def read_card_source(path: Path, root: Path, sink: DiagnosticSink) -> bytes | No
 
 
 def parse_card_bytes(
-    path: Path, data: bytes, syllabus: Syllabus, sink: DiagnosticSink
+    path: Path,
+    data: bytes,
+    syllabus: Syllabus,
+    sink: DiagnosticSink,
+    unchecked: list[tuple[str, int]] | None = None,
 ) -> list[Card]:
+    """The cards of one file; when it fails as a whole, its cards' (id, line) go to
+    `unchecked` (see parse_card_file)."""
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8").removeprefix("\ufeff")  # a BOM is no part of the text
     except UnicodeDecodeError as exc:
         sink.report(Location(path, 1), f"not UTF-8 text: {exc.reason}", "DG101")
+        if unchecked is not None:
+            unchecked.extend(heading_ids(data.decode("utf-8", errors="replace")))
         return []
-    return parse_card_file(path, text, syllabus, sink)
+    return parse_card_file(path, text, syllabus, sink, unchecked)
 
 
 def drop_duplicate_ids(cards: list[Card], sink: DiagnosticSink) -> list[Card]:

@@ -46,6 +46,10 @@ _RULES = [
     Rule("DG110", "deck-config", E, "deck.yaml or syllabus.yaml is missing or malformed"),
     Rule("DG111", "resource-limit", E, "a file, line, nesting or structure too large to compile"),
     Rule("DG112", "check-budget", E, "a file too slow to check, or too many similar questions"),
+    Rule("DG113", "placeholder", E, "a field still holding `deckgen new`'s TODO placeholder"),
+    Rule("DG114", "unknown-field", E, "a mistyped field name (Sources:, Answer:, a:) in a card"),
+    Rule("DG115", "card-heading", E, "a card under a '#' or '###' heading instead of '## id'"),
+    Rule("DG116", "skipped-file", W, "a card file that is not read (.MD) or holds no cards"),
     # DG12x: what a build reads besides the cards, and what it writes
     Rule("DG120", "template-error", E, "a --templates template that is missing or fails to render"),
     Rule("DG121", "io-error", E, "a file or folder that cannot be written or read (--out, …)"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -166,7 +167,12 @@ def test_bad_card_reports_path_and_line(
     sample_cards: Path, write_card: Callable[[str, str], Path], text: str, expected: str
 ) -> None:
     write_card("bad.md", text)
-    assert expected in messages(sample_cards)
+    # a file that fails as a whole (front matter) notes that its cards were not checked
+    found = [
+        re.sub(r" \(cards/bad\.md:(\d+): 1 card of this file not checked.*\)$", "", m)
+        for m in messages(sample_cards)
+    ]
+    assert expected in found
 
 
 def test_duplicate_id_names_both_places(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from deckgen.checks.registry import Records, deck_rule
 from deckgen.checks.similarity import MAX_NEAR_DUPLICATE_COMPARISONS, first_near_duplicates
 from deckgen.deckconfig import DECK_FILE
@@ -13,6 +15,28 @@ from deckgen.stats import coverage
 
 # DG402 warns about an image over this size; one over deckgen.media.MAX_MEDIA_BYTES is refused.
 MEDIA_WARNING_BYTES = 1024 * 1024
+
+
+# `deckgen new` writes this where the author still has to write (DG113).
+PLACEHOLDER_RE = re.compile(r"^TODO\b")
+
+
+@deck_rule("DG113")
+def placeholder_left(rendered: RenderedDeck, records: Records, sink: DiagnosticSink) -> None:
+    """A field that still starts with `deckgen new`'s TODO. A deck rule, not a card rule: the
+    commands that only load the deck (`new`, `stats`, `lock`) work while cards are unfinished;
+    lint and build refuse them."""
+    for card in rendered.deck.cards:
+        named = [("Q", card.front), ("A", card.back), ("Cloze", card.text), ("Extra", card.extra)]
+        named += [("Source", source) for source in card.sources]
+        for name, text in named:
+            if text is not None and PLACEHOLDER_RE.match(text.markdown.strip()):
+                sink.report(
+                    Location(card.location.path, text.line, text.col),
+                    f"placeholder 'TODO' left in '{name}:' of card '{card.id}': "
+                    "write it, or remove the field",
+                    "DG113",
+                )
 
 
 @deck_rule("DG402")
@@ -61,8 +85,8 @@ def check_near_duplicates(
 @deck_rule("DG210")
 def short_coverage(rendered: RenderedDeck, records: Records, sink: DiagnosticSink) -> None:
     deck = rendered.deck
-    if not deck.syllabus.topics:
-        return
+    if not deck.syllabus.topics or records.unchecked:
+        return  # a file that failed may hold the missing cards: its first error says so
     syllabus_path = deck.syllabus.location.path if deck.syllabus.location else deck.root
     for row in coverage(deck):
         if row.short:
@@ -81,6 +105,8 @@ def published_id_removed(rendered: RenderedDeck, records: Records, sink: Diagnos
         return
     present = {card.id for card in rendered.deck.cards}
     for card_id in lock.published:
+        if card_id in records.unchecked:
+            continue  # in a file that failed as a whole: its first error says so
         if card_id not in present and card_id not in lock.retired:
             sink.report(
                 Location(lock.path, lock.lines.get(card_id, 0)),

@@ -60,6 +60,7 @@ class Records:
 
     lock: IdLock
     history: ReleaseRecord
+    unchecked: frozenset[str] = frozenset()  # ids of cards in files that failed as a whole
 
 
 FieldRule = Callable[[Field, DiagnosticSink], None]
