@@ -19,6 +19,7 @@ from hypothesis.configuration import set_hypothesis_home_dir
 
 from deckgen.build import BuildResult, build
 from deckgen.cache import ENV_DIR, ENV_DISABLE
+from deckgen.cardtypes import META_FIELDS, CardTemplate, CardType
 from deckgen.compile import load_deck
 from deckgen.model import Deck
 
@@ -269,3 +270,18 @@ def chromium() -> Iterator[Any]:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+def definition_card_type() -> CardType:
+    """A card type no release registers: a term and its definition, on the basic templates
+    (tests register it to show that a new type needs only its registry entry)."""
+    return CardType(
+        key="definition",
+        summary="a term and its definition",
+        fields=("Q", "A"),
+        label="Definition",
+        note_fields=("Front", "Back", *META_FIELDS),
+        templates=(CardTemplate("Card 1", "anki/basic/front.html", "anki/basic/back.html"),),
+        stock_notetype="Basic",
+        skeleton="Type: definition\nQ: {question}\n\nA: TODO\n\nSource: TODO\n",
+    )

@@ -24,12 +24,12 @@ import pytest
 from anki.collection import ImportCsvRequest
 
 from deckgen.build import BuildResult, build
-from deckgen.cardtypes import CARD_TYPES, META_FIELDS, CardTemplate, CardType
+from deckgen.cardtypes import CARD_TYPES, CardType
 from deckgen.exporters import available_exporters
 from deckgen.exporters.jsonexport import deck_schema, with_card_types
 from deckgen.notetypes import note_guid
 from tests.ankiutil import import_package, open_collection
-from tests.conftest import FIXTURES, PROJECT
+from tests.conftest import FIXTURES, PROJECT, definition_card_type
 
 SCHEMA_FILE = PROJECT / "deckgen" / "schemas" / "deck.schema.json"
 
@@ -229,15 +229,7 @@ def test_a_type_of_known_capabilities_needs_only_its_entry_and_templates(
 ) -> None:
     """Register a new type here (reusing the basic templates) and nothing else: every format
     presents it."""
-    definition = CardType(
-        key="definition",
-        summary="a term and its definition",
-        fields=("Q", "A"),
-        label="Definition",
-        note_fields=("Front", "Back", *META_FIELDS),
-        templates=(CardTemplate("Card 1", "anki/basic/front.html", "anki/basic/back.html"),),
-        stock_notetype="Basic",
-    )
+    definition = definition_card_type()
     monkeypatch.setitem(CARD_TYPES, definition.key, definition)
     fresh = build_every_type(tmp_path / "deck")
     assert "definition" in {s.card_type.key for s in fresh.samples}

@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from deckgen.cardtypes import CARD_TYPES, META_FIELDS, CardTemplate, CardType
+from deckgen.cardtypes import CARD_TYPES
 from deckgen.cli import cli
 from tests.ankiutil import import_package, open_collection
+from tests.conftest import definition_card_type
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -50,16 +51,7 @@ def test_init_refuses_a_folder_that_holds_anything(tmp_path: Path) -> None:
 def test_a_type_registered_later_gets_a_card_that_lints(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    definition = CardType(
-        key="definition",
-        summary="a term and its definition",
-        fields=("Q", "A"),
-        label="Definition",
-        note_fields=("Front", "Back", *META_FIELDS),
-        templates=(CardTemplate("Card 1", "anki/basic/front.html", "anki/basic/back.html"),),
-        stock_notetype="Basic",
-        skeleton="Type: definition\nQ: {question}\n\nA: TODO\n\nSource: TODO\n",
-    )
+    definition = definition_card_type()
     monkeypatch.setitem(CARD_TYPES, definition.key, definition)
     monkeypatch.chdir(tmp_path)
     assert run("init", "deck")[0] == 0
