@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from pathlib import Path
 
 from deckgen.cardtypes import CARD_TYPES, CardType, implied_card_type
+from deckgen.safety import title_problem
 
 ANKI_MANUAL = "https://docs.ankiweb.net/editing.html"
 # One short, checkable card per card type, about the card type itself. A type without an
@@ -54,14 +56,20 @@ def _card(card_type: CardType) -> str:
 
 def starter_files(folder: Path) -> dict[Path, str]:
     """The files of a new deck in `folder`, by path."""
-    deck_id = slug(folder.resolve().name)
-    name = " ".join(word.capitalize() for word in deck_id.split("-"))
+    given = folder.resolve().name
+    deck_id = slug(given)
+    # The folder's own name, accents and all; a slug-like one (spanish-verbs) gets words.
+    name = given if given != given.lower() or " " in given else ""
+    if not name or title_problem(name):
+        name = " ".join(word.capitalize() for word in re.split(r"[-_ ]+", given) if word)
+    if not name or title_problem(name):
+        name = " ".join(word.capitalize() for word in deck_id.split("-"))
     cards = folder / "cards"
     return {
         cards / "deck.yaml": (
             f"# The deck's identity. `id` seeds every note's identity in Anki: never change it.\n"
             f"id: {deck_id}\n"
-            f"name: {name}\n"
+            f"name: {json.dumps(name, ensure_ascii=False)}\n"  # a JSON string is YAML too
             "description: My first deck, made with deckgen.\n"
             "language: en\n"
         ),

@@ -27,7 +27,7 @@ def test_init_then_build_works_and_every_card_type_reaches_anki(
     assert code == 0
     assert "Spanish Verbs/cards/deck.yaml" in out
     monkeypatch.chdir(tmp_path / "Spanish Verbs")
-    assert "id: spanish-verbs\nname: Spanish Verbs\n" in Path("cards/deck.yaml").read_text()
+    assert 'id: spanish-verbs\nname: "Spanish Verbs"\n' in Path("cards/deck.yaml").read_text()
     code, out = run("lint", "--strict", "--print-check")
     assert code == 0, out
     code, out = run("build")
@@ -62,3 +62,24 @@ def test_a_type_registered_later_gets_a_card_that_lints(
         "## example-definition\nType: definition\n"
         in Path("cards/basics/card-types.md").read_text()
     )
+
+
+@pytest.mark.parametrize(
+    ("folder", "deck_id", "name"),
+    [
+        ("Verbos españoles", "verbos-espanoles", "Verbos españoles"),
+        ("spanish-verbs", "spanish-verbs", "Spanish Verbs"),
+        ("tcp_notes", "tcp-notes", "Tcp Notes"),
+        ("Go: tricks #1", "go-tricks-1", "Go: tricks #1"),  # YAML-quoted, not a mapping
+        ('a "b"', "a-b", "A B"),  # a name deckgen refuses falls back to the id's words
+    ],
+)
+def test_the_deck_is_named_after_its_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, folder: str, deck_id: str, name: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert run("init", folder)[0] == 0
+    text = (tmp_path / folder / "cards" / "deck.yaml").read_text(encoding="utf-8")
+    assert f'id: {deck_id}\nname: "{name}"\n' in text
+    monkeypatch.chdir(tmp_path / folder)
+    assert run("lint", "--strict")[0] == 0
