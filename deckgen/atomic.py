@@ -115,3 +115,8 @@ def replace_dir(staging: Path, target: Path) -> None:
     target.rename(old)
     staging.rename(target)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def empty_or_missing(folder: Path) -> bool:
+    """Whether `folder` can take new files without touching anything already there."""
+    return not folder.exists() or (folder.is_dir() and not any(folder.iterdir()))

@@ -16,6 +16,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from deckgen import __version__
+from deckgen.atomic import empty_or_missing
 from deckgen.build import build as run_build
 from deckgen.cache import Cache
 from deckgen.cardtypes import CARD_TYPES
@@ -34,7 +35,7 @@ from deckgen.history import UNRELEASED
 from deckgen.ids import read_lock, write_lock
 from deckgen.lint import lint_deck
 from deckgen.publish import deck_changes, make_release
-from deckgen.release import changelog_section, changes_document
+from deckgen.release import change_counts, changelog_section, changes_document
 from deckgen.rules import RULES, Severity
 from deckgen.safety import printable
 from deckgen.scaffold import scaffold_card
@@ -261,7 +262,13 @@ def _cards_folder(ctx: click.Context, param: click.Parameter, value: Path) -> Pa
     found = discover_cards(here)
     if found is None:
         return value  # reported as "cards folder not found" by the command
-    return found.relative_to(here) if found.is_relative_to(here) else found
+    return _from_here(found)
+
+
+def _from_here(path: Path) -> Path:
+    """`path` relative to the working folder when it lies inside it, as the user would write it."""
+    here = Path.cwd()
+    return path.relative_to(here) if path.is_relative_to(here) else path
 
 
 def cards_option(function: F) -> F:
@@ -452,11 +459,9 @@ def build(
     [tool.deckgen.options] in pyproject.toml.
     """
     if out_dir is None:  # the project's dist/, wherever in the project the command runs
-        here = Path.cwd()
-        project = Path(os.path.abspath(here / cards_dir)).parent  # noqa: PTH100 (no symlinks resolved)
-        default = project.relative_to(here) if project.is_relative_to(here) else project
+        project = Path(os.path.abspath(cards_dir)).parent  # noqa: PTH100 (no symlinks resolved)
         out_dir = click.Path(file_okay=False, path_type=Path).convert(
-            default / "dist", None, click.get_current_context()
+            _from_here(project) / "dist", None, click.get_current_context()
         )
     options = _given_options(option_values, flags)
     installed = available_exporters()
@@ -695,7 +700,7 @@ def copy_templates(folder: Path) -> None:
     """
     import shutil
 
-    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+    if not empty_or_missing(folder):
         raise click.UsageError(f"{folder} is not an empty folder: nothing was copied")
     shutil.copytree(default_templates_dir(), folder, dirs_exist_ok=True)
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
@@ -841,12 +846,7 @@ def release(cards_dir: Path, version: str, templates_dir: Path | None, no_cache:
     recorded = make_release(cards_dir, version, templates_dir, cache)
     for path in recorded.paths:
         click.echo(_line(str(path)))
-    counts = ", ".join(
-        f"{sum(c.kind == kind for c in recorded.changes)} {kind}"
-        for kind in ("added", "changed", "moved", "retired")
-        if any(c.kind == kind for c in recorded.changes)
-    )
-    _note(f"deckgen: recorded release {version}: {counts}", fg="green")
+    _note(f"deckgen: recorded release {version}: {change_counts(recorded.changes)}", fg="green")
 
 
 @cli.command()

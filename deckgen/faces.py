@@ -7,10 +7,9 @@ import html
 import re
 from collections.abc import Mapping
 
-import nh3
-
 from deckgen.cardtypes import CardType
 from deckgen.markdown import cloze_face
+from deckgen.sanitize import html_text
 
 _SECTION_RE = re.compile(r"\{\{([#^])([^}]+)\}\}(.*?)\{\{/\2\}\}", re.DOTALL)
 _FIELD_RE = re.compile(r"\{\{([^}#^/][^}]*)\}\}")
@@ -49,7 +48,7 @@ TYPED_INPUT = (
 
 def typed_answer_text(field_html: str) -> str:
     """The text Anki compares a typed answer with: the field without its markup."""
-    return html.unescape(nh3.clean(field_html, tags=set())).strip()
+    return html_text(field_html).strip()
 
 
 def typed_result(field_html: str) -> str:

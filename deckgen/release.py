@@ -11,17 +11,15 @@ With the release history (deckgen.history):
 from __future__ import annotations
 
 import hashlib
-import html
 import os
 import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import jinja2
-import nh3
 
 from deckgen.atomic import atomic_output
 from deckgen.errors import DeckgenError, Diagnostic, Location
@@ -36,6 +34,7 @@ from deckgen.markdown import cloze_face
 from deckgen.model import Card
 from deckgen.notetypes import anki_tags, card_css, card_templates, note_fields
 from deckgen.render import RenderedDeck
+from deckgen.sanitize import html_text
 from deckgen.templating import default_templates_dir, template_environment
 from deckgen.vcs import git
 
@@ -67,6 +66,10 @@ def _clock_error(where: Path, message: str) -> DeckgenError:
     return DeckgenError([Diagnostic(Location(where), message, "DG902")])
 
 
+def _utc(moment: int) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(moment))
+
+
 def build_clock(cards_dir: Path, templates_dir: Path | None = None) -> tuple[int, str]:
     """The build's clock and where it came from, fixed by the sources so builds are reproducible.
 
@@ -96,7 +99,7 @@ def build_clock(cards_dir: Path, templates_dir: Path | None = None) -> tuple[int
         else:
             clock, origin = head[0], "the time of the last commit"
     if clock > now:
-        stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(clock))
+        stamp = _utc(clock)
         raise _clock_error(
             where,
             f"the build clock ({origin}) is {stamp}, in the future: Anki refuses or never "
@@ -115,7 +118,7 @@ def plain_question(card: Card, rendered_front: str) -> str:
     filled = (
         cloze_face(rendered_front, lambda answer: answer) if card.type.cloze else rendered_front
     )
-    text = " ".join(html.unescape(nh3.clean(filled, tags=set())).split())
+    text = " ".join(html_text(filled).split())
     return text if len(text) <= QUESTION_CHARS else text[: QUESTION_CHARS - 1] + "…"
 
 
@@ -178,8 +181,7 @@ def clock_problem(
         return None
     if clock > last.time or (clock == last.time and not changed):
         return None
-    when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(clock))
-    then = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(last.time))
+    when, then = _utc(clock), _utc(last.time)
     return Diagnostic(
         Location(record.path, 1),
         f"the build clock ({origin}) is {when}, not after release {last.version} ({then}): "
@@ -308,13 +310,17 @@ def markdown_text(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split()))
 
 
+def change_counts(found: Sequence[Change]) -> str:
+    """'1 added, 2 changed': each kind that occurs, in KINDS order."""
+    return ", ".join(
+        f"{sum(c.kind == k for c in found)} {k}" for k in KINDS if any(c.kind == k for c in found)
+    )
+
+
 def changelog_section(version: str, clock: int, found: Iterable[Change]) -> str:
     found = list(found)
     date = time.strftime("%Y-%m-%d", time.gmtime(clock))
-    counts = ", ".join(
-        f"{sum(c.kind == k for c in found)} {k}" for k in KINDS if any(c.kind == k for c in found)
-    )
-    lines = [f"## {version} — {date}", "", f"{counts or 'No card changes'}."]
+    lines = [f"## {version} — {date}", "", f"{change_counts(found) or 'No card changes'}."]
     if any(c.kind in ("added", "changed", "moved") for c in found):
         lines += ["", f"In Anki, search `tag:{CHANGED_TAG}{version}` for this release's cards."]
     titles = {"added": "Added", "changed": "Changed", "moved": "Moved", "retired": "Retired"}

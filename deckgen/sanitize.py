@@ -4,6 +4,7 @@ sanitizer that cleans every rendered field by the same list."""
 from __future__ import annotations
 
 import functools
+import html
 from html.parser import HTMLParser
 from typing import Any
 
@@ -167,3 +168,9 @@ def sanitize(fragment: str) -> str:
     if not fragment:
         return fragment
     return str(_cleaner().clean(fragment))
+
+
+def html_text(fragment: str) -> str:
+    """The text of an HTML fragment: every tag dropped, entities decoded (what Anki compares a
+    typed answer with, and what the changelog quotes)."""
+    return html.unescape(nh3.clean(fragment, tags=set()))

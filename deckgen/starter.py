@@ -7,6 +7,7 @@ import re
 import unicodedata
 from pathlib import Path
 
+from deckgen.atomic import empty_or_missing
 from deckgen.cardtypes import CARD_TYPES, CardType, implied_card_type
 from deckgen.safety import title_problem
 
@@ -58,12 +59,14 @@ def starter_files(folder: Path) -> dict[Path, str]:
     """The files of a new deck in `folder`, by path."""
     given = folder.resolve().name
     deck_id = slug(given)
-    # The folder's own name, accents and all; a slug-like one (spanish-verbs) gets words.
-    name = given if given != given.lower() or " " in given else ""
-    if not name or title_problem(name):
-        name = " ".join(word.capitalize() for word in re.split(r"[-_ ]+", given) if word)
-    if not name or title_problem(name):
-        name = " ".join(word.capitalize() for word in deck_id.split("-"))
+
+    # The folder's own name, accents and all; a slug-like one (spanish-verbs) gets words; a
+    # name deckgen would refuse, the id's words.
+    def words(text: str) -> str:
+        return " ".join(word.capitalize() for word in re.split(r"[-_ ]+", text) if word)
+
+    own = given if given != given.lower() or " " in given else ""
+    name = next(n for n in (own, words(given), words(deck_id)) if n and not title_problem(n))
     cards = folder / "cards"
     return {
         cards / "deck.yaml": (
@@ -95,7 +98,7 @@ def starter_files(folder: Path) -> dict[Path, str]:
 
 def write_starter(folder: Path) -> list[Path]:
     """Write a new deck into `folder` (missing or empty); return the files written."""
-    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+    if not empty_or_missing(folder):
         raise ValueError(f"{folder} is not an empty folder: deckgen init writes only new decks")
     files = starter_files(folder)
     for path, text in files.items():
