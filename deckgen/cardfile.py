@@ -76,8 +76,9 @@ class _Section:
     heading: str = ""  # the heading's marker when it is not '##' ('###', '#'): DG115
 
 
-def near_field(word: str) -> str | None:
-    """The field name `word` (written before a ':') is a mistyping of, or None."""
+def near_field(word: str, rest: str) -> str | None:
+    """The field name `word` (written before a ':' and followed by `rest`) is a mistyping of,
+    or None."""
     lowered = word.lower()
     for name in FIELD_NAMES:
         if name.lower() == lowered:
@@ -87,7 +88,10 @@ def near_field(word: str) -> str | None:
     best = max(FIELD_NAMES, key=lambda n: difflib.SequenceMatcher(None, lowered, n.lower()).ratio())
     ratio = difflib.SequenceMatcher(None, lowered, best.lower()).ratio()
     # at most one letter more or less: 'Sources', 'Clozes', not 'Resource' or 'Extract'
-    return best if ratio >= NEAR_FIELD_RATIO and abs(len(word) - len(best)) <= 1 else None
+    if ratio < NEAR_FIELD_RATIO or abs(len(word) - len(best)) > 1:
+        return None
+    # 'Close: the socket…' is prose; a mistyped 'Cloze:' holds a deletion
+    return None if best == "Cloze" and "{{c" not in rest else best
 
 
 def _followed_by_field(tokens: list[Token], i: int, lines: list[str]) -> bool:
@@ -132,7 +136,11 @@ def _split_sections(tokens: list[Token], lines: list[str]) -> tuple[list[_Sectio
             for line_no in range(start, end):
                 match = FIELD_RE.match(lines[line_no])
                 near = WORD_COLON_RE.match(lines[line_no]) if match is None else None
-                name = near_field(near.group(1)) if near is not None else None
+                name = (
+                    near_field(near.group(1), lines[line_no][near.end() :])
+                    if near is not None
+                    else None
+                )
                 if near is not None and name is not None and current is not None:
                     current.near_misses.append((line_no, near.start(1) + 1, near.group(1), name))
                     continue

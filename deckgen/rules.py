@@ -85,7 +85,12 @@ _RULES = [
     Rule("DG504", "released-card-moved", W, "a released card moved to another topic or round"),
     Rule("DG505", "deck-id-changed", E, "a deck.yaml id other than the released deck's"),
     # DG9xx: command-level problems
-    Rule("DG901", "empty-selection", E, "a tag query that selects no card"),
+    Rule(
+        "DG901",
+        "empty-selection",
+        E,
+        "a `--tag` or `--exclude-tag` naming no tag, or an empty selection",
+    ),
     Rule("DG902", "build-clock", E, "a SOURCE_DATE_EPOCH or commit time unusable as the clock"),
     Rule("DG903", "export-option", E, "a format option that the exporter refuses"),
     Rule(

@@ -122,6 +122,7 @@ def test_mistyped_field_name_in_the_middle_of_a_paragraph(
         "Resource: the Rustonomicon",
         "Extract: a function",
         "Notes: none",
+        "Close: the side that sends the first FIN enters TIME-WAIT.",
     ],
 )
 def test_other_word_colon_lines_are_content(
