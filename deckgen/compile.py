@@ -188,8 +188,8 @@ def _with_unchecked_note(
     deck rules leave them alone rather than report each as missing)."""
     count = len(unchecked)
     note = (
-        f"{count} card{'s' if count != 1 else ''} of this file not checked, nor the deck's "
-        "coverage, until this is fixed"
+        f"{count} card{'s' if count != 1 else ''} of this file not checked, nor the coverage "
+        "of their topics, until this is fixed"
     )
     out = list(diagnostics)
     for index, diagnostic in enumerate(out):

@@ -257,9 +257,34 @@ def test_front_matter_typo_gives_one_error_not_a_cascade(sample_cards: Path) -> 
     assert code == 1
     assert out == (
         "cards/net/tcp.md:3:1: DG201 [error] unknown round 'network' (did you mean 'net'?)\n"
-        "  cards/net/tcp.md:9:1: note: 3 cards of this file not checked, nor the deck's "
-        "coverage, until this is fixed\n"
+        "  cards/net/tcp.md:9:1: note: 3 cards of this file not checked, nor the coverage "
+        "of their topics, until this is fixed\n"
     )
+
+
+def test_a_failed_file_leaves_the_coverage_of_other_topics_checked(sample_cards: Path) -> None:
+    release(sample_cards)
+    syllabus = sample_cards / "syllabus.yaml"
+    syllabus.write_text(syllabus.read_text().replace("min_cards: 2\n", "min_cards: 5\n"))
+    tcp = sample_cards / "net" / "tcp.md"
+    tcp.write_text(tcp.read_text().replace("topic: tcp\n", "topic: tcp\nround: network\n"))
+    code, out = lint(sample_cards)
+    assert code == 1
+    assert "cards/net/tcp.md:3:1: DG201 [error] unknown round 'network'" in out
+    assert "cards/syllabus.yaml:12:1: DG210 [error] topic 'dns' (DNS) has 2 cards, needs 5\n" in out
+    assert "topic 'tcp'" not in out and "subtopic 'tcp-" not in out  # its cards are unknown
+
+
+def test_a_failed_file_with_an_unreleased_card_leaves_all_coverage_unchecked(
+    sample_cards: Path,
+) -> None:
+    syllabus = sample_cards / "syllabus.yaml"
+    syllabus.write_text(syllabus.read_text().replace("min_cards: 2\n", "min_cards: 5\n"))
+    tcp = sample_cards / "net" / "tcp.md"
+    tcp.write_text(tcp.read_text().replace("topic: tcp\n", "topic: tcp\nround: network\n"))
+    code, out = lint(sample_cards)
+    assert code == 1
+    assert "DG210" not in out  # no release says which topic its cards are in
 
 
 def test_file_that_is_not_utf8_gives_one_error_not_a_cascade(sample_cards: Path) -> None:
@@ -270,8 +295,8 @@ def test_file_that_is_not_utf8_gives_one_error_not_a_cascade(sample_cards: Path)
     assert code == 1
     assert out == (
         "cards/net/tcp.md:1:1: DG101 [error] not UTF-8 text: invalid start byte\n"
-        "  cards/net/tcp.md:8:1: note: 3 cards of this file not checked, nor the deck's "
-        "coverage, until this is fixed\n"
+        "  cards/net/tcp.md:8:1: note: 3 cards of this file not checked, nor the coverage "
+        "of their topics, until this is fixed\n"
     )
 
 

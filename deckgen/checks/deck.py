@@ -85,17 +85,30 @@ def check_near_duplicates(
 @deck_rule("DG210")
 def short_coverage(rendered: RenderedDeck, records: Records, sink: DiagnosticSink) -> None:
     deck = rendered.deck
-    if not deck.syllabus.topics or records.unchecked:
-        return  # a file that failed may hold the missing cards: its first error says so
+    if not deck.syllabus.topics:
+        return
+    unsure = _topics_of_unchecked(deck, records)
+    if unsure is None:
+        return  # a failed file holds a card no release placed: it may be in any topic
+    topic_of = {s.id: t.id for t in deck.syllabus.topics for s in t.subtopics}
     syllabus_path = deck.syllabus.location.path if deck.syllabus.location else deck.root
     for row in coverage(deck):
-        if row.short:
+        if row.short and topic_of.get(row.id, row.id) not in unsure:
             sink.report(
                 Location(syllabus_path, row.line),
                 f"{row.kind} '{row.id}' ({row.title}) has {row.have} card"
                 f"{'s' if row.have != 1 else ''}, needs {row.need}",
                 "DG210",
             )
+
+
+def _topics_of_unchecked(deck: Deck, records: Records) -> set[str] | None:
+    """The topics whose coverage a failed file leaves unknown (its first error says so): those
+    its released cards were in; None when it holds a card no release placed."""
+    placed = records.history.cards
+    if any(card_id not in placed for card_id in records.unchecked):
+        return None
+    return {placed[card_id].topic for card_id in records.unchecked}
 
 
 @deck_rule("DG501")
