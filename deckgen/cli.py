@@ -412,7 +412,8 @@ def cli(verbose: bool) -> None:
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Folder to write the outputs into. Default: dist/ beside the cards folder.",
+    help="Folder to write the outputs into. Default: dist/ beside the cards folder (inside "
+    "the deck's folder for a flat deck, whose deck.yaml is not in a cards/ folder).",
 )
 @click.option("--format", "formats", multiple=True, metavar="FORMAT", help=_format_help())
 @tag_option
@@ -459,7 +460,8 @@ def build(
     [tool.deckgen.options] in pyproject.toml.
     """
     if out_dir is None:  # the project's dist/, wherever in the project the command runs
-        project = Path(os.path.abspath(cards_dir)).parent  # noqa: PTH100 (no symlinks resolved)
+        cards = Path(os.path.abspath(cards_dir))  # noqa: PTH100 (no symlinks resolved)
+        project = cards.parent if cards.name == "cards" else cards  # else a flat deck
         out_dir = click.Path(file_okay=False, path_type=Path).convert(
             _from_here(project) / "dist", None, click.get_current_context()
         )

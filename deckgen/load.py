@@ -22,10 +22,32 @@ log = logging.getLogger(__name__)
 MAX_FILE_BYTES = 128 * 1024
 
 
-def card_files(cards_dir: Path) -> list[Path]:
-    """Every Markdown file under the cards folder, in a stable order."""
-    found = (p for p in cards_dir.rglob("*.md") if p.suffix == ".md")  # not '.MD' (DG116)
+# What a deck folder may hold besides cards, never read as card files: hidden folders (.git,
+# .venv), the build's output and dependencies, and a project's own documents at the top, so
+# a flat deck (deck.yaml beside its card files, no cards/ folder) can be a project of its own.
+NOT_CARD_FOLDERS = {"dist", "node_modules"}  # at the top of the deck folder
+NOT_CARD_FILES = {"readme.md", "changelog.md", "contributing.md", "license.md"}  # at the top
+
+
+def deck_files(cards_dir: Path, pattern: str) -> list[Path]:
+    """Files under the cards folder that match `pattern`, without what NOT_CARD_* name, in a
+    stable order."""
+
+    def wanted(path: Path) -> bool:
+        parts = path.relative_to(cards_dir).parts
+        if any(part.startswith(".") for part in parts):
+            return False
+        if len(parts) == 1:
+            return parts[0].lower() not in NOT_CARD_FILES
+        return parts[0] not in NOT_CARD_FOLDERS
+
+    found = (p for p in cards_dir.rglob(pattern) if wanted(p))
     return sorted(found, key=lambda p: p.relative_to(cards_dir).as_posix())
+
+
+def card_files(cards_dir: Path) -> list[Path]:
+    """Every Markdown card file under the cards folder, in a stable order."""
+    return [p for p in deck_files(cards_dir, "*.md") if p.suffix == ".md"]  # not '.MD' (DG116)
 
 
 # Names a Markdown file may end in that are not a card file's '.md' (DG116).
@@ -34,12 +56,11 @@ OTHER_MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdown", ".mkd", ".mkdn"}
 
 def misnamed_card_files(cards_dir: Path) -> list[Path]:
     """Markdown files under the cards folder that are not read: they do not end in '.md'."""
-    found = (
+    return [
         p
-        for p in cards_dir.rglob("*")
+        for p in deck_files(cards_dir, "*")
         if p.suffix.lower() in OTHER_MARKDOWN_SUFFIXES and p.suffix != ".md" and p.is_file()
-    )
-    return sorted(found, key=lambda p: p.relative_to(cards_dir).as_posix())
+    ]
 
 
 def read_config(cards_dir: Path, sink: DiagnosticSink) -> tuple[DeckInfo, Syllabus]:

@@ -30,6 +30,7 @@ from deckgen.history import (
     Release,
     ReleaseRecord,
 )
+from deckgen.load import deck_files
 from deckgen.markdown import cloze_face
 from deckgen.model import Card
 from deckgen.notetypes import anki_tags, card_css, card_templates, note_fields
@@ -55,11 +56,11 @@ def _git_head(folder: Path) -> tuple[int, bool] | None:
     return int(head), bool(dirty)
 
 
-def _newest_file_time(*folders: Path) -> int:
-    return max(
-        (int(p.stat().st_mtime) for folder in folders for p in folder.rglob("*") if p.is_file()),
-        default=0,
-    )
+def _newest_file_time(cards_dir: Path, templates_dir: Path) -> int:
+    """The newest modification time of the deck's files (not its outputs: a flat deck's dist/
+    is inside it) and of its templates."""
+    files = [*deck_files(cards_dir, "*"), *templates_dir.rglob("*")]
+    return max((int(p.stat().st_mtime) for p in files if p.is_file()), default=0)
 
 
 def _clock_error(where: Path, message: str) -> DeckgenError:

@@ -37,3 +37,29 @@ def test_outside_any_deck_the_message_names_the_folder(
     monkeypatch.chdir(tmp_path)
     code, out = run("lint")
     assert code == 1 and "cards:1:1: DG110 [error] cards folder not found" in out
+
+
+def test_a_flat_deck_builds_into_its_own_dist_and_reads_only_its_cards(
+    sample_cards: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deck whose deck.yaml sits beside its card files, in a project folder of its own: the
+    outputs go inside it, and its README, .venv and dist/ are not card files."""
+    flat = sample_cards.parent / "spanish"
+    sample_cards.rename(flat)
+    (flat / "README.md").write_text("# My deck\n\nNot a card file.\n")
+    (flat / "CHANGELOG.md").write_text("# Changes\n")
+    (flat / ".venv" / "lib").mkdir(parents=True)
+    (flat / ".venv" / "lib" / "notes.md").write_text("no front matter\n")
+    (flat / "node_modules" / "x").mkdir(parents=True)
+    (flat / "node_modules" / "x" / "README.markdown").write_text("# x\n")
+    monkeypatch.chdir(flat)
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)  # the clock from the files' times
+    passed = (0, "lint passed: 7 cards, 0 errors, 0 warnings\n")
+    assert run("lint", "--strict") == passed
+    assert run("build", "-q", "--format", "json")[0] == 0
+    first = (flat / "dist" / "sample-deck.json").read_bytes()
+    assert not (sample_cards.parent / "dist").exists()
+    # the output written inside the deck is neither read nor moves the clock
+    assert run("lint", "--strict") == passed
+    assert run("build", "-q", "--format", "json")[0] == 0
+    assert (flat / "dist" / "sample-deck.json").read_bytes() == first
