@@ -29,8 +29,33 @@ PROJECT = Path(__file__).parent.parent
 EPOCH = 1_700_000_000  # 2023-11-14 22:13:20 UTC, the builds' SOURCE_DATE_EPOCH unless a test says
 UPDATE_GOLDENS_ENV = "DECKGEN_UPDATE_GOLDENS"
 
-# Debian's Chromium; .ci/run installs it. Without it (and outside CI) the browser tests skip.
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+def find_chromium() -> str | None:
+    """The browser the tests drive: $DECKGEN_CHROMIUM, else Debian's `chromium` (.ci/run
+    installs it), else Google Chrome (GitHub's Ubuntu runners have it), else `chromium-browser`
+    unless it is Ubuntu's wrapper of the snap (a snap cannot open pages under /tmp). Without
+    one (and outside CI) the browser tests skip."""
+    given = os.environ.get("DECKGEN_CHROMIUM")
+    if given:
+        return given
+    for name in ("chromium", "google-chrome-stable", "google-chrome", "chromium-browser"):
+        found = shutil.which(name)
+        if found and not _is_snap(Path(found)):
+            return found
+    return None
+
+
+def _is_snap(program: Path) -> bool:
+    if program.resolve().is_relative_to("/snap"):
+        return True
+    try:
+        head = program.read_bytes()[:4096]
+    except OSError:
+        return False
+    return head.startswith(b"#!") and b"/snap/" in head  # Ubuntu's /usr/bin/chromium-browser
+
+
+CHROMIUM = find_chromium()
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -265,6 +290,8 @@ def synthetic_deck(tmp_path_factory: pytest.TempPathFactory) -> Deck:
 def chromium() -> Iterator[Any]:
     """One headless Chromium for every browser test of the session (each opens its own
     context: storage, routes and viewport are per context)."""
+    if CHROMIUM is None and os.environ.get("CI") != "true":
+        pytest.skip("no Chromium (see find_chromium); in CI a missing browser is a failure")
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

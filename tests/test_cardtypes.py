@@ -18,6 +18,7 @@ import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -265,44 +266,39 @@ def test_schema_refuses_a_card_with_another_types_fields(built: Built) -> None:
 # ------------------------------------------------------------------ typing the answer in the site
 
 
-def test_site_compares_a_typed_answer_as_anki_does(built: Built) -> None:
-    playwright = pytest.importorskip("playwright.sync_api")
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        pytest.skip("Chromium is not installed (.ci/run installs it)")
+def test_site_compares_a_typed_answer_as_anki_does(built: Built, chromium: Any) -> None:
     typed = next(s for s in built.samples if s.card_type.typed_answer)
     site = built.path("*-site") / "index.html"
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        tab = browser.new_page()
-        errors: list[str] = []
-        tab.on("pageerror", lambda error: errors.append(str(error)))
-        tab.goto(site.as_uri())
-        entry = tab.locator(f"#{typed.id}")
-        box = entry.locator("input.typeans")
-        box.fill(typed.answer[:-1] + "X" + " with space")  # Space types: it does not reveal
-        assert entry.locator(".face.back").is_hidden()
-        box.press("Enter")  # Enter shows the answer with the comparison
-        result = entry.locator(".typeans-result")
-        assert result.is_visible()
-        assert "X" in result.locator(".typeBad").all_inner_texts()[0]
-        missed = "".join(result.locator(".typeMissed").all_inner_texts())
-        assert typed.answer[-1] in missed
-        assert result.locator("code.typeans").nth(1).inner_text() == typed.answer
+    context = chromium.new_context()
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    tab.goto(site.as_uri())
+    entry = tab.locator(f"#{typed.id}")
+    box = entry.locator("input.typeans")
+    box.fill(typed.answer[:-1] + "X" + " with space")  # Space types: it does not reveal
+    assert entry.locator(".face.back").is_hidden()
+    box.press("Enter")  # Enter shows the answer with the comparison
+    result = entry.locator(".typeans-result")
+    assert result.is_visible()
+    assert "X" in result.locator(".typeBad").all_inner_texts()[0]
+    missed = "".join(result.locator(".typeMissed").all_inner_texts())
+    assert typed.answer[-1] in missed
+    assert result.locator("code.typeans").nth(1).inner_text() == typed.answer
 
-        entry.locator("button.reveal").click()  # hide, type it right, show again
-        box.fill(typed.answer)
-        box.press("Enter")
-        assert result.locator(".typeGood").all_inner_texts() == [typed.answer]
-        assert result.locator(".typeBad, .typeMissed").count() == 0
+    entry.locator("button.reveal").click()  # hide, type it right, show again
+    box.fill(typed.answer)
+    box.press("Enter")
+    assert result.locator(".typeGood").all_inner_texts() == [typed.answer]
+    assert result.locator(".typeBad, .typeMissed").count() == 0
 
-        # Study mode puts the focus in the box and empties it for each showing.
-        tab.locator("#search").fill(typed.id)
-        tab.locator("#study-start").click()
-        assert tab.evaluate("document.activeElement.className") == "typeans"
-        assert box.input_value() == ""
-        tab.keyboard.type(typed.answer)
-        tab.keyboard.press("Enter")
-        assert result.locator(".typeGood").all_inner_texts() == [typed.answer]
-        browser.close()
+    # Study mode puts the focus in the box and empties it for each showing.
+    tab.locator("#search").fill(typed.id)
+    tab.locator("#study-start").click()
+    assert tab.evaluate("document.activeElement.className") == "typeans"
+    assert box.input_value() == ""
+    tab.keyboard.type(typed.answer)
+    tab.keyboard.press("Enter")
+    assert result.locator(".typeGood").all_inner_texts() == [typed.answer]
+    context.close()
     assert errors == []
