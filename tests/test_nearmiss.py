@@ -31,16 +31,22 @@ def lint(cards: Path) -> tuple[int, str]:
         (
             "## rust-x\nQ: What does `?` do?\n\nA: TODO\n\nSource: The Book\n",
             "cards/lang/zz.md:7:4: DG113 [error] placeholder 'TODO' left in 'A:' of card "
-            "'rust-x': write it, or remove the field\n",
+            "'rust-x': write it\n",
         ),
         (
             "## rust-x\nQ: What does `?` do?\n\nA: Returns early.\n\nSource: TODO\n",
             "cards/lang/zz.md:9:9: DG113 [error] placeholder 'TODO' left in 'Source:' of card "
-            "'rust-x': write it, or remove the field\n",
+            "'rust-x': cite where it can be checked: an RFC section, official docs or a primary "
+            "blog post\n",
         ),
         (
             "## rust-x\nCloze: TODO {{c1::answer}}\n\nSource: The Book\n",
             "cards/lang/zz.md:5:8: DG113 [error] placeholder 'TODO' left in 'Cloze:' of card "
+            "'rust-x': write it\n",
+        ),
+        (
+            "## rust-x\nQ: What does `?` do?\n\nA: Returns early.\n\nExtra: TODO\n\nSource: B\n",
+            "cards/lang/zz.md:9:8: DG113 [error] placeholder 'TODO' left in 'Extra:' of card "
             "'rust-x': write it, or remove the field\n",
         ),
     ],
@@ -68,7 +74,7 @@ def test_new_skeleton_fails_lint_but_not_the_next_new(sample_cards: Path) -> Non
     assert out.count("DG113 [error]") == 4
     assert (
         "cards/lang/rust.md:7:8: DG113 [error] placeholder 'TODO' left in 'Cloze:' of card "
-        "'rust-new': write it, or remove the field\n" in out
+        "'rust-new': write it\n" in out
     )
 
 

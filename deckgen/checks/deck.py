@@ -19,6 +19,10 @@ MEDIA_WARNING_BYTES = 1024 * 1024
 
 # `deckgen new` writes this where the author still has to write (DG113).
 PLACEHOLDER_RE = re.compile(r"^TODO\b")
+PLACEHOLDER_HINTS = {  # what to do instead: a card needs its question and answer, a source
+    "Source": "cite where it can be checked: an RFC section, official docs or a primary blog post",
+    "Extra": "write it, or remove the field",
+}
 
 
 @deck_rule("DG113")
@@ -34,7 +38,7 @@ def placeholder_left(rendered: RenderedDeck, records: Records, sink: DiagnosticS
                 sink.report(
                     Location(card.location.path, text.line, text.col),
                     f"placeholder 'TODO' left in '{name}:' of card '{card.id}': "
-                    "write it, or remove the field",
+                    f"{PLACEHOLDER_HINTS.get(name, 'write it')}",
                     "DG113",
                 )
 
