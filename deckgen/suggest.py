@@ -28,4 +28,11 @@ def _suggest(word: str, choices: frozenset[str]) -> str:
     if len(near) > MAX_SUGGEST_CHOICES:
         return ""
     matches = difflib.get_close_matches(word, sorted(near), n=1, cutoff=0.6)
+    if not matches:  # a known name with a word added: 'golang' for 'go', 'tcp-ip' for 'tcp'
+        inside = [
+            c
+            for c in choices
+            if len(c) >= max(2, size // 3) and (word.startswith(c) or word.endswith(c))
+        ]
+        matches = sorted(inside, key=lambda c: (-len(c), c))[:1]
     return f" (did you mean '{matches[0]}'?)" if matches else ""

@@ -30,6 +30,18 @@ def test_a_misspelt_exclude_tag_is_a_usage_error_with_did_you_mean(sample_cards:
     assert not (sample_cards.parent / "dist").exists()
 
 
+@pytest.mark.parametrize(("query", "meant"), [("rustlang", "rust"), ("net-stack", "net")])
+def test_a_tag_with_a_word_added_gets_did_you_mean(
+    sample_cards: Path, query: str, meant: str
+) -> None:
+    code, _, err = invoke(sample_cards, "build", "--format", "csv", "--exclude-tag", query)
+    assert code == 2
+    assert err.splitlines()[-1] == (
+        f"Error: no card matches --exclude-tag {query} (did you mean '{meant}'?),"
+        f" so it leaves out nothing; {KNOWN}"
+    )
+
+
 def test_a_misspelt_tag_gets_did_you_mean(sample_cards: Path) -> None:
     code, _, err = invoke(sample_cards, "build", "--format", "csv", "--tag", "tpc")
     assert code == 2
