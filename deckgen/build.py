@@ -31,7 +31,7 @@ from deckgen.exporters import (
     resolve_options,
 )
 from deckgen.history import ReleaseRecord
-from deckgen.load import load_sources
+from deckgen.load import load_sources, project_folder
 from deckgen.model import DeckInfo
 from deckgen.release import Stamp, build_clock, release_stamps
 from deckgen.render import RenderedDeck
@@ -96,7 +96,8 @@ def option_layers(
     command_line = {k: OptionValue(v, Location(COMMAND_LINE)) for k, v in given.items()}
     deck_file = cards_dir / DECK_FILE
     from_deck = {k: OptionValue(v, Location(deck_file, line)) for k, v, line in info.options}
-    return [command_line, from_deck, _pyproject_options(cards_dir.parent / "pyproject.toml")]
+    pyproject = _pyproject_options(project_folder(cards_dir) / "pyproject.toml")
+    return [command_line, from_deck, pyproject]
 
 
 def _pyproject_options(path: Path) -> dict[str, OptionValue]:

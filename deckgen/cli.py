@@ -34,6 +34,7 @@ from deckgen.exporters import (
 from deckgen.history import UNRELEASED
 from deckgen.ids import read_lock, write_lock
 from deckgen.lint import lint_deck
+from deckgen.load import project_folder
 from deckgen.publish import deck_changes, make_release
 from deckgen.release import change_counts, changelog_section, changes_document
 from deckgen.rules import RULES, Severity
@@ -460,10 +461,8 @@ def build(
     [tool.deckgen.options] in pyproject.toml.
     """
     if out_dir is None:  # the project's dist/, wherever in the project the command runs
-        cards = Path(os.path.abspath(cards_dir))  # noqa: PTH100 (no symlinks resolved)
-        project = cards.parent if cards.name == "cards" else cards  # else a flat deck
         out_dir = click.Path(file_okay=False, path_type=Path).convert(
-            _from_here(project) / "dist", None, click.get_current_context()
+            _from_here(project_folder(cards_dir)) / "dist", None, click.get_current_context()
         )
     options = _given_options(option_values, flags)
     installed = available_exporters()

@@ -5,6 +5,7 @@ parser of one card file (deckgen.cardfile), which the compile stage runs on each
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,13 @@ MAX_FILE_BYTES = 128 * 1024
 # a flat deck (deck.yaml beside its card files, no cards/ folder) can be a project of its own.
 NOT_CARD_FOLDERS = {"dist", "node_modules"}  # at the top of the deck folder
 NOT_CARD_FILES = {"readme.md", "changelog.md", "contributing.md", "license.md"}  # at the top
+
+
+def project_folder(cards_dir: Path) -> Path:
+    """The folder of the deck's project: the one holding a `cards/` folder (its dist/,
+    CHANGELOG.md and pyproject.toml are there), or a flat deck's own folder."""
+    cards = Path(os.path.abspath(cards_dir))  # noqa: PTH100 (no symlinks resolved)
+    return cards.parent if cards.name == "cards" else cards
 
 
 def deck_files(cards_dir: Path, pattern: str) -> list[Path]:

@@ -12,6 +12,7 @@ from deckgen.errors import DeckgenError, Diagnostic, Location
 from deckgen.history import ReleaseRecord, version_problem, write_record
 from deckgen.ids import write_lock
 from deckgen.lint import lint_deck
+from deckgen.load import project_folder
 from deckgen.release import (
     Change,
     build_clock,
@@ -101,7 +102,7 @@ def make_release(
     )
     # The changelog first and the history last: the history is what makes the release happen,
     # and a rerun after a crash rewrites the same changelog section instead of adding one.
-    changelog = cards_dir.parent / CHANGELOG_FILE
+    changelog = project_folder(cards_dir) / CHANGELOG_FILE
     prepend_changelog(changelog, changelog_section(version, clock, recorded))
     lock.published = sorted(set(lock.published) | {c.id for c in found.checked.deck.cards})
     write_lock(lock)

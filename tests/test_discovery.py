@@ -63,3 +63,11 @@ def test_a_flat_deck_builds_into_its_own_dist_and_reads_only_its_cards(
     assert run("lint", "--strict") == passed
     assert run("build", "-q", "--format", "json")[0] == 0
     assert (flat / "dist" / "sample-deck.json").read_bytes() == first
+    # its project files are in it too: the changelog a release writes, the pyproject options
+    assert run("release", "v1")[0] == 0
+    assert (flat / "CHANGELOG.md").read_text().count("## v1 ") == 1
+    assert not (sample_cards.parent / "CHANGELOG.md").exists()
+    assert run("lint", "--strict") == passed
+    (flat / "pyproject.toml").write_text('[tool.deckgen.options]\ncsv_dialect = "plain"\n')
+    assert run("build", "-q", "--format", "csv")[0] == 0
+    assert (flat / "dist" / "sample-deck-plain.csv").is_file()  # the option from pyproject.toml
