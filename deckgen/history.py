@@ -2,10 +2,13 @@
 
 `cards/releases.json` holds, for each released card id, its type, round, topic, a fingerprint
 of what a learner's Anki receives (every field, the tags and its note type's templates and
-CSS), and the releases in which it was added, last changed, moved and retired; and for each
-release, its version and clock. `deckgen release VERSION` writes it; nobody edits it by hand
-(a pull request that does is refused in review: see CONTRIBUTING.md). deckgen.release computes
-with it; this module reads, writes and checks it.
+CSS), the releases in which it was added, last changed, moved and retired, and for each note
+field the fingerprints it shipped with and the release of each (`deckgen sync` tells a
+learner's edit from a value deckgen shipped by them); and for each release, its version and
+clock. Records written before the field fingerprints existed have none; they are still read.
+`deckgen release VERSION` writes it; nobody edits it by hand (a pull request that does is
+refused in review: see CONTRIBUTING.md). deckgen.release computes with it; this module reads,
+writes and checks it.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,6 +62,18 @@ class CardRecord:
     changed: str
     moved: str | None = None
     retired: str | None = None
+    # note field -> ((release, fingerprint of the value it shipped from that release on), ...),
+    # oldest first; None in records written before deckgen kept them
+    fields: dict[str, tuple[tuple[str, str], ...]] | None = None
+
+    def field_at(self, name: str, index_of: Callable[[str], int], version: str) -> str | None:
+        """The fingerprint of field `name` as release `version` shipped it; None when the record
+        cannot tell (no field fingerprints, or they start after that release)."""
+        history = (self.fields or {}).get(name, ())
+        wanted = index_of(version)
+        if wanted < 0 or not history or index_of(history[0][0]) > wanted:
+            return None
+        return [fp for release, fp in history if index_of(release) <= wanted][-1]
 
 
 @dataclass
@@ -166,18 +182,44 @@ def _card_record(value: Any, versions: set[str]) -> CardRecord | None:
     if not isinstance(value, dict):
         return None
     names = set(CardRecord.__dataclass_fields__)
-    optional = {"moved", "retired"}
+    optional = {"moved", "retired", "fields"}
     if set(value) - names or (names - optional) - set(value):
         return None
     if not all(isinstance(value[k], str) for k in names - optional):
         return None
-    if any(value.get(k) is not None and not isinstance(value[k], str) for k in optional):
+    if any(
+        value.get(k) is not None and not isinstance(value[k], str) for k in ("moved", "retired")
+    ):
         return None
-    entry = CardRecord(**value)
+    try:
+        fields = _field_history(value.get("fields"), versions)
+    except ValueError:
+        return None
+    entry = CardRecord(**{**value, "fields": fields})
     stamps = [entry.added, entry.changed, entry.moved, entry.retired]
     if any(v is not None and v not in versions for v in stamps):
         return None
     return entry
+
+
+def _field_history(value: Any, versions: set[str]) -> dict[str, tuple[tuple[str, str], ...]] | None:
+    """The `fields` entry read back: field name -> ((release, fingerprint), ...); ValueError
+    when it is malformed."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ValueError("fields")
+    result = {}
+    for name, history in value.items():
+        if not isinstance(history, list) or not history:
+            raise ValueError(name)
+        for pair in history:
+            if not (isinstance(pair, list) and len(pair) == 2):
+                raise ValueError(name)
+            if not all(isinstance(v, str) for v in pair) or pair[0] not in versions:
+                raise ValueError(name)
+        result[name] = tuple((release, fingerprint) for release, fingerprint in history)
+    return result
 
 
 def write_record(record: ReleaseRecord) -> None:

@@ -15,13 +15,15 @@ from deckgen.lint import lint_deck
 from deckgen.load import project_folder
 from deckgen.release import (
     Change,
+    ShippedNote,
     build_clock,
     changelog_section,
     changes,
     clock_problem,
-    note_fingerprints,
+    field_fingerprints,
     prepend_changelog,
     record_release,
+    shipped_notes,
 )
 from deckgen.suggest import suggest
 from deckgen.templating import template_environment
@@ -36,6 +38,8 @@ class Changes:
     since: str | None  # the release compared with; None before the first release
     changes: list[Change]
     fingerprints: dict[str, str]
+    fields: dict[str, dict[str, str]]  # card id -> field -> its release.field_fingerprint
+    notes: dict[str, ShippedNote]  # card id -> its note, as the .apkg writes it
 
 
 def _refuse(where: Path, message: str) -> DeckgenError:
@@ -61,9 +65,10 @@ def deck_changes(
             f"no release '{since}' in the release history{suggest(since, known)}{listed}",
         )
     base = since if since is not None else (history.last.version if history.last else None)
-    fingerprints = note_fingerprints(checked.rendered, template_environment(templates_dir))
+    notes = shipped_notes(checked.rendered, template_environment(templates_dir))
+    fingerprints = {card_id: note.fingerprint for card_id, note in notes.items()}
     found = changes(history, checked.rendered, fingerprints, checked.compiled.lock.retired, since)
-    return Changes(checked, history, base, found, fingerprints)
+    return Changes(checked, history, base, found, fingerprints, field_fingerprints(notes), notes)
 
 
 @dataclass(frozen=True)
@@ -98,7 +103,13 @@ def make_release(
         raise DeckgenError([late])
     lock = found.checked.compiled.lock
     recorded = record_release(
-        history, version, clock, found.checked.rendered, found.fingerprints, lock.retired
+        history,
+        version,
+        clock,
+        found.checked.rendered,
+        found.fingerprints,
+        lock.retired,
+        found.fields,
     )
     # The changelog first and the history last: the history is what makes the release happen,
     # and a rerun after a crash rewrites the same changelog section instead of adding one.

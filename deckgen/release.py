@@ -14,6 +14,7 @@ import hashlib
 import os
 import re
 import time
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -123,9 +124,18 @@ def plain_question(card: Card, rendered_front: str) -> str:
     return text if len(text) <= QUESTION_CHARS else text[: QUESTION_CHARS - 1] + "…"
 
 
-def note_fingerprints(deck: RenderedDeck, env: jinja2.Environment) -> dict[str, str]:
-    """Card id → a digest of everything the learner's Anki receives for that note: the note
-    type's templates and CSS, every field and the tags (not the changed-in tag itself)."""
+@dataclass(frozen=True)
+class ShippedNote:
+    """A note as the .apkg writes it: its fields (note_fields) and the digest of all it holds."""
+
+    fingerprint: str
+    fields: dict[str, str]  # field name -> HTML value, in the note type's order
+
+
+def shipped_notes(deck: RenderedDeck, env: jinja2.Environment) -> dict[str, ShippedNote]:
+    """Card id → its note: the fields, and a digest of everything the learner's Anki receives
+    for it: the note type's templates and CSS, every field and the tags (not the changed-in tag
+    itself)."""
     css = card_css(env)
     type_digests = {
         key: _digest(css, *(part for template in templates for part in template))
@@ -137,8 +147,28 @@ def note_fingerprints(deck: RenderedDeck, env: jinja2.Environment) -> dict[str, 
         card = rendered.card
         fields = note_fields(deck.deck, rendered, sources)
         parts = [f"{k}={v}" for k, v in fields.items()]
-        result[card.id] = _digest(type_digests[card.type.key], *parts, *anki_tags(rendered))
+        digest = _digest(type_digests[card.type.key], *parts, *anki_tags(rendered))
+        result[card.id] = ShippedNote(digest, fields)
     return result
+
+
+def note_fingerprints(deck: RenderedDeck, env: jinja2.Environment) -> dict[str, str]:
+    """Card id → the digest of its note (shipped_notes)."""
+    return {card_id: note.fingerprint for card_id, note in shipped_notes(deck, env).items()}
+
+
+def field_fingerprint(value: str) -> str:
+    """The digest of one field's value, as releases.json keeps it. NFC first: Anki may
+    normalize a note's text when it imports it, and that is not the learner's edit."""
+    return _digest(unicodedata.normalize("NFC", value))
+
+
+def field_fingerprints(notes: Mapping[str, ShippedNote]) -> dict[str, dict[str, str]]:
+    """Card id → field name → field_fingerprint of its value."""
+    return {
+        card_id: {name: field_fingerprint(value) for name, value in note.fields.items()}
+        for card_id, note in notes.items()
+    }
 
 
 def _digest(*parts: str) -> str:
@@ -267,16 +297,25 @@ def record_release(
     deck: RenderedDeck,
     fingerprints: Mapping[str, str],
     retired: Mapping[str, str],
+    fields: Mapping[str, Mapping[str, str]],
 ) -> list[Change]:
-    """Add release `version` at `clock` to `record` (in memory); return what it changed."""
+    """Add release `version` at `clock` to `record` (in memory); return what it changed.
+
+    `fields` (card id → field → field_fingerprint) extends each card's field history. A card
+    recorded before field fingerprints existed and unchanged since gets its history now, dated
+    from the release it last changed in: its note's fingerprint proves that those are the
+    values that release shipped."""
     found = changes(record, deck, fingerprints, retired)
     by_id = {c.id: c for c in found}
     for rendered in deck.cards:
         card = rendered.card
         change = by_id.get(card.id)
-        if change is None:
-            continue
         entry = record.cards.get(card.id)
+        if change is None:
+            if entry is not None and entry.fields is None:
+                history = _extend_fields(None, entry.changed, fields[card.id])
+                record.cards[card.id] = replace(entry, fields=history)
+            continue
         new = CardRecord(
             type=card.type.key,
             round=card.round,
@@ -286,6 +325,7 @@ def record_release(
             added=entry.added if entry else version,
             changed=version,
             moved=version if change.kind == "moved" else (entry.moved if entry else None),
+            fields=_extend_fields(entry.fields if entry else None, version, fields[card.id]),
         )
         record.cards[card.id] = new
     for change in found:
@@ -294,6 +334,21 @@ def record_release(
     record.releases.append(Release(version, clock))
     record.deck = deck.deck.info.id
     return found
+
+
+def _extend_fields(
+    old: Mapping[str, tuple[tuple[str, str], ...]] | None,
+    version: str,
+    now: Mapping[str, str],
+) -> dict[str, tuple[tuple[str, str], ...]]:
+    """Each field's history with `version`'s fingerprint appended where the value changed."""
+    result = {}
+    for name, fingerprint in now.items():
+        history = (old or {}).get(name, ())
+        if not history or history[-1][1] != fingerprint:
+            history = (*history, (version, fingerprint))
+        result[name] = history
+    return result
 
 
 # --------------------------------------------------------------------------- changelog
