@@ -44,6 +44,9 @@ from deckgen.selection import SelectionError
 from deckgen.starter import write_starter
 from deckgen.stats import coverage, coverage_footnotes
 from deckgen.suggest import suggest
+from deckgen.sync import Plan as SyncPlan
+from deckgen.sync import profile_collection, write_edits
+from deckgen.sync import sync as run_sync
 from deckgen.templating import default_templates_dir
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -848,6 +851,119 @@ def release(cards_dir: Path, version: str, templates_dir: Path | None, no_cache:
     for path in recorded.paths:
         click.echo(_line(str(path)))
     _note(f"deckgen: recorded release {version}: {change_counts(recorded.changes)}", fg="green")
+
+
+@cli.command()
+@cards_option
+@click.option(
+    "--collection",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The Anki collection file (collection.anki2 in the profile's folder).",
+)
+@click.option(
+    "--profile",
+    metavar="NAME",
+    help="The Anki profile whose collection to sync, in Anki's standard data folder.",
+)
+@click.option("--apply", is_flag=True, help="Back up the collection, then apply the plan.")
+@click.option(
+    "--theirs", is_flag=True, help="Conflicts: the release's value replaces the learner's edit."
+)
+@click.option(
+    "--report-edits",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Write every field the learner edited, with its source, as Markdown.",
+)
+@text_or_json_option("A table for people, or JSON.")
+@templates_option
+@no_cache_option
+def sync(
+    cards_dir: Path,
+    collection: Path | None,
+    profile: str | None,
+    apply: bool,
+    theirs: bool,
+    report_edits: Path | None,
+    output_format: str,
+    templates_dir: Path | None,
+    no_cache: bool,
+) -> None:
+    """Update your own Anki collection to the deck's last release, in place.
+
+    Without --apply, prints the plan and writes nothing. With --apply, refuses a collection
+    that Anki has open, one of another Anki schema or without this deck, makes Anki's own
+    backup (its path is printed), then applies the plan in one transaction. Fields you edited
+    are kept (a conflict when the release changed them too); your own tags, marked and leech
+    stay; review history is never touched; retired cards are suspended and tagged
+    deckgen::retired, never deleted. Needs the official anki package: pip install
+    'deckgen-anki[sync]'.
+
+    \b
+    Examples:
+      deckgen sync --profile "User 1"
+      deckgen sync --collection "~/.local/share/Anki2/User 1/collection.anki2" --apply
+      deckgen sync --profile "User 1" --report-edits my-fixes.md
+    """
+    if (collection is None) == (profile is None):
+        raise click.UsageError("give the collection: --collection PATH or --profile NAME")
+    path = collection.expanduser() if collection is not None else profile_collection(profile or "")
+    cache = Cache.for_cards(cards_dir, enabled=not no_cache)
+    result = run_sync(
+        cards_dir, path, apply=apply, theirs=theirs, templates_dir=templates_dir, cache=cache
+    )
+    plan = result.plan
+    if report_edits is not None:
+        write_edits(report_edits, result.edits)
+    if output_format == "json":
+        document = plan.document() | {
+            "collection": str(path),
+            "applied": result.applied,
+            "backup": str(result.backup) if result.backup else None,
+        }
+        click.echo(printable(json.dumps(document, indent=2)))
+    else:
+        _print_plan(plan)
+    if report_edits is not None:
+        edited = sum(f.edited for f in plan.fields)
+        _note(f"deckgen: wrote {edited} edited field(s) to {report_edits}")
+    if result.backup is not None:
+        _note(f"deckgen: backed up to {result.backup} (Anki: File → Switch Profile → Open Backup)")
+    if result.applied:
+        _note(f"deckgen: synced {path} with release {plan.release}", fg="green")
+    elif plan.empty:
+        _note(f"deckgen: {path} is in sync with release {plan.release}: nothing to do")
+    else:
+        _note("deckgen: dry run, nothing written; --apply backs up and applies this plan")
+
+
+def _print_plan(plan: SyncPlan) -> None:
+    width = max(len(k) for k in plan.counts())
+    for kind, count in plan.counts().items():
+        click.echo(f"{kind:<{width}}  {count}")
+    rows: list[tuple[str, str, str]] = []
+    rows += [("new", t.card.id, t.deck) for t in plan.new]
+    for update in plan.updates:
+        parts = [*update.fields, *(["tags"] if update.tags is not None else [])]
+        rows.append(("updated", update.id, ", ".join(parts)))
+    hints = {
+        "kept": "your edit kept (the release did not change it)",
+        "conflict": "your edit kept; the release changed it too (--theirs takes the release's)",
+        "unknown": "kept: not a value a release shipped, and your release is unknown",
+        "overwritten": "your edit replaced by the release's (--theirs)",
+    }
+    rows += [(f.kind, f.id, f"{f.field}: {hints[f.kind]}") for f in plan.fields if f.edited]
+    for move in plan.moves:
+        if move.moved:
+            rows.append(("moved", move.id, f"{move.old} → {move.new}"))
+        else:
+            rows.append(("stays", move.id, f"in your deck {move.old} (the release: {move.new})"))
+    rows += [("retired", r.id, r.reason) for r in plan.retired]
+    rows += [("skipped", card_id, why) for card_id, why in plan.skipped]
+    if rows:
+        click.echo()
+    for kind, card_id, detail in rows:
+        click.echo(_line(f"{kind:<11} {card_id}: {detail}"))
 
 
 @cli.command()

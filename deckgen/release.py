@@ -313,7 +313,7 @@ def record_release(
         entry = record.cards.get(card.id)
         if change is None:
             if entry is not None and entry.fields is None:
-                history = _extend_fields(None, entry.changed, fields[card.id])
+                history = extend_fields(None, entry.changed, fields[card.id])
                 record.cards[card.id] = replace(entry, fields=history)
             continue
         new = CardRecord(
@@ -325,7 +325,7 @@ def record_release(
             added=entry.added if entry else version,
             changed=version,
             moved=version if change.kind == "moved" else (entry.moved if entry else None),
-            fields=_extend_fields(entry.fields if entry else None, version, fields[card.id]),
+            fields=extend_fields(entry.fields if entry else None, version, fields[card.id]),
         )
         record.cards[card.id] = new
     for change in found:
@@ -336,7 +336,7 @@ def record_release(
     return found
 
 
-def _extend_fields(
+def extend_fields(
     old: Mapping[str, tuple[tuple[str, str], ...]] | None,
     version: str,
     now: Mapping[str, str],

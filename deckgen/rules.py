@@ -96,6 +96,12 @@ _RULES = [
     Rule(
         "DG904", "release-refused", E, "a malformed or taken release version, or nothing to release"
     ),
+    Rule(
+        "DG905",
+        "sync-refused",
+        E,
+        "a collection open in Anki, of another schema or without this deck; unreleased cards",
+    ),
 ]
 
 RULES: dict[str, Rule] = {rule.code: rule for rule in _RULES}

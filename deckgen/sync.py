@@ -1,0 +1,681 @@
+"""`deckgen sync`: bring a learner's own Anki collection to the deck's last release, in place.
+
+An .apkg import replaces every field and tag of a newer note and never moves, retires or keeps
+anything. Sync, with the release record (deckgen.history), does it field by field: a field the
+learner never edited (its value is one a release shipped) takes the release's value; a field
+they edited keeps their value, and is a conflict when the release changed it too (`--theirs`
+overwrites). Tags deckgen owns are replaced; the learner's own, `marked` and `leech` stay. A card
+still in the deck deckgen put it in follows its topic's move; a retired card is suspended and
+tagged, never deleted.
+
+The order of work: refuse a collection held open (by Anki desktop) or of a schema the installed
+`anki` would upgrade (both read with sqlite3, read-only, before the `anki` package opens it),
+refuse a collection without this deck's note types, plan (a dry run stops here), back up with
+Anki's own backup, then apply the plan in one database transaction. The `anki` package is an
+optional extra, imported only here and only when a command needs it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import sqlite3
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from deckgen.atomic import atomic_output
+from deckgen.cache import Cache
+from deckgen.cardtypes import ANKI_FIELDS, CARD_TYPES, CONTENT_FIELDS
+from deckgen.errors import DeckgenError, Diagnostic, Location
+from deckgen.exporters.anki import model_id
+from deckgen.history import CardRecord, ReleaseRecord
+from deckgen.model import Card, Deck
+from deckgen.notetypes import anki_tags, note_guid, source_file
+from deckgen.publish import Changes, deck_changes
+from deckgen.release import CHANGED_TAG, extend_fields, field_fingerprint
+from deckgen.render import RenderedCard
+from deckgen.sanitize import html_text
+
+if TYPE_CHECKING:
+    from anki.collection import Collection
+
+CODE = "DG905"
+RETIRED_TAG = "deckgen::retired"
+OWNED_PREFIXES = ("round::", "topic::", "deckgen::")  # tags deckgen writes, whatever the release
+INSTALL_HINT = "pip install 'deckgen-anki[sync]'"
+ANKI_FOLDER = "Anki2"  # Anki's data folder, one sub-folder per profile
+
+
+def refuse(where: Path, message: str) -> DeckgenError:
+    return DeckgenError([Diagnostic(Location(where), message, CODE)])
+
+
+# --------------------------------------------------------------------------- where and whether
+
+
+def profile_collection(profile: str) -> Path:
+    """The collection of Anki profile `profile` in Anki's standard data folder: ~/.local/share
+    (or $XDG_DATA_HOME) on Linux, ~/Library/Application Support on macOS, %APPDATA% on Windows."""
+    from platformdirs import user_data_dir
+
+    base = Path(user_data_dir(ANKI_FOLDER, appauthor=False, roaming=True))
+    return base / profile / "collection.anki2"
+
+
+def anki_version() -> str:
+    """The installed `anki` package's version; a DeckgenError saying how to install it."""
+    try:
+        from anki.buildinfo import version
+    except ImportError:
+        raise refuse(
+            Path("anki"),
+            f"deckgen sync needs the official `anki` package: {INSTALL_HINT}",
+        ) from None
+    return str(version)
+
+
+def installed_schema() -> int:
+    """The schema version the installed `anki` writes: that of a new, empty collection."""
+    from anki.collection import Collection
+
+    with tempfile.TemporaryDirectory(prefix="deckgen-schema-") as tmp:
+        col = Collection(str(Path(tmp) / "collection.anki2"))
+        try:
+            assert col.db is not None
+            return int(col.db.scalar("select ver from col"))
+        finally:
+            col.close()
+
+
+def collection_schema(path: Path) -> int:
+    """The collection's schema version, read with sqlite3 read-only before `anki` opens it
+    (opening upgrades an older schema). Refused when the file is not a collection, or when it is
+    locked: Anki holds its collection with an exclusive lock while a profile is open."""
+    if not path.is_file():
+        raise refuse(path, "no such collection file")
+    try:
+        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=0)
+    except sqlite3.Error as error:
+        raise refuse(path, f"cannot open the collection: {error}") from None
+    try:
+        row = connection.execute("select ver from col").fetchone()
+    except sqlite3.OperationalError as error:
+        if "locked" in str(error):
+            raise refuse(path, open_elsewhere()) from None
+        raise refuse(path, f"not an Anki collection: {error}") from None
+    except sqlite3.DatabaseError as error:
+        raise refuse(path, f"not an Anki collection: {error}") from None
+    finally:
+        connection.close()
+    if row is None or type(row[0]) is not int:
+        raise refuse(path, "not an Anki collection: no schema version")
+    return int(row[0])
+
+
+def open_elsewhere() -> str:
+    return "the collection is open in Anki (or another program): close Anki, then sync again"
+
+
+def check_schema(path: Path, schema: int, installed: int, version: str) -> None:
+    if schema == installed:
+        return
+    newer = "newer" if schema > installed else "older"
+    raise refuse(
+        path,
+        f"the collection has schema {schema}, {newer} than schema {installed} of the installed "
+        f"anki {version}, which would {'refuse' if schema > installed else 'upgrade'} it (and "
+        "an upgraded collection may not open in your Anki desktop): install the anki package of "
+        "your Anki desktop's version (Help → About), e.g. pip install 'anki==25.2.7'",
+    )
+
+
+@contextmanager
+def open_collection(path: Path) -> Iterator[Collection]:
+    """The collection, checked (not held open elsewhere, a schema the installed `anki` keeps),
+    then opened with the `anki` package and closed afterwards."""
+    version = anki_version()
+    schema = collection_schema(path)
+    check_schema(path, schema, installed_schema(), version)
+    from anki.collection import Collection
+    from anki.errors import DBError
+
+    try:
+        col = Collection(str(path))
+    except DBError as error:  # locked between the check and now
+        raise refuse(path, f"{open_elsewhere()} ({error})") from None
+    try:
+        yield col
+    finally:
+        col.close()
+
+
+# --------------------------------------------------------------------------- the plan
+
+
+@dataclass(frozen=True)
+class Target:
+    """A note as the last release ships it."""
+
+    rendered: RenderedCard
+    guid: str
+    notetype_id: int
+    deck: str
+    fields: dict[str, str]
+    tags: tuple[str, ...]
+
+    @property
+    def card(self) -> Card:
+        return self.rendered.card
+
+
+@dataclass(frozen=True)
+class Present:
+    """A note of this deck in the collection, as sync reads it."""
+
+    note_id: int
+    guid: str
+    notetype_id: int
+    fields: dict[str, str]
+    tags: tuple[str, ...]
+    cards: tuple[tuple[int, str, bool], ...]  # card id, its home deck's name, suspended
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field of a note that differs from the release.
+
+    kind: `updated` (the learner's value is one a release shipped: replaced), `kept` (the
+    learner edited it and the release did not change it since their version), `conflict` (both
+    changed it: the learner's value is kept), `unknown` (edited, but the record cannot tell
+    what their version shipped: kept), `overwritten` (a conflict or unknown, with --theirs)."""
+
+    id: str
+    field: str
+    kind: str
+    release: str  # the release's value (HTML)
+    learner: str  # the collection's value (HTML)
+
+    @property
+    def written(self) -> bool:
+        return self.kind in ("updated", "overwritten")
+
+    @property
+    def edited(self) -> bool:
+        return self.kind != "updated"
+
+
+@dataclass(frozen=True)
+class Update:
+    id: str
+    note_id: int
+    fields: dict[str, str]  # the fields written, with the release's values
+    tags: tuple[str, ...] | None  # the note's new tags, when they change
+
+
+@dataclass(frozen=True)
+class Move:
+    id: str
+    card_ids: tuple[int, ...]
+    old: str
+    new: str
+    moved: bool  # False: the learner put the card in a deck of their own, where it stays
+
+
+@dataclass(frozen=True)
+class Retirement:
+    id: str
+    note_id: int
+    card_ids: tuple[int, ...]
+    reason: str
+
+
+@dataclass
+class Plan:
+    release: str
+    new: list[Target] = field(default_factory=list)
+    updates: list[Update] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    fields: list[FieldChange] = field(default_factory=list)
+    moves: list[Move] = field(default_factory=list)
+    retired: list[Retirement] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # card id, why
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "new": len(self.new),
+            "updated": len(self.updates),
+            "unchanged": len(self.unchanged),
+            "moved": sum(m.moved for m in self.moves),
+            "not moved": sum(not m.moved for m in self.moves),
+            "retired": len(self.retired),
+            "fields updated": sum(f.written for f in self.fields),
+            "edits kept": sum(f.kind == "kept" for f in self.fields),
+            "conflicts": sum(f.kind in ("conflict", "unknown") for f in self.fields),
+            "overwritten": sum(f.kind == "overwritten" for f in self.fields),
+            "skipped": len(self.skipped),
+        }
+
+    @property
+    def empty(self) -> bool:
+        """Nothing to write."""
+        return not (self.new or self.updates or any(m.moved for m in self.moves) or self.retired)
+
+    def document(self) -> dict[str, Any]:
+        """The plan as JSON data: counts, then each item."""
+        return {
+            "release": self.release,
+            "counts": self.counts(),
+            "new": [{"id": t.card.id, "deck": t.deck} for t in self.new],
+            "updated": [
+                {"id": u.id, "fields": sorted(u.fields), "tags": u.tags is not None}
+                for u in self.updates
+            ],
+            "fields": [{"id": f.id, "field": f.field, "kind": f.kind} for f in self.fields],
+            "moves": [dataclasses.asdict(m) for m in self.moves],
+            "retired": [{"id": r.id, "reason": r.reason} for r in self.retired],
+            "skipped": [{"id": i, "reason": why} for i, why in self.skipped],
+        }
+
+
+def owned_tag(tag: str, vocabulary: frozenset[str]) -> bool:
+    """A tag deckgen writes: round::, topic::, deckgen::…, or a syllabus id (file and card
+    tags must be one: DG203). Anki compares tags without case."""
+    lowered = tag.lower()
+    return lowered.startswith(OWNED_PREFIXES) or lowered in vocabulary
+
+
+def _same_tags(a: Sequence[str], b: Sequence[str]) -> bool:
+    return {t.lower() for t in a} == {t.lower() for t in b}
+
+
+def learner_release(tags: Sequence[str], record: ReleaseRecord) -> str | None:
+    """The release the note came from: its one deckgen::changed:: tag naming a release."""
+    found = [t[len(CHANGED_TAG) :] for t in tags if t.lower().startswith(CHANGED_TAG)]
+    if len(found) != 1:
+        return None
+    return next((r.version for r in record.releases if r.version.lower() == found[0].lower()), None)
+
+
+def field_change(
+    card_id: str,
+    name: str,
+    release: str,
+    learner: str,
+    entry: CardRecord,
+    record: ReleaseRecord,
+    version: str | None,
+    theirs: bool,
+) -> FieldChange | None:
+    """The three-way decision for one field; None when the collection has the release's value."""
+    now = field_fingerprint(release)
+    have = field_fingerprint(learner)
+    if have == now:
+        return None
+    history = (entry.fields or {}).get(name, ())
+    if have in {fingerprint for _, fingerprint in history}:
+        kind = "updated"
+    else:
+        base = entry.field_at(name, record.index, version) if version else None
+        kind = "unknown" if base is None else ("kept" if base == now else "conflict")
+        if theirs and kind in ("unknown", "conflict"):
+            kind = "overwritten"
+    return FieldChange(card_id, name, kind, release, learner)
+
+
+def make_plan(
+    record: ReleaseRecord,
+    deck: Deck,
+    targets: Sequence[Target],
+    present: Mapping[str, Present],
+    retired_reasons: Mapping[str, str],
+    theirs: bool,
+    notetypes: frozenset[int],
+) -> Plan:
+    """What sync does, from the release (targets, record) and the collection (present, by GUID).
+    Pure: the dry run prints it and --apply carries out exactly it."""
+    assert record.last is not None
+    plan = Plan(record.last.version)
+    vocabulary = deck.syllabus.vocabulary()
+    for target in targets:
+        card_id = target.card.id
+        note = present.get(target.guid)
+        if note is None and target.notetype_id not in notetypes:
+            plan.skipped.append(
+                (card_id, "its note type is not in the collection: import the .apkg")
+            )
+            continue
+        if note is None:
+            plan.new.append(target)
+            continue
+        if note.notetype_id != target.notetype_id:
+            plan.skipped.append((card_id, "its note type differs from the release's"))
+            continue
+        entry = record.cards[card_id]
+        version = learner_release(note.tags, record)
+        written: dict[str, str] = {}
+        for name, value in target.fields.items():
+            change = field_change(
+                card_id, name, value, note.fields.get(name, ""), entry, record, version, theirs
+            )
+            if change is not None:
+                plan.fields.append(change)
+                if change.written:
+                    written[name] = value
+        own = [t for t in note.tags if not owned_tag(t, vocabulary)]
+        tags = (*own, *target.tags)
+        new_tags = None if _same_tags(tags, note.tags) else tags
+        if written or new_tags is not None:
+            plan.updates.append(Update(card_id, note.note_id, written, new_tags))
+        else:
+            plan.unchanged.append(card_id)
+        move = _move(card_id, note, target, deck)
+        if move is not None:
+            plan.moves.append(move)
+    for card_id, entry in sorted(record.cards.items()):
+        note = present.get(note_guid(deck.info.id, card_id))
+        if entry.retired is None or note is None:
+            continue
+        if any(t.lower() == RETIRED_TAG for t in note.tags):
+            continue  # retired by an earlier sync: what the learner did since is theirs
+        card_ids = tuple(c[0] for c in note.cards)
+        plan.retired.append(
+            Retirement(card_id, note.note_id, card_ids, retired_reasons.get(card_id, ""))
+        )
+    return plan
+
+
+def _move(card_id: str, note: Present, target: Target, deck: Deck) -> Move | None:
+    """The move of the note's cards that are not in the release's deck: done when they sit in
+    the deck of the round and topic the note is tagged with (where deckgen put them), else
+    listed as staying in the learner's own deck."""
+    elsewhere = [(cid, home) for cid, home, _ in note.cards if home != target.deck]
+    if not elsewhere:
+        return None
+    placed = _tagged_deck(note.tags, target.card, deck)
+    moving = tuple(cid for cid, home in elsewhere if home == placed)
+    if moving:
+        return Move(card_id, moving, placed or "", target.deck, True)
+    return Move(card_id, tuple(cid for cid, _ in elsewhere), elsewhere[0][1], target.deck, False)
+
+
+def _tagged_deck(tags: Sequence[str], card: Card, deck: Deck) -> str | None:
+    """The deck deckgen gives a card of the round and topic in the note's round::/topic:: tags
+    (the release the learner has), by the titles of the current syllabus."""
+
+    def tagged(prefix: str) -> str | None:
+        found = [t[len(prefix) :] for t in tags if t.lower().startswith(prefix)]
+        return found[0] if len(found) == 1 else None
+
+    round_id, topic_id = tagged("round::"), tagged("topic::")
+    if round_id is None or topic_id is None:
+        return None
+    return deck.deck_path(dataclasses.replace(card, round=round_id, topic=topic_id))
+
+
+# --------------------------------------------------------------------------- the two sides
+
+
+def release_targets(found: Changes) -> list[Target]:
+    """Every note of the last release: fields as the .apkg writes them, tags, deck, note type."""
+    deck = found.checked.rendered.deck
+    info = deck.info
+    result = []
+    for rendered in found.checked.rendered.cards:
+        card = rendered.card
+        entry = found.history.cards[card.id]
+        tags = (*anki_tags(rendered), CHANGED_TAG + entry.changed)
+        result.append(
+            Target(
+                rendered=rendered,
+                guid=note_guid(info.id, card.id),
+                notetype_id=model_id(info.id, card.type),
+                deck=deck.deck_path(card),
+                fields=found.notes[card.id].fields,
+                tags=tags,
+            )
+        )
+    return result
+
+
+def read_present(col: Collection, notetype_ids: Sequence[int]) -> dict[str, Present]:
+    """This deck's notes in the collection (those of its note types), by GUID."""
+    names = {d.id: d.name for d in col.decks.all_names_and_ids()}
+    result = {}
+    for mid in notetype_ids:
+        for note_id in col.find_notes(f"mid:{mid}"):
+            note = col.get_note(note_id)
+            cards = []
+            for card in note.cards():
+                home = card.odid or card.did
+                cards.append((card.id, names.get(home, ""), card.queue == -1))
+            result[note.guid] = Present(
+                note_id=note.id,
+                guid=note.guid,
+                notetype_id=note.mid,
+                fields=dict(note.items()),
+                tags=tuple(note.tags),
+                cards=tuple(cards),
+            )
+    return result
+
+
+def with_field_history(record: ReleaseRecord, found: Changes) -> ReleaseRecord:
+    """The record with a field history for every card recorded before field fingerprints
+    existed: the working tree is the last release (sync refuses otherwise), so each card's
+    fields now are those of the release it last changed in."""
+    cards = {
+        card_id: entry
+        if entry.fields is not None or card_id not in found.fields
+        else dataclasses.replace(
+            entry, fields=extend_fields(None, entry.changed, found.fields[card_id])
+        )
+        for card_id, entry in record.cards.items()
+    }
+    return dataclasses.replace(record, cards=cards)
+
+
+# --------------------------------------------------------------------------- sync
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    plan: Plan
+    collection: Path
+    backup: Path | None  # None for a dry run, or when nothing was to be written
+    applied: bool
+    edits: str  # the learner's edits as Markdown (edits_report)
+
+
+def prepare(cards_dir: Path, templates_dir: Path | None, cache: Cache | None) -> Changes:
+    """The deck at its last release; refused with unreleased changes (sync brings a collection
+    to a release, whose field fingerprints the record keeps)."""
+    found = deck_changes(cards_dir, None, templates_dir, cache)
+    if found.history.last is None:
+        raise refuse(found.history.path, "nothing is released yet: sync brings a release")
+    if found.changes:
+        raise refuse(
+            found.history.path,
+            f"the cards differ from release {found.history.last.version} ({len(found.changes)} "
+            "change(s), see deckgen changes): sync a released version of the deck (check out "
+            "its tag) or record a release",
+        )
+    return found
+
+
+def sync(
+    cards_dir: Path,
+    collection: Path,
+    *,
+    apply: bool = False,
+    theirs: bool = False,
+    templates_dir: Path | None = None,
+    cache: Cache | None = None,
+) -> SyncResult:
+    """Plan the sync of `collection` with the deck's last release; with `apply`, back up and
+    carry out the plan in one transaction."""
+    anki_version()  # before the deck is compiled: say at once what is missing
+    found = prepare(cards_dir, templates_dir, cache)
+    deck = found.checked.deck
+    record = with_field_history(found.history, found)
+    targets = release_targets(found)
+    notetype_ids = [model_id(deck.info.id, t) for t in CARD_TYPES.values()]
+    with open_collection(collection) as col:
+        from anki.models import NotetypeId
+
+        notetypes = frozenset(mid for mid in notetype_ids if col.models.have(NotetypeId(mid)))
+        if not notetypes:
+            raise refuse(
+                collection,
+                f"the collection holds no note of deck '{deck.info.id}' ({deck.info.name}): "
+                "import the deck's .apkg once, then sync",
+            )
+        present = read_present(col, notetype_ids)
+        retired = found.checked.compiled.lock.retired
+        plan = make_plan(record, deck, targets, present, retired, theirs, notetypes)
+        edits = edits_report(plan, deck, targets)
+        if not apply or plan.empty:
+            return SyncResult(plan, collection, None, False, edits)
+        backup = make_backup(col, collection)
+        apply_plan(col, plan)
+    return SyncResult(plan, collection, backup, True, edits)
+
+
+def make_backup(col: Collection, collection: Path) -> Path:
+    """Anki's own backup (a .colpkg, which Anki's File → Switch Profile → Open Backup restores),
+    in the `backups` folder beside the collection, where Anki keeps its own."""
+    folder = collection.parent / "backups"
+    folder.mkdir(exist_ok=True)
+    before = set(folder.iterdir())
+    created = col.create_backup(backup_folder=str(folder), force=True, wait_for_completion=True)
+    made = sorted(set(folder.iterdir()) - before)
+    if not created or len(made) != 1:
+        raise refuse(collection, f"Anki made no backup in {folder}: nothing was changed")
+    return made[0]
+
+
+def apply_plan(col: Collection, plan: Plan) -> None:
+    """Carry out the plan in one database transaction: all of it or, on any failure or kill,
+    none of it."""
+    from anki.cards import CardId
+    from anki.collection import AddNoteRequest
+    from anki.decks import DeckId
+    from anki.models import NotetypeId
+    from anki.notes import NoteId
+
+    def work() -> None:
+        decks: dict[str, DeckId] = {}
+
+        def deck_id(name: str) -> DeckId:
+            if name not in decks:
+                found = col.decks.id(name, create=True)
+                assert found is not None
+                decks[name] = found
+            return decks[name]
+
+        if plan.new:
+            requests = []
+            for target in plan.new:
+                notetype = col.models.get(NotetypeId(target.notetype_id))
+                assert notetype is not None  # make_plan skips a card without its note type
+                note = col.new_note(notetype)
+                note.guid = target.guid
+                for name, value in target.fields.items():
+                    note[name] = value
+                note.tags = list(target.tags)
+                requests.append(AddNoteRequest(note=note, deck_id=deck_id(target.deck)))
+            col.add_notes(requests)
+        notes = []
+        for update in plan.updates:
+            note = col.get_note(NoteId(update.note_id))
+            for name, value in update.fields.items():
+                note[name] = value
+            if update.tags is not None:
+                note.tags = list(update.tags)
+            notes.append(note)
+        for retirement in plan.retired:
+            note = col.get_note(NoteId(retirement.note_id))
+            note.tags = [*note.tags, RETIRED_TAG]
+            notes.append(note)
+        if notes:
+            col.update_notes(notes)
+        for move in plan.moves:
+            if move.moved:
+                col.set_deck([CardId(c) for c in move.card_ids], deck_id(move.new))
+        suspended = [CardId(c) for r in plan.retired for c in r.card_ids]
+        if suspended:
+            col.sched.suspend_cards(suspended)
+
+    assert col.db is not None
+    col.db.transact(work)
+
+
+# --------------------------------------------------------------------------- hand-back
+
+
+_MARKUP = [
+    (re.compile(r"<br\s*/?>", re.I), "\n"),
+    (re.compile(r"</(p|div|li|h[1-6]|pre|tr)>", re.I), "\n"),
+    (re.compile(r"<li[^>]*>", re.I), "- "),
+    (re.compile(r"</?(b|strong)>", re.I), "**"),
+    (re.compile(r"</?(i|em)>", re.I), "*"),
+    (re.compile(r"</?code[^>]*>", re.I), "`"),
+]
+
+
+def readable(fragment: str) -> str:
+    """An HTML field as Markdown-ish text: line breaks, list items, bold, italics and code
+    kept as Markdown, every other tag dropped, entities decoded."""
+    text = fragment
+    for pattern, replacement in _MARKUP:
+        text = pattern.sub(replacement, text)
+    lines = [line.rstrip() for line in html_text(text).splitlines()]
+    return "\n".join(lines).strip()
+
+
+def _source_text(card: Card, name: str) -> str | None:
+    """The Markdown an author wrote for note field `name`, None for a field deckgen makes."""
+    attributes = {ANKI_FIELDS[k]: CONTENT_FIELDS[k] for k in ANKI_FIELDS} | {"Extra": "extra"}
+    if name in attributes:
+        text = getattr(card, attributes[name])
+        return text.markdown if text is not None else ""
+    if name == "Sources":
+        return "\n".join(s.markdown for s in card.sources)
+    return None
+
+
+def _fence(text: str) -> str:
+    ticks = "`" * max(3, *(len(m) + 1 for m in re.findall(r"`+", text)), 3)
+    return f"{ticks}\n{text}\n{ticks}"
+
+
+def edits_report(plan: Plan, deck: Deck, targets: Sequence[Target]) -> str:
+    """Every field the learner edited, as Markdown a contributor turns into a pull request."""
+    by_id = {t.card.id: t.rendered for t in targets}
+    edited = [f for f in plan.fields if f.edited]
+    lines = [
+        f"# Edits to {deck.info.name}, against release {plan.release}",
+        "",
+        f"{len(edited)} edited field(s). For each: where the card is, its source, and the "
+        "learner's text (from Anki's HTML).",
+    ]
+    for change in edited:
+        rendered = by_id[change.id]
+        card = rendered.card
+        where = f"{source_file(deck, rendered)}:{card.location.line}"
+        source = _source_text(card, change.field)
+        lines += ["", f"## `{change.id}` · {change.field} ({change.kind})", "", f"In `{where}`."]
+        if source is None:
+            lines += ["", "deckgen makes this field; the learner's text:"]
+        else:
+            lines += ["", "Source:", "", _fence(source), "", "Learner's text:"]
+        lines += ["", _fence(readable(change.learner))]
+    return "\n".join(lines) + "\n"
+
+
+def write_edits(path: Path, text: str) -> None:
+    with atomic_output(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")

@@ -1,0 +1,442 @@
+"""`deckgen sync` against real collections of the official `anki` package: a learner's v1,
+reviewed and edited, brought to v2 in place."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from deckgen.build import build
+from deckgen.cli import cli
+from deckgen.notetypes import note_guid
+from tests.ankiutil import import_package, open_collection, review_all_due
+from tests.conftest import FIXTURES, PROJECT
+
+anki = pytest.importorskip("anki")
+from anki.collection import Collection  # noqa: E402
+from anki.scheduler.v3 import CardAnswer  # noqa: E402
+
+V1_TIME = 1_700_000_000
+V2_TIME = 1_700_100_000
+LEARNER_BACK = "The side that closes first (my words)."
+DECK = "Sample Deck"
+TCP = f"{DECK}::1 · Networking::TCP"
+DNS = f"{DECK}::1 · Networking::DNS"
+OWN_DECK = "My hard ones"
+NEW_CARD = (
+    "\n## tcp-syn-cookies\nTags: tcp-handshake\nQ: What do SYN cookies save a server?\n\n"
+    "A: The state of half-open connections.\n\nSource: RFC 4987\n"
+)
+
+
+def deckgen(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args))
+    assert "Traceback" not in result.output, result.output
+    return result.exit_code, result.output
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def release(cards: Path, version: str, when: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(when))
+    code, out = deckgen("release", "--cards", str(cards), version)
+    assert code == 0, out
+
+
+def note_of(col: Collection, card_id: str) -> Any:
+    (note_id,) = col.find_notes(f'"CardId:{card_id}"')
+    return col.get_note(note_id)
+
+
+def scheduling(col: Collection) -> dict[int, tuple[Any, ...]]:
+    """What review history hangs on: every card's schedule and every review log row."""
+    cards = {
+        cid: tuple(row)
+        for cid, *row in col.db.all(
+            "select id, type, ivl, due, factor, reps, lapses, left, odue from cards"
+        )
+    }
+    cards[0] = tuple(map(tuple, col.db.all("select * from revlog order by id")))
+    return cards
+
+
+@dataclass
+class Learner:
+    project: Path
+    cards: Path
+    collection: Path
+    schedule: dict[int, tuple[Any, ...]]  # before the sync
+    reviewed: list[int]
+
+
+def v1_collection(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Learner:
+    """Release v1, imported and studied: every card reviewed, one lapsed; the learner edits a
+    field, adds a tag, marks a note and moves a card to a deck of their own."""
+    project = tmp_path / "project"
+    shutil.copytree(FIXTURES / "sample" / "cards", project / "cards")
+    cards = project / "cards"
+    release(cards, "v1", V1_TIME, monkeypatch)
+    (package,) = build(cards, tmp_path / "dist", formats=["apkg"]).paths
+    col = open_collection(tmp_path / "anki")
+    assert len(import_package(col, package).new) == 7
+    reviewed = review_all_due(col, DECK, 50)
+    assert len(reviewed) == col.card_count() == 11
+    lapsed = col.get_card(reviewed[0])
+    col.sched.set_due_date([lapsed.id], "0")
+    col.decks.select(col.decks.id_for_name(DECK))  # type: ignore[arg-type]
+    top = col.sched.get_queued_cards(fetch_limit=1).cards[0]
+    card = col.get_card(top.card.id)
+    card.start_timer()
+    col.sched.answer_card(
+        col.sched.build_answer(card=card, states=top.states, rating=CardAnswer.AGAIN)
+    )
+    assert col.get_card(card.id).lapses == 1
+
+    note = note_of(col, "tcp-time-wait-side")
+    note["Back"] = LEARNER_BACK
+    col.update_note(note)
+    note = note_of(col, "tcp-time-wait-length")
+    note.tags.append("my-own-tag")
+    col.update_note(note)
+    note = note_of(col, "dns-ttl-term")
+    note.tags.append("marked")
+    col.update_note(note)
+    moved = note_of(col, "dns-resolution-order").cards()[0]
+    col.set_deck([moved.id], col.decks.id(OWN_DECK))  # type: ignore[arg-type]
+    schedule = scheduling(col)
+    path = Path(col.path)
+    col.close()
+    return Learner(project, cards, path, schedule, reviewed)
+
+
+def release_v2(learner: Learner, monkeypatch: pytest.MonkeyPatch) -> None:
+    """v2 edits two cards (one the learner edited), moves one to another topic, retires one and
+    adds one."""
+    cards = learner.cards
+    tcp, dns = cards / "net" / "tcp.md", cards / "net" / "dns.md"
+    edit(tcp, "the side that sends the first FIN.", "the side that sends FIN first.")
+    edit(dns, "may cache a record.", "may cache a record before asking again.")
+    text = tcp.read_text(encoding="utf-8")
+    start = text.index("## tcp-time-wait-length")
+    end = text.index("## tcp-handshake-diagram")
+    moved, retired = text[start:end], text[end:]
+    tcp.write_text(text[:start] + NEW_CARD.lstrip("\n"), encoding="utf-8")
+    dns.write_text(dns.read_text(encoding="utf-8") + "\n" + moved, encoding="utf-8")
+    assert "tcp-handshake-diagram" in retired
+    code, out = deckgen("retire", "--cards", str(cards), "tcp-handshake-diagram", "--reason", "old")
+    assert code == 0, out
+    release(cards, "v2", V2_TIME, monkeypatch)
+
+
+@pytest.fixture
+def learner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Learner:
+    learner = v1_collection(tmp_path, monkeypatch)
+    release_v2(learner, monkeypatch)
+    return learner
+
+
+def sync_json(learner: Learner, *args: str) -> dict[str, Any]:
+    code, out = deckgen(
+        "sync",
+        "--cards",
+        str(learner.cards),
+        "--collection",
+        str(learner.collection),
+        *args,
+        "--format",
+        "json",
+    )
+    assert code == 0, out
+    return json.loads(out[: out.rindex("}") + 1])
+
+
+EXPECTED_COUNTS = {
+    "new": 1,
+    "updated": 3,  # the edited answer, the moved card, the learner-edited card's tags
+    "unchanged": 3,
+    "moved": 1,
+    "not moved": 1,
+    "retired": 1,
+    "fields updated": 3,  # dns-ttl-term's Back; the moved card's Breadcrumb and SourceFile
+    "edits kept": 0,
+    "conflicts": 1,
+    "overwritten": 0,
+    "skipped": 0,
+}
+
+
+def test_sync_applies_v2_and_keeps_the_learner(learner: Learner, tmp_path: Path) -> None:
+    plan = sync_json(learner)
+    assert plan["counts"] == EXPECTED_COUNTS
+    assert plan["applied"] is False and plan["backup"] is None
+    assert {(f["id"], f["field"], f["kind"]) for f in plan["fields"]} == {
+        ("tcp-time-wait-side", "Back", "conflict"),
+        ("dns-ttl-term", "Back", "updated"),
+        ("tcp-time-wait-length", "Breadcrumb", "updated"),
+        ("tcp-time-wait-length", "SourceFile", "updated"),
+    }
+    before = learner.collection.read_bytes()
+
+    report = tmp_path / "fixes.md"
+    applied = sync_json(learner, "--apply", "--report-edits", str(report))
+    assert applied["applied"] is True
+    assert {k: v for k, v in applied.items() if k not in ("applied", "backup")} == {
+        k: v for k, v in plan.items() if k not in ("applied", "backup")
+    }
+    backup = Path(applied["backup"])
+    assert backup.parent == learner.collection.parent / "backups" and backup.suffix == ".colpkg"
+
+    col = Collection(str(learner.collection))
+    try:
+        assert col.note_count() == 8
+        side = note_of(col, "tcp-time-wait-side")
+        assert side["Back"] == LEARNER_BACK  # the conflict: the learner's value kept
+        assert "deckgen::changed::v2" in side.tags and "deckgen::changed::v1" not in side.tags
+        term = note_of(col, "dns-ttl-term")
+        assert "before asking again" in term["Back"]  # the other edit applied
+        assert "marked" in term.tags
+        length = note_of(col, "tcp-time-wait-length")
+        assert "my-own-tag" in length.tags and "topic::dns" in length.tags
+        assert "topic::tcp" not in length.tags and "tcp-time-wait" not in length.tags
+        assert {c.did for c in length.cards()} == {col.decks.id_for_name(DNS)}
+        own = note_of(col, "dns-resolution-order").cards()[0]
+        assert own.did == col.decks.id_for_name(OWN_DECK)
+        retired = note_of(col, "tcp-handshake-diagram")
+        assert "deckgen::retired" in retired.tags
+        assert all(c.queue == -1 for c in retired.cards())
+        new = note_of(col, "tcp-syn-cookies")
+        assert new.guid == note_guid("sample-deck", "tcp-syn-cookies")
+        assert {c.did for c in new.cards()} == {col.decks.id_for_name(TCP)}
+        after = scheduling(col)
+        assert {k: after[k] for k in learner.schedule} == learner.schedule
+    finally:
+        col.close()
+    assert learner.collection.read_bytes() != before
+
+    text = report.read_text(encoding="utf-8")
+    assert "## `tcp-time-wait-side` · Back (conflict)" in text
+    assert "In `cards/net/tcp.md:" in text and LEARNER_BACK in text
+    assert "the side that sends FIN first." in text  # the source the learner changed
+
+    again = sync_json(learner, "--apply")
+    assert again["applied"] is False and again["backup"] is None
+    assert again["counts"]["new"] == again["counts"]["updated"] == again["counts"]["retired"] == 0
+    assert again["counts"]["moved"] == 0 and again["counts"]["fields updated"] == 0
+
+
+def test_the_backup_opens_as_the_collection_before_the_sync(
+    learner: Learner, tmp_path: Path
+) -> None:
+    from anki._backend import RustBackend
+
+    applied = sync_json(learner, "--apply")
+    restored = tmp_path / "restored"
+    restored.mkdir()
+    RustBackend().import_collection_package(
+        col_path=str(restored / "collection.anki2"),
+        backup_path=applied["backup"],
+        media_folder=str(restored / "collection.media"),
+        media_db=str(restored / "collection.media.db2"),
+    )
+    col = Collection(str(restored / "collection.anki2"))
+    try:
+        assert col.note_count() == 7
+        assert not col.find_notes('"CardId:tcp-syn-cookies"')
+        assert note_of(col, "tcp-time-wait-side")["Back"] == LEARNER_BACK
+        assert scheduling(col) == learner.schedule
+    finally:
+        col.close()
+
+
+def test_theirs_overwrites_the_conflict(learner: Learner) -> None:
+    plan = sync_json(learner, "--apply", "--theirs")
+    assert plan["counts"]["overwritten"] == 1 and plan["counts"]["conflicts"] == 0
+    col = Collection(str(learner.collection))
+    try:
+        assert "sends FIN first" in note_of(col, "tcp-time-wait-side")["Back"]
+    finally:
+        col.close()
+
+
+def test_a_collection_open_in_anki_is_refused_untouched(learner: Learner) -> None:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(learner.collection)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
+        before = learner.collection.read_bytes()
+        for apply in ((), ("--apply",)):
+            code, out = deckgen(
+                "sync",
+                "--cards",
+                str(learner.cards),
+                "--collection",
+                str(learner.collection),
+                *apply,
+            )
+            assert code == 1, out
+            assert "DG905" in out and "open in Anki" in out
+        assert learner.collection.read_bytes() == before
+        assert not (learner.collection.parent / "backups").exists()
+    finally:
+        holder.kill()
+        holder.communicate()
+
+
+HOLD = """
+import sys, time
+from anki.collection import Collection
+col = Collection(sys.argv[1])
+print("open", flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_collection_of_another_schema_is_refused_untouched(learner: Learner) -> None:
+    col = Collection(str(learner.collection))
+    col.close(downgrade=True)  # schema 11, as Anki before 2.1.50 keeps it
+    before = learner.collection.read_bytes()
+    code, out = deckgen(
+        "sync", "--cards", str(learner.cards), "--collection", str(learner.collection), "--apply"
+    )
+    assert code == 1
+    assert "schema 11, older than schema 18" in out and "pip install 'anki==" in out
+    assert learner.collection.read_bytes() == before
+
+
+def test_a_collection_without_this_deck_is_refused(learner: Learner, tmp_path: Path) -> None:
+    other = open_collection(tmp_path / "other")
+    path = other.path
+    other.close()
+    code, out = deckgen("sync", "--cards", str(learner.cards), "--collection", path)
+    assert code == 1
+    assert "holds no note of deck 'sample-deck'" in out
+
+
+def test_unreleased_changes_are_refused(learner: Learner) -> None:
+    edit(learner.cards / "net" / "dns.md", "before asking again", "before it asks again")
+    code, out = deckgen(
+        "sync", "--cards", str(learner.cards), "--collection", str(learner.collection)
+    )
+    assert code == 1
+    assert "DG905" in out and "differ from release v2" in out
+
+
+def test_without_the_anki_package_sync_says_how_to_install_it(
+    learner: Learner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "anki.buildinfo", None)
+    code, out = deckgen(
+        "sync", "--cards", str(learner.cards), "--collection", str(learner.collection)
+    )
+    assert code == 1
+    assert "pip install 'deckgen-anki[sync]'" in out
+
+
+# ------------------------------------------------------------------ kills
+
+
+KILL = """
+import os, signal, sys
+import anki.collection, anki.dbproxy
+import deckgen.sync
+from deckgen.cli import main
+
+point = sys.argv[1]
+
+def killing(owner, name):
+    real = getattr(owner, name)
+    def wrapper(*args, **kwargs):
+        result = real(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGKILL)
+        return result
+    setattr(owner, name, wrapper)
+
+owner, name = {
+    "backup": (anki.collection.Collection, "create_backup"),
+    "add": (anki.collection.Collection, "add_notes"),
+    "update": (anki.collection.Collection, "update_notes"),
+    "move": (anki.collection.Collection, "set_deck"),
+    "commit": (anki.dbproxy.DBProxy, "transact"),
+}[point]
+killing(owner, name)
+sys.argv = ["deckgen", *sys.argv[2:]]
+main()
+"""
+
+
+def state(collection: Path, schedule: dict[int, tuple[Any, ...]]) -> tuple[Any, ...]:
+    """The notes (by GUID), each note's cards' decks and queues, and the schedule of the cards
+    that existed before the sync: what a sync changes, without the ids a sync makes up."""
+    col = Collection(str(collection))
+    try:
+        notes = sorted(tuple(r) for r in col.db.all("select guid, flds, tags from notes"))
+        cards = sorted(
+            tuple(r)
+            for r in col.db.all(
+                "select n.guid, c.ord, c.did, c.queue from cards c join notes n on c.nid = n.id"
+            )
+        )
+        now = scheduling(col)
+        return notes, cards, {k: now.get(k) for k in schedule}
+    finally:
+        col.close()
+
+
+@pytest.mark.parametrize("point", ["backup", "add", "update", "move", "commit"])
+def test_a_kill_leaves_the_collection_untouched_or_synced(
+    learner: Learner, tmp_path: Path, point: str
+) -> None:
+    synced_copy = tmp_path / "synced"
+    synced_copy.mkdir()
+    shutil.copy(learner.collection, synced_copy / "collection.anki2")
+    untouched = state(learner.collection, learner.schedule)
+    env = {**os.environ, "PYTHONPATH": str(PROJECT)}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            KILL,
+            point,
+            "sync",
+            "--cards",
+            str(learner.cards),
+            "--collection",
+            str(learner.collection),
+            "--apply",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == -signal.SIGKILL, result.stderr
+    code, out = deckgen(
+        "sync",
+        "--cards",
+        str(learner.cards),
+        "--collection",
+        str(synced_copy / "collection.anki2"),
+        "--apply",
+    )
+    assert code == 0, out
+    synced = state(synced_copy / "collection.anki2", learner.schedule)
+    assert synced != untouched
+    after = state(learner.collection, learner.schedule)  # it opens
+    assert after == (synced if point == "commit" else untouched)
