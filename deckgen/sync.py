@@ -182,6 +182,7 @@ class Present:
     fields: dict[str, str]
     tags: tuple[str, ...]
     cards: tuple[tuple[int, str, bool], ...]  # card id, its home deck's name, suspended
+    mod: int  # when the note last changed, in seconds
 
 
 @dataclass(frozen=True)
@@ -309,14 +310,16 @@ def field_change(
     record: ReleaseRecord,
     version: str | None,
     theirs: bool,
+    pristine: bool = False,
 ) -> FieldChange | None:
-    """The three-way decision for one field; None when the collection has the release's value."""
+    """The three-way decision for one field; None when the collection has the release's value.
+    `pristine`: the note is provably as release `version` shipped it."""
     now = field_fingerprint(release)
     have = field_fingerprint(learner)
     if have == now:
         return None
     history = (entry.fields or {}).get(name, ())
-    if have in {fingerprint for _, fingerprint in history}:
+    if pristine or have in {fingerprint for _, fingerprint in history}:
         kind = "updated"
     else:
         base = entry.field_at(name, record.index, version) if version else None
@@ -356,10 +359,12 @@ def make_plan(
             continue
         entry = record.cards[card_id]
         version = learner_release(note.tags, record)
+        pristine = _pristine(note, record, version)
         written: dict[str, str] = {}
         for name, value in target.fields.items():
+            learner = note.fields.get(name, "")
             change = field_change(
-                card_id, name, value, note.fields.get(name, ""), entry, record, version, theirs
+                card_id, name, value, learner, entry, record, version, theirs, pristine
             )
             if change is not None:
                 plan.fields.append(change)
@@ -367,6 +372,10 @@ def make_plan(
                     written[name] = value
         own = [t for t in note.tags if not owned_tag(t, vocabulary)]
         tags = (*own, *target.tags)
+        if any(c.id == card_id and c.kind in ("conflict", "unknown") for c in plan.fields):
+            # Still the learner's release: the next sync finds the same conflict again.
+            changed = [t for t in note.tags if t.lower().startswith(CHANGED_TAG)]
+            tags = (*own, *(t for t in target.tags if not t.startswith(CHANGED_TAG)), *changed)
         new_tags = None if _same_tags(tags, note.tags) else tags
         if written or new_tags is not None:
             plan.updates.append(Update(card_id, note.note_id, written, new_tags))
@@ -386,6 +395,16 @@ def make_plan(
             Retirement(card_id, note.note_id, card_ids, retired_reasons.get(card_id, ""))
         )
     return plan
+
+
+def _pristine(note: Present, record: ReleaseRecord, version: str | None) -> bool:
+    """Whether the note is provably untouched since it came from release `version`: Anki 25.02
+    and later give an imported note the package's time, which deckgen makes the time of the
+    release it last changed in, and any edit of the note (a field or a tag) sets it to the
+    moment of the edit. This is what proves a note unedited when the record holds no field
+    fingerprints for the release the learner has (records written before they existed)."""
+    found = record.release(version) if version is not None else None
+    return found is not None and note.mod == found.time
 
 
 def _move(card_id: str, note: Present, target: Target, deck: Deck) -> Move | None:
@@ -459,6 +478,7 @@ def read_present(col: Collection, notetype_ids: Sequence[int]) -> dict[str, Pres
                 fields=dict(note.items()),
                 tags=tuple(note.tags),
                 cards=tuple(cards),
+                mod=note.mod,
             )
     return result
 
@@ -518,6 +538,8 @@ def sync(
     """Plan the sync of `collection` with the deck's last release; with `apply`, back up and
     carry out the plan in one transaction."""
     anki_version()  # before the deck is compiled: say at once what is missing
+    if not collection.is_file():
+        raise refuse(collection, "no such collection file")
     found = prepare(cards_dir, templates_dir, cache)
     deck = found.checked.deck
     record = with_field_history(found.history, found)

@@ -9,7 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,9 @@ from click.testing import CliRunner
 
 from deckgen.build import build
 from deckgen.cli import cli
+from deckgen.history import read_record, write_record
 from deckgen.notetypes import note_guid
+from deckgen.sync import profile_collection
 from tests.ankiutil import import_package, open_collection, review_all_due
 from tests.conftest import FIXTURES, PROJECT
 
@@ -166,8 +168,8 @@ def sync_json(learner: Learner, *args: str) -> dict[str, Any]:
 
 EXPECTED_COUNTS = {
     "new": 1,
-    "updated": 3,  # the edited answer, the moved card, the learner-edited card's tags
-    "unchanged": 3,
+    "updated": 2,  # the edited answer and the moved card
+    "unchanged": 4,  # nothing written: the rust cards, the learner-moved and the conflicting one
     "moved": 1,
     "not moved": 1,
     "retired": 1,
@@ -179,8 +181,26 @@ EXPECTED_COUNTS = {
 }
 
 
+def test_the_record_keeps_each_field_as_each_release_shipped_it(learner: Learner) -> None:
+    record = read_record(learner.cards)
+    side = record.cards["tcp-time-wait-side"]
+    assert side.fields is not None
+    assert [release for release, _ in side.fields["Back"]] == ["v1", "v2"]
+    assert [release for release, _ in side.fields["Front"]] == ["v1"]
+    assert side.field_at("Back", record.index, "v1") == side.fields["Back"][0][1]
+    assert side.field_at("Back", record.index, "v2") == side.fields["Back"][1][1]
+    moved = record.cards["tcp-time-wait-length"].fields
+    assert moved is not None and [r for r, _ in moved["Breadcrumb"]] == ["v1", "v2"]
+    assert set(moved) == {"Front", "Back", "Extra", "Sources", "Breadcrumb", "CardId", "SourceFile"}
+    assert record.cards["tcp-syn-cookies"].fields is not None
+    text = (learner.cards / "releases.json").read_text(encoding="utf-8")
+    assert '"fields": {"Front": [["v1", "' in text
+
+
 def test_sync_applies_v2_and_keeps_the_learner(learner: Learner, tmp_path: Path) -> None:
+    untouched = learner.collection.read_bytes()
     plan = sync_json(learner)
+    assert learner.collection.read_bytes() == untouched  # the dry run wrote nothing
     assert plan["counts"] == EXPECTED_COUNTS
     assert plan["applied"] is False and plan["backup"] is None
     assert {(f["id"], f["field"], f["kind"]) for f in plan["fields"]} == {
@@ -205,7 +225,8 @@ def test_sync_applies_v2_and_keeps_the_learner(learner: Learner, tmp_path: Path)
         assert col.note_count() == 8
         side = note_of(col, "tcp-time-wait-side")
         assert side["Back"] == LEARNER_BACK  # the conflict: the learner's value kept
-        assert "deckgen::changed::v2" in side.tags and "deckgen::changed::v1" not in side.tags
+        # an open conflict: still v1's note, so that the next sync reports it again
+        assert "deckgen::changed::v1" in side.tags and "deckgen::changed::v2" not in side.tags
         term = note_of(col, "dns-ttl-term")
         assert "before asking again" in term["Back"]  # the other edit applied
         assert "marked" in term.tags
@@ -232,10 +253,82 @@ def test_sync_applies_v2_and_keeps_the_learner(learner: Learner, tmp_path: Path)
     assert "In `cards/net/tcp.md:" in text and LEARNER_BACK in text
     assert "the side that sends FIN first." in text  # the source the learner changed
 
+    synced = learner.collection.read_bytes()
     again = sync_json(learner, "--apply")
     assert again["applied"] is False and again["backup"] is None
-    assert again["counts"]["new"] == again["counts"]["updated"] == again["counts"]["retired"] == 0
-    assert again["counts"]["moved"] == 0 and again["counts"]["fields updated"] == 0
+    assert again["counts"] == EXPECTED_COUNTS | {
+        "new": 0,
+        "updated": 0,
+        "unchanged": 7,  # every note of v2; the retired one is not counted
+        "moved": 0,
+        "retired": 0,
+        "fields updated": 0,
+    }  # the conflict and the learner's own deck are reported again; nothing is written
+    assert learner.collection.read_bytes() == synced
+
+
+def test_the_plan_reads_as_a_table(learner: Learner) -> None:
+    code, out = deckgen(
+        "sync", "--cards", str(learner.cards), "--collection", str(learner.collection)
+    )
+    assert code == 0, out
+    assert "new             1\n" in out and "conflicts       1\n" in out
+    assert "conflict    tcp-time-wait-side: Back: your edit kept; the release changed it" in out
+    assert f"moved       tcp-time-wait-length: {TCP} → {DNS}" in out
+    assert f"stays       dns-resolution-order: in your deck {OWN_DECK}" in out
+    assert "retired     tcp-handshake-diagram: old" in out
+    assert "dry run, nothing written" in out
+
+
+def test_a_record_without_field_fingerprints_keeps_what_it_cannot_prove_unedited(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A v1 recorded before deckgen kept field fingerprints (as the deck's own v2026.12): a
+    field whose v1 value the record cannot tell is kept unless the note is provably untouched
+    (its modification time is still the release's, as Anki 25.02+ imports it)."""
+    learner = v1_collection(tmp_path, monkeypatch)
+    record = read_record(learner.cards)
+    record.cards = {k: replace(v, fields=None) for k, v in record.cards.items()}
+    write_record(record)
+    assert '"fields"' not in (learner.cards / "releases.json").read_text(encoding="utf-8")
+    edit(learner.cards / "lang" / "rust.md", "value is {{c2::dropped}}", "value is {{c2::freed}}")
+    release_v2(learner, monkeypatch)
+    plan = sync_json(learner, "--apply")
+    assert {(f["id"], f["field"], f["kind"]) for f in plan["fields"]} == {
+        ("tcp-time-wait-side", "Back", "unknown"),  # edited by the learner
+        ("dns-ttl-term", "Back", "unknown"),  # marked by the learner: touched
+        ("tcp-time-wait-length", "Breadcrumb", "unknown"),  # tagged by the learner: touched
+        ("tcp-time-wait-length", "SourceFile", "unknown"),
+        ("rust-ownership-rule", "Text", "updated"),  # untouched since v1's import
+    }
+    col = Collection(str(learner.collection))
+    try:
+        assert "freed" in note_of(col, "rust-ownership-rule")["Text"]
+        assert "before asking again" not in note_of(col, "dns-ttl-term")["Back"]
+    finally:
+        col.close()
+    assert sync_json(learner)["counts"]["conflicts"] == 4  # still reported, never overwritten
+
+
+def test_profile_finds_the_collection_in_ankis_data_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample_cards: Path
+) -> None:
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    assert (
+        profile_collection("User 1") == tmp_path / "data" / "Anki2" / "User 1" / "collection.anki2"
+    )
+    code, out = deckgen("sync", "--cards", str(sample_cards), "--profile", "User 1")
+    assert code == 1
+    assert f"{tmp_path / 'data' / 'Anki2' / 'User 1' / 'collection.anki2'}" in out
+    assert "DG905" in out and "no such collection file" in out
+
+
+def test_sync_needs_exactly_one_collection() -> None:
+    code, out = deckgen("sync")
+    assert code == 2 and "--collection PATH or --profile NAME" in out
+    code, out = deckgen("sync", "--collection", "a", "--profile", "b")
+    assert code == 2
 
 
 def test_the_backup_opens_as_the_collection_before_the_sync(
