@@ -37,7 +37,7 @@ from deckgen.model import Card, Deck
 from deckgen.notetypes import anki_tags, note_guid, source_file
 from deckgen.publish import Changes, deck_changes
 from deckgen.release import CHANGED_TAG, extend_fields, field_fingerprint
-from deckgen.render import RenderedCard
+from deckgen.render import MediaFile, RenderedCard
 from deckgen.sanitize import html_text
 
 if TYPE_CHECKING:
@@ -562,6 +562,7 @@ def sync(
         if not apply or plan.empty:
             return SyncResult(plan, collection, None, False, edits)
         backup = make_backup(col, collection)
+        add_media(col, plan, found.checked.rendered.media)
         apply_plan(col, plan)
     return SyncResult(plan, collection, backup, True, edits)
 
@@ -577,6 +578,17 @@ def make_backup(col: Collection, collection: Path) -> Path:
     if not created or len(made) != 1:
         raise refuse(collection, f"Anki made no backup in {folder}: nothing was changed")
     return made[0]
+
+
+def add_media(col: Collection, plan: Plan, media: Sequence[MediaFile]) -> None:
+    """Copy into the collection's media folder the images that the notes written use and it
+    lacks. Before the transaction, and harmless if it never commits: deckgen names an image
+    after its content, and Anki's Check Media lists an unused one."""
+    written = [*(v for t in plan.new for v in t.fields.values())]
+    written += [v for u in plan.updates for v in u.fields.values()]
+    for file in media:
+        if not col.media.have(file.name) and any(file.name in value for value in written):
+            col.media.write_data(file.name, file.path.read_bytes())
 
 
 def apply_plan(col: Collection, plan: Plan) -> None:

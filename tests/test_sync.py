@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -15,6 +16,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from PIL import Image
 
 from deckgen.build import build
 from deckgen.cli import cli
@@ -37,7 +39,7 @@ DNS = f"{DECK}::1 · Networking::DNS"
 OWN_DECK = "My hard ones"
 NEW_CARD = (
     "\n## tcp-syn-cookies\nTags: tcp-handshake\nQ: What do SYN cookies save a server?\n\n"
-    "A: The state of half-open connections.\n\nSource: RFC 4987\n"
+    "A: The state of half-open connections.\n\n![A cookie](img/cookie.png)\n\nSource: RFC 4987\n"
 )
 
 
@@ -137,6 +139,7 @@ def release_v2(learner: Learner, monkeypatch: pytest.MonkeyPatch) -> None:
     end = text.index("## tcp-handshake-diagram")
     moved, retired = text[start:end], text[end:]
     tcp.write_text(text[:start] + NEW_CARD.lstrip("\n"), encoding="utf-8")
+    Image.new("RGB", (4, 4), "orange").save(cards / "net" / "img" / "cookie.png")
     dns.write_text(dns.read_text(encoding="utf-8") + "\n" + moved, encoding="utf-8")
     assert "tcp-handshake-diagram" in retired
     code, out = deckgen("retire", "--cards", str(cards), "tcp-handshake-diagram", "--reason", "old")
@@ -242,6 +245,9 @@ def test_sync_applies_v2_and_keeps_the_learner(learner: Learner, tmp_path: Path)
         new = note_of(col, "tcp-syn-cookies")
         assert new.guid == note_guid("sample-deck", "tcp-syn-cookies")
         assert {c.did for c in new.cards()} == {col.decks.id_for_name(TCP)}
+        (image,) = re.findall(r'src="([0-9a-f]{20}\.png)"', new["Back"])
+        media = Path(col.media.dir()) / image
+        assert media.read_bytes() == (learner.cards / "net" / "img" / "cookie.png").read_bytes()
         after = scheduling(col)
         assert {k: after[k] for k in learner.schedule} == learner.schedule
     finally:
