@@ -238,6 +238,21 @@ def test_a_changed_deck_id_is_an_error(repo: Path, deckgen: Deckgen) -> None:
             "release v1's time is in the future",
         ),
         ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        *(
+            (
+                '{"deck": "x", "releases": [{"version": "v1", "time": 1000}], "cards": {\n'
+                '    "c": {"type": "basic", "round": "net", "topic": "tcp", "fingerprint": "f", '
+                f'"question": "q", "added": "v1", "changed": "v1", "fields": {fields}}}\n'
+                "}}",
+                "card 'c' has a bad record",
+            )
+            for fields in (
+                '{"Front": [["v9", "ab"]]}',  # a release the record does not have
+                '{"Front": []}',
+                '{"Front": [["v1"]]}',
+                '[["v1", "ab"]]',
+            )
+        ),
     ],
 )
 def test_a_broken_history_is_a_located_error(

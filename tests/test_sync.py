@@ -299,6 +299,14 @@ def test_a_record_without_field_fingerprints_keeps_what_it_cannot_prove_unedited
     assert '"fields"' not in (learner.cards / "releases.json").read_text(encoding="utf-8")
     edit(learner.cards / "lang" / "rust.md", "value is {{c2::dropped}}", "value is {{c2::freed}}")
     release_v2(learner, monkeypatch)
+    record = read_record(learner.cards)
+    # Unchanged since v1: its fingerprint proves its fields are v1's. Changed: known from v2 on.
+    unchanged = record.cards["rust-two-mut-borrows"].fields
+    assert unchanged is not None and len(unchanged) == 7
+    assert all([r for r, _ in history] == ["v1"] for history in unchanged.values())
+    term = record.cards["dns-ttl-term"]
+    assert term.fields is not None and [r for r, _ in term.fields["Back"]] == ["v2"]
+    assert term.field_at("Back", record.index, "v1") is None
     plan = sync_json(learner, "--apply")
     assert {(f["id"], f["field"], f["kind"]) for f in plan["fields"]} == {
         ("tcp-time-wait-side", "Back", "unknown"),  # edited by the learner
