@@ -958,6 +958,7 @@ def _print_plan(plan: SyncPlan) -> None:
             rows.append(("moved", move.id, f"{move.old} → {move.new}"))
         else:
             rows.append(("stays", move.id, f"in your deck {move.old} (the release: {move.new})"))
+    rows += [("renamed", old, f"→ {new}") for old, new in plan.renames.items()]
     rows += [("retired", r.id, r.reason) for r in plan.retired]
     rows += [("skipped", card_id, why) for card_id, why in plan.skipped]
     if rows:

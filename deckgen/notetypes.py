@@ -16,6 +16,7 @@ from deckgen.model import Deck
 from deckgen.render import RenderedCard
 
 NIGHT_SELECTORS = (".nightMode", ".night_mode")
+BREADCRUMB_SEPARATOR = " › "  # between the round's and the topic's title in the Breadcrumb field
 
 
 def card_css(env: jinja2.Environment) -> str:
@@ -67,7 +68,8 @@ def note_fields(
     """Field name → HTML value, in the note type's field order."""
     card = rendered.card
     syllabus = deck.syllabus
-    breadcrumb = f"{syllabus.round_title(card.round)} › {syllabus.topic_title(card.topic)}"
+    titles = (syllabus.round_title(card.round), syllabus.topic_title(card.topic))
+    breadcrumb = BREADCRUMB_SEPARATOR.join(titles)
     sources = (
         sources_template.render(sources=[Markup(s) for s in rendered.sources]).strip()
         if rendered.sources

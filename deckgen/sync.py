@@ -18,6 +18,7 @@ optional extra, imported only here and only when a command needs it.
 from __future__ import annotations
 
 import dataclasses
+import html
 import re
 import sqlite3
 import tempfile
@@ -34,7 +35,7 @@ from deckgen.errors import DeckgenError, Diagnostic, Location
 from deckgen.exporters.anki import model_id
 from deckgen.history import CardRecord, ReleaseRecord
 from deckgen.model import Card, Deck
-from deckgen.notetypes import anki_tags, note_guid, source_file
+from deckgen.notetypes import BREADCRUMB_SEPARATOR, anki_tags, note_guid, source_file
 from deckgen.publish import Changes, deck_changes
 from deckgen.release import CHANGED_TAG, extend_fields, field_fingerprint
 from deckgen.render import MediaFile, RenderedCard
@@ -242,6 +243,7 @@ class Plan:
     unchanged: list[str] = field(default_factory=list)
     fields: list[FieldChange] = field(default_factory=list)
     moves: list[Move] = field(default_factory=list)
+    renames: dict[str, str] = field(default_factory=dict)  # old deck name -> new, in order
     retired: list[Retirement] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # card id, why
 
@@ -252,6 +254,7 @@ class Plan:
             "unchanged": len(self.unchanged),
             "moved": sum(m.moved for m in self.moves),
             "not moved": sum(not m.moved for m in self.moves),
+            "decks renamed": len(self.renames),
             "retired": len(self.retired),
             "fields updated": sum(f.written for f in self.fields),
             "edits kept": sum(f.kind == "kept" for f in self.fields),
@@ -263,7 +266,8 @@ class Plan:
     @property
     def empty(self) -> bool:
         """Nothing to write."""
-        return not (self.new or self.updates or any(m.moved for m in self.moves) or self.retired)
+        moves = any(m.moved for m in self.moves)
+        return not (self.new or self.updates or moves or self.renames or self.retired)
 
     def document(self) -> dict[str, Any]:
         """The plan as JSON data: counts, then each item."""
@@ -277,6 +281,7 @@ class Plan:
             ],
             "fields": [{"id": f.id, "field": f.field, "kind": f.kind} for f in self.fields],
             "moves": [dataclasses.asdict(m) for m in self.moves],
+            "renames": [{"old": old, "new": new} for old, new in self.renames.items()],
             "retired": [{"id": r.id, "reason": r.reason} for r in self.retired],
             "skipped": [{"id": i, "reason": why} for i, why in self.skipped],
         }
@@ -337,11 +342,13 @@ def make_plan(
     retired_reasons: Mapping[str, str],
     theirs: bool,
     notetypes: frozenset[int],
+    decks: frozenset[str],
 ) -> Plan:
     """What sync does, from the release (targets, record) and the collection (present, by GUID).
     Pure: the dry run prints it and --apply carries out exactly it."""
     assert record.last is not None
     plan = Plan(record.last.version)
+    plan.renames = _renames(targets, present, deck, decks)
     vocabulary = deck.syllabus.vocabulary()
     for target in targets:
         card_id = target.card.id
@@ -381,7 +388,7 @@ def make_plan(
             plan.updates.append(Update(card_id, note.note_id, written, new_tags))
         else:
             plan.unchanged.append(card_id)
-        move = _move(card_id, note, target, deck)
+        move = _move(card_id, note, target, deck, plan.renames)
         if move is not None:
             plan.moves.append(move)
     for card_id, entry in sorted(record.cards.items()):
@@ -407,32 +414,69 @@ def _pristine(note: Present, record: ReleaseRecord, version: str | None) -> bool
     return found is not None and note.mod == found.time
 
 
-def _move(card_id: str, note: Present, target: Target, deck: Deck) -> Move | None:
-    """The move of the note's cards that are not in the release's deck: done when they sit in
-    the deck of the round and topic the note is tagged with (where deckgen put them), else
-    listed as staying in the learner's own deck."""
-    elsewhere = [(cid, home) for cid, home, _ in note.cards if home != target.deck]
+def _placement(note: Present, deck: Deck) -> str | None:
+    """The deck deckgen put the note's cards in, by the note's Breadcrumb field: the titles of
+    the round and topic in the release the learner has, under the deck's name."""
+    parts = html.unescape(note.fields.get("Breadcrumb", "")).split(BREADCRUMB_SEPARATOR)
+    return "::".join([deck.info.name, *parts]) if len(parts) == 2 else None
+
+
+def _same_place(note: Present, card: Card) -> bool:
+    """Whether the note's round:: and topic:: tags name the card's round and topic: then a
+    deck name that differs is a renamed round or topic, not a move."""
+    lowered = {t.lower() for t in note.tags}
+    return {f"round::{card.round}".lower(), f"topic::{card.topic}".lower()} <= lowered
+
+
+def renamed(name: str, renames: Mapping[str, str]) -> str:
+    """A deck's name after the renames, in order (a deck's children are renamed with it)."""
+    for old, new in renames.items():
+        if name == old or name.startswith(old + "::"):
+            name = new + name[len(old) :]
+    return name
+
+
+def _renames(
+    targets: Sequence[Target], present: Mapping[str, Present], deck: Deck, decks: frozenset[str]
+) -> dict[str, str]:
+    """Old deck name → new, for each round or topic whose title changed: the deck is renamed
+    (its cards, and whatever the learner keeps in it, go along) unless the new name exists."""
+    result: dict[str, str] = {}
+    names = set(decks)
+    for target in targets:
+        note = present.get(target.guid)
+        placed = _placement(note, deck) if note is not None else None
+        if note is None or placed is None or not _same_place(note, target.card):
+            continue
+        old_parts, new_parts = placed.split("::"), target.deck.split("::")
+        for depth in range(2, len(new_parts) + 1):
+            old = "::".join([*new_parts[: depth - 1], old_parts[depth - 1]])
+            new = "::".join(new_parts[:depth])
+            if old != new and old in names and new not in names:
+                result[old] = new
+                names = {renamed(n, {old: new}) for n in names}
+    return result
+
+
+def _move(
+    card_id: str, note: Present, target: Target, deck: Deck, renames: Mapping[str, str]
+) -> Move | None:
+    """The move of the note's cards that are not in the release's deck (after the renames):
+    done when they sit in the deck deckgen put them in, else listed as staying in the learner's
+    own deck."""
+    elsewhere = [
+        (cid, renamed(home, renames))
+        for cid, home, _ in note.cards
+        if renamed(home, renames) != target.deck
+    ]
     if not elsewhere:
         return None
-    placed = _tagged_deck(note.tags, target.card, deck)
+    placed = _placement(note, deck)
+    placed = renamed(placed, renames) if placed is not None else None
     moving = tuple(cid for cid, home in elsewhere if home == placed)
     if moving:
         return Move(card_id, moving, placed or "", target.deck, True)
     return Move(card_id, tuple(cid for cid, _ in elsewhere), elsewhere[0][1], target.deck, False)
-
-
-def _tagged_deck(tags: Sequence[str], card: Card, deck: Deck) -> str | None:
-    """The deck deckgen gives a card of the round and topic in the note's round::/topic:: tags
-    (the release the learner has), by the titles of the current syllabus."""
-
-    def tagged(prefix: str) -> str | None:
-        found = [t[len(prefix) :] for t in tags if t.lower().startswith(prefix)]
-        return found[0] if len(found) == 1 else None
-
-    round_id, topic_id = tagged("round::"), tagged("topic::")
-    if round_id is None or topic_id is None:
-        return None
-    return deck.deck_path(dataclasses.replace(card, round=round_id, topic=topic_id))
 
 
 # --------------------------------------------------------------------------- the two sides
@@ -557,7 +601,8 @@ def sync(
             )
         present = read_present(col, notetype_ids)
         retired = found.checked.compiled.lock.retired
-        plan = make_plan(record, deck, targets, present, retired, theirs, notetypes)
+        decks = frozenset(d.name for d in col.decks.all_names_and_ids())
+        plan = make_plan(record, deck, targets, present, retired, theirs, notetypes, decks)
         edits = edits_report(plan, deck, targets)
         if not apply or plan.empty:
             return SyncResult(plan, collection, None, False, edits)
@@ -610,6 +655,10 @@ def apply_plan(col: Collection, plan: Plan) -> None:
                 decks[name] = found
             return decks[name]
 
+        for old, new in plan.renames.items():
+            found = col.decks.id_for_name(old)
+            assert found is not None  # make_plan renames only decks the collection has
+            col.decks.rename(found, new)
         if plan.new:
             requests = []
             for target in plan.new:

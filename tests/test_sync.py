@@ -175,6 +175,7 @@ EXPECTED_COUNTS = {
     "unchanged": 4,  # nothing written: the rust cards, the learner-moved and the conflicting one
     "moved": 1,
     "not moved": 1,
+    "decks renamed": 0,
     "retired": 1,
     "fields updated": 3,  # dns-ttl-term's Back; the moved card's Breadcrumb and SourceFile
     "edits kept": 0,
@@ -343,6 +344,41 @@ def test_sync_needs_exactly_one_collection() -> None:
     assert code == 2 and "--collection PATH or --profile NAME" in out
     code, out = deckgen("sync", "--collection", "a", "--profile", "b")
     assert code == 2
+
+
+def test_a_renamed_topic_renames_its_deck(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """v2 only retitles the DNS topic and the Networking round: their decks are renamed, with
+    the learner's own sub-deck inside, instead of new decks beside the old ones."""
+    learner = v1_collection(tmp_path, monkeypatch)
+    col = Collection(str(learner.collection))
+    own = col.decks.id(f"{DNS}::Mine")
+    card = note_of(col, "dns-ttl-term").cards()[1]
+    col.set_deck([card.id], own)  # type: ignore[arg-type]
+    col.close()
+    edit(learner.cards / "syllabus.yaml", "title: DNS", "title: Domain names")
+    edit(learner.cards / "syllabus.yaml", '"1 · Networking"', '"1 · Networks"')
+    release(learner.cards, "v2", V2_TIME, monkeypatch)
+    new_round, new_topic = f"{DECK}::1 · Networks", f"{DECK}::1 · Networks::Domain names"
+    plan = sync_json(learner, "--apply")
+    assert plan["renames"] == [
+        {"old": f"{DECK}::1 · Networking", "new": new_round},
+        {"old": f"{new_round}::DNS", "new": new_topic},
+    ]
+    assert plan["counts"]["moved"] == 0
+    assert plan["counts"]["not moved"] == 2  # My hard ones, and the sub-deck Mine
+    col = Collection(str(learner.collection))
+    try:
+        names = {d.name for d in col.decks.all_names_and_ids()}
+        assert f"{DECK}::1 · Networking" not in names and DNS not in names
+        ttl = note_of(col, "dns-ttl-term").cards()
+        assert [col.decks.name(c.did) for c in ttl] == [new_topic, f"{new_topic}::Mine"]
+        tcp = note_of(col, "tcp-time-wait-side").cards()
+        assert [col.decks.name(c.did) for c in tcp] == [f"{new_round}::TCP"]
+        assert note_of(col, "dns-ttl-term")["Breadcrumb"] == "1 · Networks › Domain names"
+        assert scheduling(col) == learner.schedule
+    finally:
+        col.close()
+    assert sync_json(learner)["counts"]["updated"] == 0
 
 
 def test_the_backup_opens_as_the_collection_before_the_sync(
