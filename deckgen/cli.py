@@ -870,6 +870,11 @@ def release(cards_dir: Path, version: str, templates_dir: Path | None, no_cache:
     "--theirs", is_flag=True, help="Conflicts: the release's value replaces the learner's edit."
 )
 @click.option(
+    "--delete-retired",
+    is_flag=True,
+    help="Delete retired cards, with their review history, instead of suspending them.",
+)
+@click.option(
     "--report-edits",
     type=click.Path(dir_okay=False, path_type=Path),
     metavar="FILE",
@@ -884,6 +889,7 @@ def sync(
     profile: str | None,
     apply: bool,
     theirs: bool,
+    delete_retired: bool,
     report_edits: Path | None,
     output_format: str,
     templates_dir: Path | None,
@@ -910,7 +916,13 @@ def sync(
     path = collection.expanduser() if collection is not None else profile_collection(profile or "")
     cache = Cache.for_cards(cards_dir, enabled=not no_cache)
     result = run_sync(
-        cards_dir, path, apply=apply, theirs=theirs, templates_dir=templates_dir, cache=cache
+        cards_dir,
+        path,
+        apply=apply,
+        theirs=theirs,
+        delete_retired=delete_retired,
+        templates_dir=templates_dir,
+        cache=cache,
     )
     plan = result.plan
     if report_edits is not None:
@@ -959,7 +971,8 @@ def _print_plan(plan: SyncPlan) -> None:
         else:
             rows.append(("stays", move.id, f"in your deck {move.old} (the release: {move.new})"))
     rows += [("renamed", old, f"→ {new}") for old, new in plan.renames.items()]
-    rows += [("retired", r.id, r.reason) for r in plan.retired]
+    retired = "deleted" if plan.delete_retired else "retired"
+    rows += [(retired, r.id, r.reason) for r in plan.retired]
     rows += [("skipped", card_id, why) for card_id, why in plan.skipped]
     if rows:
         click.echo()

@@ -246,6 +246,7 @@ class Plan:
     renames: dict[str, str] = field(default_factory=dict)  # old deck name -> new, in order
     retired: list[Retirement] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # card id, why
+    delete_retired: bool = False  # retired notes are deleted, not suspended
 
     def counts(self) -> dict[str, int]:
         return {
@@ -283,6 +284,7 @@ class Plan:
             "moves": [dataclasses.asdict(m) for m in self.moves],
             "renames": [{"old": old, "new": new} for old, new in self.renames.items()],
             "retired": [{"id": r.id, "reason": r.reason} for r in self.retired],
+            "delete_retired": self.delete_retired,
             "skipped": [{"id": i, "reason": why} for i, why in self.skipped],
         }
 
@@ -343,11 +345,12 @@ def make_plan(
     theirs: bool,
     notetypes: frozenset[int],
     decks: frozenset[str],
+    delete_retired: bool = False,
 ) -> Plan:
     """What sync does, from the release (targets, record) and the collection (present, by GUID).
     Pure: the dry run prints it and --apply carries out exactly it."""
     assert record.last is not None
-    plan = Plan(record.last.version)
+    plan = Plan(record.last.version, delete_retired=delete_retired)
     plan.renames = _renames(targets, present, deck, decks)
     vocabulary = deck.syllabus.vocabulary()
     for target in targets:
@@ -395,7 +398,7 @@ def make_plan(
         note = present.get(note_guid(deck.info.id, card_id))
         if entry.retired is None or note is None:
             continue
-        if any(t.lower() == RETIRED_TAG for t in note.tags):
+        if not delete_retired and any(t.lower() == RETIRED_TAG for t in note.tags):
             continue  # retired by an earlier sync: what the learner did since is theirs
         card_ids = tuple(c[0] for c in note.cards)
         plan.retired.append(
@@ -576,6 +579,7 @@ def sync(
     *,
     apply: bool = False,
     theirs: bool = False,
+    delete_retired: bool = False,
     templates_dir: Path | None = None,
     cache: Cache | None = None,
 ) -> SyncResult:
@@ -602,7 +606,9 @@ def sync(
         present = read_present(col, notetype_ids)
         retired = found.checked.compiled.lock.retired
         decks = frozenset(d.name for d in col.decks.all_names_and_ids())
-        plan = make_plan(record, deck, targets, present, retired, theirs, notetypes, decks)
+        plan = make_plan(
+            record, deck, targets, present, retired, theirs, notetypes, decks, delete_retired
+        )
         edits = edits_report(plan, deck, targets)
         if not apply or plan.empty:
             return SyncResult(plan, collection, None, False, edits)
@@ -679,7 +685,7 @@ def apply_plan(col: Collection, plan: Plan) -> None:
             if update.tags is not None:
                 note.tags = list(update.tags)
             notes.append(note)
-        for retirement in plan.retired:
+        for retirement in [] if plan.delete_retired else plan.retired:
             note = col.get_note(NoteId(retirement.note_id))
             note.tags = [*note.tags, RETIRED_TAG]
             notes.append(note)
@@ -688,8 +694,10 @@ def apply_plan(col: Collection, plan: Plan) -> None:
         for move in plan.moves:
             if move.moved:
                 col.set_deck([CardId(c) for c in move.card_ids], deck_id(move.new))
+        if plan.delete_retired and plan.retired:
+            col.remove_notes([NoteId(r.note_id) for r in plan.retired])
         suspended = [CardId(c) for r in plan.retired for c in r.card_ids]
-        if suspended:
+        if suspended and not plan.delete_retired:
             col.sched.suspend_cards(suspended)
 
     assert col.db is not None

@@ -22,7 +22,7 @@ from deckgen.build import build
 from deckgen.cli import cli
 from deckgen.history import read_record, write_record
 from deckgen.notetypes import note_guid
-from deckgen.sync import profile_collection
+from deckgen.sync import profile_collection, readable
 from tests.ankiutil import import_package, open_collection, review_all_due
 from tests.conftest import FIXTURES, PROJECT
 
@@ -379,6 +379,26 @@ def test_a_renamed_topic_renames_its_deck(tmp_path: Path, monkeypatch: pytest.Mo
     finally:
         col.close()
     assert sync_json(learner)["counts"]["updated"] == 0
+
+
+def test_delete_retired_deletes_the_retired_note(learner: Learner) -> None:
+    plan = sync_json(learner, "--apply", "--delete-retired")
+    assert plan["delete_retired"] is True and plan["retired"] == [
+        {"id": "tcp-handshake-diagram", "reason": "old"}
+    ]
+    col = Collection(str(learner.collection))
+    try:
+        assert col.note_count() == 7 and not col.find_notes('"CardId:tcp-handshake-diagram"')
+    finally:
+        col.close()
+    assert sync_json(learner, "--delete-retired")["counts"]["retired"] == 0
+
+
+def test_learner_html_reads_as_markdown() -> None:
+    assert readable("<b>Active</b> closer<br>sends <code>FIN</code> &amp; waits") == (
+        "**Active** closer\nsends `FIN` & waits"
+    )
+    assert readable("<ul><li>one</li><li><i>two</i></li></ul>") == "- one\n- *two*"
 
 
 def test_the_backup_opens_as_the_collection_before_the_sync(
