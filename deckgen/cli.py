@@ -937,8 +937,7 @@ def sync(
     else:
         _print_plan(plan)
     if report_edits is not None:
-        edited = sum(f.edited for f in plan.fields)
-        _note(f"deckgen: wrote {edited} edited field(s) to {report_edits}")
+        _note(f"deckgen: wrote {result.edit_count} edited field(s) to {report_edits}")
     if result.backup is not None:
         _note(f"deckgen: backed up to {result.backup} (Anki: File → Switch Profile → Open Backup)")
     if result.applied:

@@ -5,8 +5,8 @@ anything. Sync, with the release record (deckgen.history), does it field by fiel
 learner never edited (its value is one a release shipped) takes the release's value; a field
 they edited keeps their value, and is a conflict when the release changed it too (`--theirs`
 overwrites). Tags deckgen owns are replaced; the learner's own, `marked` and `leech` stay. A card
-still in the deck deckgen put it in follows its topic's move; a retired card is suspended and
-tagged, never deleted.
+still in the deck deckgen put it in follows its topic's move, a retitled round or topic renames
+its deck, and a retired card is suspended and tagged (deleted only with --delete-retired).
 
 The order of work: refuse a collection held open (by Anki desktop) or of a schema the installed
 `anki` would upgrade (both read with sqlite3, read-only, before the `anki` package opens it),
@@ -34,7 +34,7 @@ from deckgen.cardtypes import ANKI_FIELDS, CARD_TYPES, CONTENT_FIELDS
 from deckgen.errors import DeckgenError, Diagnostic, Location
 from deckgen.exporters.anki import model_id
 from deckgen.history import CardRecord, ReleaseRecord
-from deckgen.model import Card, Deck
+from deckgen.model import Card, Deck, Text
 from deckgen.notetypes import BREADCRUMB_SEPARATOR, anki_tags, note_guid, source_file
 from deckgen.publish import Changes, deck_changes
 from deckgen.release import CHANGED_TAG, extend_fields, field_fingerprint
@@ -122,15 +122,26 @@ def open_elsewhere() -> str:
 
 
 def check_schema(path: Path, schema: int, installed: int, version: str) -> None:
+    """Refuse a schema the installed `anki` would not keep as it is: it refuses a newer one and
+    upgrades an older one, which the Anki desktop that wrote it may then fail to open."""
     if schema == installed:
         return
+    if schema > installed:
+        advice = (
+            "it would refuse it: install the anki package of your Anki desktop's version "
+            "(Help → About), e.g. pip install -U anki"
+        )
+    else:
+        advice = (
+            "it would upgrade it, and the Anki desktop that wrote it might no longer open it. "
+            "Schema 11 is Anki 2.1.49 and older: update Anki desktop (2.1.50 or later, "
+            f"schema {installed}), open and close your profile once, then sync"
+        )
     newer = "newer" if schema > installed else "older"
     raise refuse(
         path,
         f"the collection has schema {schema}, {newer} than schema {installed} of the installed "
-        f"anki {version}, which would {'refuse' if schema > installed else 'upgrade'} it (and "
-        "an upgraded collection may not open in your Anki desktop): install the anki package of "
-        "your Anki desktop's version (Help → About), e.g. pip install 'anki==25.2.7'",
+        f"anki {version}: {advice}",
     )
 
 
@@ -182,7 +193,7 @@ class Present:
     notetype_id: int
     fields: dict[str, str]
     tags: tuple[str, ...]
-    cards: tuple[tuple[int, str, bool], ...]  # card id, its home deck's name, suspended
+    cards: tuple[tuple[int, str], ...]  # card id, the name of its home deck (not a filtered one)
     mod: int  # when the note last changed, in seconds
 
 
@@ -469,7 +480,7 @@ def _move(
     own deck."""
     elsewhere = [
         (cid, renamed(home, renames))
-        for cid, home, _ in note.cards
+        for cid, home in note.cards
         if renamed(home, renames) != target.deck
     ]
     if not elsewhere:
@@ -517,7 +528,7 @@ def read_present(col: Collection, notetype_ids: Sequence[int]) -> dict[str, Pres
             cards = []
             for card in note.cards():
                 home = card.odid or card.did
-                cards.append((card.id, names.get(home, ""), card.queue == -1))
+                cards.append((card.id, names.get(home, "")))
             result[note.guid] = Present(
                 note_id=note.id,
                 guid=note.guid,
@@ -555,6 +566,7 @@ class SyncResult:
     backup: Path | None  # None for a dry run, or when nothing was to be written
     applied: bool
     edits: str  # the learner's edits as Markdown (edits_report)
+    edit_count: int  # how many fields it holds
 
 
 def prepare(cards_dir: Path, templates_dir: Path | None, cache: Cache | None) -> Changes:
@@ -610,12 +622,13 @@ def sync(
             record, deck, targets, present, retired, theirs, notetypes, decks, delete_retired
         )
         edits = edits_report(plan, deck, targets)
+        count = len(reported_edits(plan, targets))
         if not apply or plan.empty:
-            return SyncResult(plan, collection, None, False, edits)
+            return SyncResult(plan, collection, None, False, edits, count)
         backup = make_backup(col, collection)
         add_media(col, plan, found.checked.rendered.media)
         apply_plan(col, plan)
-    return SyncResult(plan, collection, backup, True, edits)
+    return SyncResult(plan, collection, backup, True, edits, count)
 
 
 def make_backup(col: Collection, collection: Path) -> Path:
@@ -727,43 +740,69 @@ def readable(fragment: str) -> str:
     return "\n".join(lines).strip()
 
 
-def _source_text(card: Card, name: str) -> str | None:
-    """The Markdown an author wrote for note field `name`, None for a field deckgen makes."""
+def _source_text(card: Card, name: str) -> Text | None:
+    """The Markdown an author wrote for note field `name`; None for a field deckgen makes (the
+    breadcrumb, the card id, the source file), which no pull request changes."""
     attributes = {ANKI_FIELDS[k]: CONTENT_FIELDS[k] for k in ANKI_FIELDS} | {"Extra": "extra"}
     if name in attributes:
         text = getattr(card, attributes[name])
-        return text.markdown if text is not None else ""
+        return text if text is not None else Text("", card.location.line)
+    if name == "Sources" and card.sources:
+        return Text("\n".join(s.markdown for s in card.sources), card.sources[0].line)
     if name == "Sources":
-        return "\n".join(s.markdown for s in card.sources)
+        return Text("", card.location.line)
     return None
 
 
 def _fence(text: str) -> str:
-    ticks = "`" * max(3, *(len(m) + 1 for m in re.findall(r"`+", text)), 3)
+    ticks = "`" * max([3, *(len(m) + 1 for m in re.findall(r"`+", text))])
     return f"{ticks}\n{text}\n{ticks}"
 
 
+def reported_edits(plan: Plan, targets: Sequence[Target]) -> list[tuple[FieldChange, Text]]:
+    """The learner's edits of fields an author writes, each with the field's source."""
+    cards = {t.card.id: t.card for t in targets}
+    result = []
+    for change in plan.fields:
+        source = _source_text(cards[change.id], change.field) if change.edited else None
+        if source is not None:
+            result.append((change, source))
+    return result
+
+
 def edits_report(plan: Plan, deck: Deck, targets: Sequence[Target]) -> str:
-    """Every field the learner edited, as Markdown a contributor turns into a pull request."""
-    by_id = {t.card.id: t.rendered for t in targets}
-    edited = [f for f in plan.fields if f.edited]
+    """Every field the learner edited, as Markdown a contributor turns into a pull request:
+    the card id, the field's `file:line`, its source and the learner's text."""
+    rendered = {t.card.id: t.rendered for t in targets}
+    edits = reported_edits(plan, targets)
     lines = [
         f"# Edits to {deck.info.name}, against release {plan.release}",
         "",
-        f"{len(edited)} edited field(s). For each: where the card is, its source, and the "
+        f"{len(edits)} edited field(s). For each: where its source is, the source, and the "
         "learner's text (from Anki's HTML).",
     ]
-    for change in edited:
-        rendered = by_id[change.id]
-        card = rendered.card
-        where = f"{source_file(deck, rendered)}:{card.location.line}"
-        source = _source_text(card, change.field)
-        lines += ["", f"## `{change.id}` · {change.field} ({change.kind})", "", f"In `{where}`."]
-        if source is None:
-            lines += ["", "deckgen makes this field; the learner's text:"]
-        else:
-            lines += ["", "Source:", "", _fence(source), "", "Learner's text:"]
-        lines += ["", _fence(readable(change.learner))]
+    notes = {
+        "kept": "the release did not change it",
+        "conflict": "the release changed it too",
+        "unknown": "maybe an edit: the release record cannot tell what your release shipped",
+        "overwritten": "replaced by the release's value (--theirs)",
+    }
+    for change, source in edits:
+        where = f"{source_file(deck, rendered[change.id])}:{source.line}"
+        lines += [
+            "",
+            f"## `{change.id}` · {change.field}",
+            "",
+            f"In `{where}`; {notes[change.kind]}.",
+            "",
+            "Source:",
+            "",
+            _fence(source.markdown),
+            "",
+            "Learner's text:",
+            "",
+            _fence(readable(change.learner)),
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 from dataclasses import dataclass, replace
@@ -256,8 +257,15 @@ def test_sync_applies_v2_and_keeps_the_learner(learner: Learner, tmp_path: Path)
     assert learner.collection.read_bytes() != before
 
     text = report.read_text(encoding="utf-8")
-    assert "## `tcp-time-wait-side` · Back (conflict)" in text
-    assert "In `cards/net/tcp.md:" in text and LEARNER_BACK in text
+    assert text.startswith("# Edits to Sample Deck, against release v2\n\n1 edited field(s).")
+    line = next(
+        n
+        for n, row in enumerate((learner.cards / "net/tcp.md").read_text().splitlines(), 1)
+        if row.startswith("A: The **active closer**")
+    )
+    assert "## `tcp-time-wait-side` · Back\n" in text
+    assert f"In `cards/net/tcp.md:{line}`; the release changed it too." in text
+    assert f"Learner's text:\n\n```\n{LEARNER_BACK}\n```" in text
     assert "the side that sends FIN first." in text  # the source the learner changed
 
     synced = learner.collection.read_bytes()
@@ -308,7 +316,8 @@ def test_a_record_without_field_fingerprints_keeps_what_it_cannot_prove_unedited
     term = record.cards["dns-ttl-term"]
     assert term.fields is not None and [r for r, _ in term.fields["Back"]] == ["v2"]
     assert term.field_at("Back", record.index, "v1") is None
-    plan = sync_json(learner, "--apply")
+    report = tmp_path / "fixes.md"
+    plan = sync_json(learner, "--apply", "--report-edits", str(report))
     assert {(f["id"], f["field"], f["kind"]) for f in plan["fields"]} == {
         ("tcp-time-wait-side", "Back", "unknown"),  # edited by the learner
         ("dns-ttl-term", "Back", "unknown"),  # marked by the learner: touched
@@ -323,6 +332,10 @@ def test_a_record_without_field_fingerprints_keeps_what_it_cannot_prove_unedited
     finally:
         col.close()
     assert sync_json(learner)["counts"]["conflicts"] == 4  # still reported, never overwritten
+    text = report.read_text(encoding="utf-8")
+    assert "2 edited field(s)" in text  # a contributor fixes no breadcrumb or file name
+    assert "## `dns-ttl-term` · Back\n" in text and "## `tcp-time-wait-side` · Back\n" in text
+    assert text.count("maybe an edit: the release record cannot tell") == 2
 
 
 def test_profile_finds_the_collection_in_ankis_data_folder(
@@ -479,7 +492,20 @@ def test_a_collection_of_another_schema_is_refused_untouched(learner: Learner) -
         "sync", "--cards", str(learner.cards), "--collection", str(learner.collection), "--apply"
     )
     assert code == 1
-    assert "schema 11, older than schema 18" in out and "pip install 'anki==" in out
+    assert "schema 11, older than schema 18" in out and "update Anki desktop" in out
+    assert learner.collection.read_bytes() == before
+
+
+def test_a_collection_of_a_newer_schema_is_refused_untouched(learner: Learner) -> None:
+    with sqlite3.connect(learner.collection) as connection:
+        connection.execute("update col set ver = 19")
+    connection.close()
+    before = learner.collection.read_bytes()
+    code, out = deckgen(
+        "sync", "--cards", str(learner.cards), "--collection", str(learner.collection), "--apply"
+    )
+    assert code == 1
+    assert "schema 19, newer than schema 18" in out and "pip install -U anki" in out
     assert learner.collection.read_bytes() == before
 
 
