@@ -970,6 +970,7 @@ def _print_plan(plan: SyncPlan) -> None:
         else:
             rows.append(("stays", move.id, f"in your deck {move.old} (the release: {move.new})"))
     rows += [("renamed", old, f"→ {new}") for old, new in plan.renames.items()]
+    rows += [("note type", n.key, "templates and CSS updated") for n in plan.notetypes]
     retired = "deleted" if plan.delete_retired else "retired"
     rows += [(retired, r.id, r.reason) for r in plan.retired]
     rows += [("skipped", card_id, why) for card_id, why in plan.skipped]

@@ -22,11 +22,13 @@ import html
 import re
 import sqlite3
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import jinja2
 
 from deckgen.atomic import atomic_output
 from deckgen.cache import Cache
@@ -35,11 +37,19 @@ from deckgen.errors import DeckgenError, Diagnostic, Location
 from deckgen.exporters.anki import model_id
 from deckgen.history import CardRecord, ReleaseRecord
 from deckgen.model import Card, Deck, Text
-from deckgen.notetypes import BREADCRUMB_SEPARATOR, anki_tags, note_guid, source_file
+from deckgen.notetypes import (
+    BREADCRUMB_SEPARATOR,
+    anki_tags,
+    card_css,
+    card_templates,
+    note_guid,
+    source_file,
+)
 from deckgen.publish import Changes, deck_changes
 from deckgen.release import CHANGED_TAG, extend_fields, field_fingerprint
 from deckgen.render import MediaFile, RenderedCard
 from deckgen.sanitize import html_text
+from deckgen.templating import template_environment
 
 if TYPE_CHECKING:
     from anki.collection import Collection
@@ -239,6 +249,17 @@ class Move:
 
 
 @dataclass(frozen=True)
+class NotetypeUpdate:
+    """A note type whose templates or CSS the release changed (same field and template names,
+    so no full sync): what an .apkg import of the release would also replace."""
+
+    key: str  # the card type
+    notetype_id: int
+    templates: dict[str, tuple[str, str]]  # template name -> (front, back)
+    css: str
+
+
+@dataclass(frozen=True)
 class Retirement:
     id: str
     note_id: int
@@ -255,6 +276,7 @@ class Plan:
     fields: list[FieldChange] = field(default_factory=list)
     moves: list[Move] = field(default_factory=list)
     renames: dict[str, str] = field(default_factory=dict)  # old deck name -> new, in order
+    notetypes: list[NotetypeUpdate] = field(default_factory=list)
     retired: list[Retirement] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # card id, why
     delete_retired: bool = False  # retired notes are deleted, not suspended
@@ -267,6 +289,7 @@ class Plan:
             "moved": sum(m.moved for m in self.moves),
             "not moved": sum(not m.moved for m in self.moves),
             "decks renamed": len(self.renames),
+            "note types updated": len(self.notetypes),
             "retired": len(self.retired),
             "fields updated": sum(f.written for f in self.fields),
             "edits kept": sum(f.kind == "kept" for f in self.fields),
@@ -279,7 +302,8 @@ class Plan:
     def empty(self) -> bool:
         """Nothing to write."""
         moves = any(m.moved for m in self.moves)
-        return not (self.new or self.updates or moves or self.renames or self.retired)
+        changes = self.new or self.updates or self.renames or self.notetypes or self.retired
+        return not (changes or moves)
 
     def document(self) -> dict[str, Any]:
         """The plan as JSON data: counts, then each item."""
@@ -294,6 +318,7 @@ class Plan:
             "fields": [{"id": f.id, "field": f.field, "kind": f.kind} for f in self.fields],
             "moves": [dataclasses.asdict(m) for m in self.moves],
             "renames": [{"old": old, "new": new} for old, new in self.renames.items()],
+            "note_types": [n.key for n in self.notetypes],
             "retired": [{"id": r.id, "reason": r.reason} for r in self.retired],
             "delete_retired": self.delete_retired,
             "skipped": [{"id": i, "reason": why} for i, why in self.skipped],
@@ -369,7 +394,7 @@ def make_plan(
         note = present.get(target.guid)
         if note is None and target.notetype_id not in notetypes:
             plan.skipped.append(
-                (card_id, "its note type is not in the collection: import the .apkg")
+                (card_id, "its note type is not in the collection: sync adds no note types")
             )
             continue
         if note is None:
@@ -416,6 +441,26 @@ def make_plan(
             Retirement(card_id, note.note_id, card_ids, retired_reasons.get(card_id, ""))
         )
     return plan
+
+
+def notetype_updates(
+    wanted: Mapping[str, tuple[int, dict[str, tuple[str, str]], str]],
+    present: Mapping[int, tuple[dict[str, tuple[str, str]], str]],
+) -> tuple[list[NotetypeUpdate], list[tuple[str, str]]]:
+    """The note types whose templates or CSS differ from the release's (card type -> (id,
+    templates, css) wanted; id -> (templates, css) in the collection), and those skipped because
+    their template names differ (changing those is a schema change: Anki would force a full
+    sync)."""
+    updates, skipped = [], []
+    for key, (notetype_id, templates, css) in wanted.items():
+        if notetype_id not in present:
+            continue
+        have, have_css = present[notetype_id]
+        if set(have) != set(templates):
+            skipped.append((key, "its note type's templates are not the release's: not updated"))
+        elif have != templates or have_css != css:
+            updates.append(NotetypeUpdate(key, notetype_id, templates, css))
+    return updates, skipped
 
 
 def _pristine(note: Present, record: ReleaseRecord, version: str | None) -> bool:
@@ -541,6 +586,36 @@ def read_present(col: Collection, notetype_ids: Sequence[int]) -> dict[str, Pres
     return result
 
 
+def release_notetypes(
+    deck: Deck, env: jinja2.Environment
+) -> dict[str, tuple[int, dict[str, tuple[str, str]], str]]:
+    """Card type -> (note type id, template name -> (front, back), CSS), as the .apkg has them."""
+    css = card_css(env)
+    return {
+        key: (
+            model_id(deck.info.id, CARD_TYPES[key]),
+            {name: (front, back) for name, front, back in templates},
+            css,
+        )
+        for key, templates in card_templates(env, deck).items()
+    }
+
+
+def read_notetypes(
+    col: Collection, notetype_ids: Iterable[int]
+) -> dict[int, tuple[dict[str, tuple[str, str]], str]]:
+    """Note type id -> (template name -> (front, back), CSS), as the collection has them."""
+    from anki.models import NotetypeId
+
+    result = {}
+    for mid in notetype_ids:
+        notetype = col.models.get(NotetypeId(mid))
+        if notetype is not None:
+            templates = {t["name"]: (t["qfmt"], t["afmt"]) for t in notetype["tmpls"]}
+            result[mid] = (templates, str(notetype["css"]))
+    return result
+
+
 def with_field_history(record: ReleaseRecord, found: Changes) -> ReleaseRecord:
     """The record with a field history for every card recorded before field fingerprints
     existed: the working tree is the last release (sync refuses otherwise), so each card's
@@ -621,6 +696,9 @@ def sync(
         plan = make_plan(
             record, deck, targets, present, retired, theirs, notetypes, decks, delete_retired
         )
+        wanted = release_notetypes(deck, template_environment(templates_dir))
+        plan.notetypes, skipped = notetype_updates(wanted, read_notetypes(col, notetypes))
+        plan.skipped += skipped
         edits = edits_report(plan, deck, targets)
         count = len(reported_edits(plan, targets))
         if not apply or plan.empty:
@@ -674,6 +752,13 @@ def apply_plan(col: Collection, plan: Plan) -> None:
                 decks[name] = found
             return decks[name]
 
+        for retyped in plan.notetypes:
+            notetype = col.models.get(NotetypeId(retyped.notetype_id))
+            assert notetype is not None  # planned from the collection's own note types
+            for template in notetype["tmpls"]:
+                template["qfmt"], template["afmt"] = retyped.templates[template["name"]]
+            notetype["css"] = retyped.css
+            col.models.update_dict(notetype)
         for old, new in plan.renames.items():
             found = col.decks.id_for_name(old)
             assert found is not None  # make_plan renames only decks the collection has

@@ -20,6 +20,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from deckgen.build import build
+from deckgen.cardtypes import CARD_TYPES
 from deckgen.cli import cli
 from deckgen.history import read_record, write_record
 from deckgen.notetypes import note_guid
@@ -177,6 +178,7 @@ EXPECTED_COUNTS = {
     "moved": 1,
     "not moved": 1,
     "decks renamed": 0,
+    "note types updated": 0,
     "retired": 1,
     "fields updated": 3,  # dns-ttl-term's Back; the moved card's Breadcrumb and SourceFile
     "edits kept": 0,
@@ -287,7 +289,7 @@ def test_the_plan_reads_as_a_table(learner: Learner) -> None:
         "sync", "--cards", str(learner.cards), "--collection", str(learner.collection)
     )
     assert code == 0, out
-    assert "new             1\n" in out and "conflicts       1\n" in out
+    assert re.search(r"^new +1$", out, re.M) and re.search(r"^conflicts +1$", out, re.M)
     assert "conflict    tcp-time-wait-side: Back: your edit kept; the release changed it" in out
     assert f"moved       tcp-time-wait-length: {TCP} → {DNS}" in out
     assert f"stays       dns-resolution-order: in your deck {OWN_DECK}" in out
@@ -393,6 +395,37 @@ def test_a_renamed_topic_renames_its_deck(tmp_path: Path, monkeypatch: pytest.Mo
     finally:
         col.close()
     assert sync_json(learner)["counts"]["updated"] == 0
+
+
+def test_a_release_of_new_templates_updates_the_note_types(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """v2 changes only the card style: each note type's CSS is replaced, as an import would."""
+    learner = v1_collection(tmp_path, monkeypatch)
+    templates = tmp_path / "templates"
+    shutil.copytree(PROJECT / "templates", templates)
+    style = templates / "anki" / "style.css"
+    style.write_text(style.read_text(encoding="utf-8") + "\n.v2-rule { color: teal; }\n")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(V2_TIME))
+    code, out = deckgen(
+        "release", "--cards", str(learner.cards), "--templates", str(templates), "v2"
+    )
+    assert code == 0, out
+    plan = sync_json(learner, "--templates", str(templates), "--apply")
+    used = ["basic", "cloze", "reversed"]  # the .apkg brings only the note types its notes use
+    assert sorted(plan["note_types"]) == used
+    assert plan["counts"]["updated"] == 7  # every note: its deckgen::changed:: tag
+    col = Collection(str(learner.collection))
+    try:
+        for key in used:
+            notetype = col.models.by_name(f"{DECK} · {CARD_TYPES[key].label}")
+            assert notetype is not None and ".v2-rule { color: teal; }" in notetype["css"]
+        assert "teal" in note_of(col, "dns-ttl-term").cards()[0].answer()
+        assert scheduling(col) == learner.schedule
+    finally:
+        col.close()
+    again = sync_json(learner, "--templates", str(templates))
+    assert again["note_types"] == [] and again["counts"]["updated"] == 0
 
 
 def test_delete_retired_deletes_the_retired_note(learner: Learner) -> None:
