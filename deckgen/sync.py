@@ -705,7 +705,16 @@ def sync(
             return SyncResult(plan, collection, None, False, edits, count)
         backup = make_backup(col, collection)
         add_media(col, plan, found.checked.rendered.media)
-        apply_plan(col, plan)
+        from anki.errors import AnkiException
+
+        try:
+            apply_plan(col, plan)
+        except AnkiException as error:
+            raise refuse(
+                collection,
+                f"Anki refused the sync ({type(error).__name__}: {error}); it was rolled back "
+                f"whole, the collection is as before (backup: {backup})",
+            ) from error
     return SyncResult(plan, collection, backup, True, edits, count)
 
 
@@ -714,8 +723,13 @@ def make_backup(col: Collection, collection: Path) -> Path:
     in the `backups` folder beside the collection, where Anki keeps its own."""
     folder = collection.parent / "backups"
     folder.mkdir(exist_ok=True)
+    from anki.errors import AnkiException
+
     before = set(folder.iterdir())
-    created = col.create_backup(backup_folder=str(folder), force=True, wait_for_completion=True)
+    try:
+        created = col.create_backup(backup_folder=str(folder), force=True, wait_for_completion=True)
+    except AnkiException as error:
+        raise refuse(collection, f"Anki could not back up to {folder}: {error}") from error
     made = sorted(set(folder.iterdir()) - before)
     if not created or len(made) != 1:
         raise refuse(collection, f"Anki made no backup in {folder}: nothing was changed")

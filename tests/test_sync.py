@@ -399,6 +399,28 @@ def test_a_renamed_topic_renames_its_deck(tmp_path: Path, monkeypatch: pytest.Mo
     assert sync_json(learner)["counts"]["updated"] == 0
 
 
+def test_a_sync_that_anki_refuses_midway_is_rolled_back_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The DNS topic is retitled, and the learner has a filtered deck of the new deck's name:
+    the cards cannot move into it, and everything done before in the transaction is undone."""
+    learner = v1_collection(tmp_path, monkeypatch)
+    edit(learner.cards / "syllabus.yaml", "title: DNS", "title: Domain names")
+    edit(learner.cards / "net" / "dns.md", "may cache a record.", "may cache a record again.")
+    release(learner.cards, "v2", V2_TIME, monkeypatch)
+    col = Collection(str(learner.collection))
+    col.decks.new_filtered(f"{DECK}::1 · Networking::Domain names")
+    col.close()
+    untouched = state(learner.collection, learner.schedule)
+    code, out = deckgen(
+        "sync", "--cards", str(learner.cards), "--collection", str(learner.collection), "--apply"
+    )
+    assert code == 1, out
+    assert "DG905" in out and "FilteredDeckError" in out and "rolled back whole" in out
+    assert state(learner.collection, learner.schedule) == untouched
+    assert len(list((learner.collection.parent / "backups").iterdir())) == 1
+
+
 def test_a_release_of_new_templates_updates_the_note_types(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
