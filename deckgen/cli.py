@@ -902,8 +902,8 @@ def sync(
     backup (its path is printed), then applies the plan in one transaction. Fields you edited
     are kept (a conflict when the release changed them too); your own tags, marked and leech
     stay; review history is never touched; retired cards are suspended and tagged
-    deckgen::retired, never deleted. Needs the official anki package: pip install
-    'deckgen-anki[sync]'.
+    deckgen::retired (deleted only with --delete-retired). Needs the official anki package:
+    pip install 'deckgen-anki[sync]'.
 
     \b
     Examples:
