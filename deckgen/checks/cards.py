@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 
+from markdown_it import MarkdownIt
+
+from deckgen.checks.fields import MAX_ANSWER_ITEMS
 from deckgen.checks.registry import card_rule
 from deckgen.errors import DiagnosticSink, Location
-from deckgen.markdown import CLOZE_OPEN_RE
+from deckgen.markdown import CLOZE_OPEN_RE, make_parser
 from deckgen.model import Card, Deck, Text
 
 # Possessive runs: with plain `\s*\d*\s*` a `{{c` followed by thousands of spaces and no `:` is
@@ -115,4 +120,124 @@ def _check_cloze_balance(card: Card, text: Text, sink: DiagnosticSink) -> None:
             Location(card.path, text.line),
             f"'{{{{c0::' in '{card.id}': cloze numbers start at c1",
             "DG302",
+        )
+
+
+# --------------------------------------------------------------------------- one fact per card
+
+# DG312 flags the obvious signs that a card asks or answers several things at once (the
+# minimum-information principle). The limits were measured on the shipped deck (issue 18,
+# 388 cards): each of the 7 answers with 5 or 6 list items enumerates a set (the cases a cloze
+# or one card per item serves better), while the 4-item answers include single mappings; the
+# answers with 6 or more distinct figures state several facts, while formulas and worked
+# examples (RFC 6298's RTO, a rate-limit estimate) stay at 5 or fewer. Long answers are DG310's.
+MAX_FACT_LIST_ITEMS = 4  # more list items than this is an enumeration: a cloze or one card each
+MAX_ANSWER_NUMBERS = 5  # distinct figures in one answer, identifiers (RFC 9293, TLS 1.3) aside
+
+_ASK_WORDS = (
+    "what|which|why|how|when|where|who|whom|whose|does|do|did|is|are|was|were|can|could"
+    "|must|should|would|will|name"
+)
+# ", and what …", "; or which …", ", in which …": a second question joined to the first (a
+# bare ", which …" is left alone: it is usually a relative clause).
+_JOINED_ASK_RE = re.compile(
+    rf"[,;]\s++(?:(?:and|or|but)\s++(?:also\s++)?(?:{_ASK_WORDS})"
+    r"|(?:(?:and|or)\s++)?(?:in|on|at|for|from|to|with|by|under)\s++(?:what|which))\b",
+    re.IGNORECASE,
+)
+# A bare "…, and why?" asks for the reason of the same fact, which belongs on its answer; a
+# code-reading card may also ask for its fix, since the fix is the other side of one diagnosis.
+_FOLLOW_UPS = "why"
+_CODE_FOLLOW_UPS = "why|what is the fix|how do you fix it|what fixes it"
+_NUMBER_RE = re.compile(r"(?<![\w.§/-])(?:0x[0-9a-f]++|\d++(?:[.,]\d++)*+)(?![\w-])", re.IGNORECASE)
+_IDENTIFIER_RE = re.compile(
+    r"\b(?:RFC|BCP|STD)\s*+\d++|§\s*+[\d.]++"
+    r"|\b(?:Go|TLS|Linux|Python|Rust|Node\.js|HTTP)\s*+\d++(?:\.\d++)*+",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What DG312 reads of a field: its prose outside code, its list items, whether it holds a
+    code block."""
+
+    prose: str
+    items: int
+    code: bool
+
+
+@functools.cache
+def _parser() -> MarkdownIt:
+    return make_parser()
+
+
+def _shape(text: Text) -> _Shape:
+    words: list[str] = []
+    items, code = 0, False
+    for token in _parser().parse(text.markdown):
+        items += token.type == "list_item_open"
+        code = code or token.type in ("fence", "code_block")
+        words.extend(child.content for child in token.children or () if child.type == "text")
+    return _Shape(" ".join(words), items, code)
+
+
+def _follow_up_re(alternatives: str) -> re.Pattern[str]:
+    return re.compile(rf"(?:,\s*+(?:and|or)\s++|\?\s*+)(?:{alternatives})\s*+\?", re.IGNORECASE)
+
+
+_FOLLOW_UP_RE = _follow_up_re(_FOLLOW_UPS)
+_CODE_FOLLOW_UP_RE = _follow_up_re(_CODE_FOLLOW_UPS)
+
+
+def question_asks(question: str, code_reading: bool) -> list[str]:
+    """The separate things a question (its prose outside code) asks for, as the signs that
+    show them: each question mark past the first, and each second question joined with
+    ', and …'; empty for a question asking one thing."""
+    follow_ups = _CODE_FOLLOW_UP_RE if code_reading else _FOLLOW_UP_RE
+    question = follow_ups.sub("?", question)
+    signs = [f"'{' '.join(m.group(0).split())} …'" for m in _JOINED_ASK_RE.finditer(question)]
+    marks = question.count("?")
+    if marks > 1:
+        signs.insert(0, f"{marks} question marks")
+    return signs
+
+
+def answer_numbers(answer: str) -> list[str]:
+    """The distinct figures in an answer's prose, in order, leaving out identifiers that are
+    not facts to recall (RFC 9293, §3.5.3, TLS 1.3, Go 1.22)."""
+    figures = _NUMBER_RE.findall(_IDENTIFIER_RE.sub(" ", answer))
+    return list(dict.fromkeys(figures))
+
+
+@card_rule("DG312")
+def several_facts(card: Card, deck: Deck, sink: DiagnosticSink) -> None:
+    """One fact per card: a question asking several things, an answer listing many items or
+    packing many figures. A cloze card asks its deletions one at a time and has no question,
+    so only its length is checked (DG310)."""
+    if card.type.cloze or card.front is None or card.back is None:
+        return
+    question, answer = _shape(card.front), _shape(card.back)
+    asks = question_asks(question.prose, code_reading=question.code)
+    if asks:
+        sink.report(
+            Location(card.path, card.front.line),
+            f"question of '{card.id}' asks {len(asks) + 1} things ({', '.join(asks)}): "
+            "one fact per card — split it, or make it a cloze",
+            "DG312",
+        )
+    if MAX_FACT_LIST_ITEMS < answer.items <= MAX_ANSWER_ITEMS:  # longer lists are DG310's
+        sink.report(
+            Location(card.path, card.back.line),
+            f"answer of '{card.id}' lists {answer.items} items (limit {MAX_FACT_LIST_ITEMS}): "
+            "one fact per card — a cloze, or one card per item",
+            "DG312",
+        )
+    figures = answer_numbers(answer.prose)
+    if len(figures) > MAX_ANSWER_NUMBERS:
+        sink.report(
+            Location(card.path, card.back.line),
+            f"answer of '{card.id}' packs {len(figures)} figures ({', '.join(figures)}; limit "
+            f"{MAX_ANSWER_NUMBERS}): one fact per card — split it, or move the rest to Extra:",
+            "DG312",
         )
