@@ -138,13 +138,17 @@ _ASK_WORDS = (
     "what|which|why|how|when|where|who|whom|whose|does|do|did|is|are|was|were|can|could"
     "|must|should|would|will|name"
 )
-# ", and what …", "; or which …", ", in which …": a second question joined to the first (a
-# bare ", which …" is left alone: it is usually a relative clause).
+_PREPOSITIONS = "(?:in|on|at|for|from|to|with|by|under)"
+# ", and what …", "; or which …", ", and in which …": a second question joined to the first.
 _JOINED_ASK_RE = re.compile(
-    rf"[,;]\s++(?:(?:and|or|but)\s++(?:also\s++)?(?:{_ASK_WORDS})"
-    r"|(?:(?:and|or)\s++)?(?:in|on|at|for|from|to|with|by|under)\s++(?:what|which))\b",
+    rf"[,;]\s++(?:and|or|but)\s++(?:also\s++)?(?:{_ASK_WORDS}|{_PREPOSITIONS}\s++(?:what|which))\b",
     re.IGNORECASE,
 )
+# ", in which …" with no conjunction asks again only after a first question ("Which record …,
+# in which zone …"); after an opening phrase ("In HPACK, at which index …") it is the first.
+# A bare ", which …" is left alone: it is usually a relative clause.
+_LISTED_ASK_RE = re.compile(rf"[,;]\s++{_PREPOSITIONS}\s++(?:what|which)\b", re.IGNORECASE)
+_ASK_WORD_RE = re.compile(rf"\b(?:{_ASK_WORDS})\b", re.IGNORECASE)
 # A bare "…, and why?" asks for the reason of the same fact, which belongs on its answer; a
 # code-reading card may also ask for its fix, since the fix is the other side of one diagnosis.
 _FOLLOW_UPS = "why"
@@ -196,7 +200,13 @@ def question_asks(question: str, code_reading: bool) -> list[str]:
     ', and …'; empty for a question asking one thing."""
     follow_ups = _CODE_FOLLOW_UP_RE if code_reading else _FOLLOW_UP_RE
     question = follow_ups.sub("?", question)
-    signs = [f"'{' '.join(m.group(0).split())} …'" for m in _JOINED_ASK_RE.finditer(question)]
+    joins = list(_JOINED_ASK_RE.finditer(question))
+    for listed in _LISTED_ASK_RE.finditer(question):
+        sentence = question[: listed.start()].rpartition("?")[2]
+        if _ASK_WORD_RE.search(sentence):
+            joins.append(listed)
+    joins.sort(key=lambda match: match.start())
+    signs = [f"'{' '.join(m.group(0).split())} …'" for m in joins]
     marks = question.count("?")
     if marks > 1:
         signs.insert(0, f"{marks} question marks")
