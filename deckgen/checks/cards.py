@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from collections.abc import Iterator
@@ -201,15 +202,20 @@ def question_asks(question: str, code_reading: bool) -> list[str]:
     follow_ups = _CODE_FOLLOW_UP_RE if code_reading else _FOLLOW_UP_RE
     question = follow_ups.sub("?", question)
     joins = list(_JOINED_ASK_RE.finditer(question))
+    # A listed ask counts after an ask word in the same sentence (since the last '?'); looked
+    # up by position, so that many of them in one long question cost linear time.
+    marks = [match.start() for match in re.finditer(r"\?", question)]
+    asks = [match.start() for match in _ASK_WORD_RE.finditer(question)]
     for listed in _LISTED_ASK_RE.finditer(question):
-        sentence = question[: listed.start()].rpartition("?")[2]
-        if _ASK_WORD_RE.search(sentence):
+        before = bisect.bisect_left(marks, listed.start())
+        sentence = marks[before - 1] + 1 if before else 0
+        first_ask = bisect.bisect_left(asks, sentence)
+        if first_ask < len(asks) and asks[first_ask] < listed.start():
             joins.append(listed)
     joins.sort(key=lambda match: match.start())
     signs = [f"'{' '.join(m.group(0).split())} …'" for m in joins]
-    marks = question.count("?")
-    if marks > 1:
-        signs.insert(0, f"{marks} question marks")
+    if len(marks) > 1:
+        signs.insert(0, f"{len(marks)} question marks")
     return signs
 
 
@@ -218,6 +224,11 @@ def answer_numbers(answer: str) -> list[str]:
     not facts to recall (RFC 9293, §3.5.3, TLS 1.3, Go 1.22)."""
     figures = _NUMBER_RE.findall(_IDENTIFIER_RE.sub(" ", answer))
     return list(dict.fromkeys(figures))
+
+
+def _some(items: list[str], shown: int) -> str:
+    """The first `shown` items, so that a hostile card cannot make its message huge."""
+    return ", ".join(items[:shown]) + (", …" if len(items) > shown else "")
 
 
 @card_rule("DG312")
@@ -232,7 +243,7 @@ def several_facts(card: Card, deck: Deck, sink: DiagnosticSink) -> None:
     if asks:
         sink.report(
             Location(card.path, card.front.line),
-            f"question of '{card.id}' asks {len(asks) + 1} things ({', '.join(asks)}): "
+            f"question of '{card.id}' asks {len(asks) + 1} things ({_some(asks, 3)}): "
             "one fact per card — split it, or make it a cloze",
             "DG312",
         )
@@ -247,7 +258,7 @@ def several_facts(card: Card, deck: Deck, sink: DiagnosticSink) -> None:
     if len(figures) > MAX_ANSWER_NUMBERS:
         sink.report(
             Location(card.path, card.back.line),
-            f"answer of '{card.id}' packs {len(figures)} figures ({', '.join(figures)}; limit "
+            f"answer of '{card.id}' packs {len(figures)} figures ({_some(figures, 8)}; limit "
             f"{MAX_ANSWER_NUMBERS}): one fact per card — split it, or move the rest to Extra:",
             "DG312",
         )
