@@ -138,6 +138,11 @@ _FACTS_FILE = "---\ntopic: rust\n---\n\n## lint-a\n{card}\n\nSource: RFC 9293\n"
             "cards/zz/facts.md:6:1: DG312 [warning] question of 'lint-a' asks 3 things "
             "(', in which …', ', and how …'): one fact per card — split it, or make it a cloze\n",
         ),
+        (
+            "Q: When was the flaw disclosed, and by whom?\n\nA: In 2023, by three vendors.",
+            "cards/zz/facts.md:6:1: DG312 [warning] question of 'lint-a' asks 2 things "
+            "(', and by whom …'): one fact per card — split it, or make it a cloze\n",
+        ),
         # An opening phrase before the question is not a first question.
         ("Q: In HPACK, at which index does the first dynamic entry sit?\n\nA: At 62.", None),
         # A code-reading card may ask for the fix of what it shows; another card may not.

@@ -142,13 +142,13 @@ _ASK_WORDS = (
 _PREPOSITIONS = "(?:in|on|at|for|from|to|with|by|under)"
 # ", and what …", "; or which …", ", and in which …": a second question joined to the first.
 _JOINED_ASK_RE = re.compile(
-    rf"[,;]\s++(?:and|or|but)\s++(?:also\s++)?(?:{_ASK_WORDS}|{_PREPOSITIONS}\s++(?:what|which))\b",
+    rf"[,;]\s++(?:and|or|but)\s++(?:also\s++)?(?:{_ASK_WORDS}|{_PREPOSITIONS}\s++(?:what|which|whom))\b",
     re.IGNORECASE,
 )
 # ", in which …" with no conjunction asks again only after a first question ("Which record …,
 # in which zone …"); after an opening phrase ("In HPACK, at which index …") it is the first.
 # A bare ", which …" is left alone: it is usually a relative clause.
-_LISTED_ASK_RE = re.compile(rf"[,;]\s++{_PREPOSITIONS}\s++(?:what|which)\b", re.IGNORECASE)
+_LISTED_ASK_RE = re.compile(rf"[,;]\s++{_PREPOSITIONS}\s++(?:what|which|whom)\b", re.IGNORECASE)
 _ASK_WORD_RE = re.compile(rf"\b(?:{_ASK_WORDS})\b", re.IGNORECASE)
 # A bare "…, and why?" asks for the reason of the same fact, which belongs on its answer; a
 # code-reading card may also ask for its fix, since the fix is the other side of one diagnosis.
