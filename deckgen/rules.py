@@ -70,6 +70,12 @@ _RULES = [
     Rule("DG307", "typed-answer-shape", E, "a type-answer card whose answer is not one short line"),
     Rule("DG310", "answer-too-long", W, "an answer over the word or list-item limit"),
     Rule("DG311", "missing-source", W, "a card without a Source:"),
+    Rule(
+        "DG312",
+        "several-facts",
+        W,
+        "a question asking several things, or an answer listing or packing many facts",
+    ),
     Rule("DG320", "print-overflow", W, "a card too long for its printed cell at the smallest size"),
     Rule("DG330", "format-leaves-out", W, "content a format cannot carry (CSV type-answer extras)"),
     # DG4xx: media, links and HTML

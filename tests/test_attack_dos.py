@@ -119,6 +119,14 @@ def systemd_spaces(spaces: int = 2000) -> str:
     return f"{FRONT}## rust-slow\nQ: What?\n\n```systemd\n{code}\n```\n\nA: x\n\nSource: RFC 9293\n"
 
 
+def several_facts_everywhere() -> str:
+    """A question of 6,000 second questions (', in what …' after a first one, ', and what …')
+    and an answer of 30,000 figures: DG312 must stay linear and its message short."""
+    question = "What " + lines_of(", in what x, and what y", total=NEAR // 2)
+    answer = lines_of("1 2 3 4 5 6 7 8 9 10 ", total=NEAR // 2)
+    return f"{FRONT}## rust-evil\nQ: {question}\n\nA: {answer}\n\nSource: RFC 9293\n"
+
+
 def within_file_limits(text: str) -> str:
     assert len(text.encode()) <= MAX_FILE_BYTES
     assert max(len(line) for line in text.splitlines()) <= MAX_LINE_CHARS
@@ -228,6 +236,24 @@ def test_cloze_lookalikes_with_long_space_runs_are_quick(
     assert_cheap(report)
     assert findings_for(report, "evil.md") == []  # `{{c` with no `:` is not cloze markup
     assert "rust-evil" in report["cards"]
+
+
+def test_several_facts_in_a_huge_card_are_reported_quickly_and_briefly(
+    sample_cards: Path, write_card: Callable[[str, str], Path]
+) -> None:
+    text = within_file_limits(several_facts_everywhere())
+    write_card("lang/evil.md", text)
+    report = measured_lint(sample_cards)
+    assert_cheap(report)
+    asks = text.count(", in what") + text.count(", and what") + 1
+    answer_line = text.splitlines().index("A: " + text.split("\nA: ")[1].splitlines()[0]) + 1
+    assert [f for f in findings_for(report, "evil.md") if "DG312" in f] == [
+        f"cards/lang/evil.md:6: DG312 question of 'rust-evil' asks {asks} things (', in what "
+        "…', ', and what …', ', in what …', …): one fact per card — split it, or make it a cloze",
+        f"cards/lang/evil.md:{answer_line}: DG312 answer of 'rust-evil' packs 10 figures (1, "
+        "2, 3, 4, 5, 6, 7, 8, …; limit 5): one fact per card — split it, or move the rest to "
+        "Extra:",
+    ]
 
 
 def test_unclosed_inline_math_is_quick(

@@ -50,6 +50,8 @@ BAD = {
     "what the learner types",
     "DG310": "cards/zz/DG310.md:8:1: DG310 [warning] answer of 'lint-a' has 61 words (limit 60)",
     "DG311": "cards/zz/DG311.md:5:1: DG311 [warning] card 'lint-a' has no Source:",
+    "DG312": "cards/zz/DG312.md:6:1: DG312 [warning] question of 'lint-a' asks 2 things "
+    "(', and when …'): one fact per card — split it, or make it a cloze\n",
     "DG401": "cards/zz/DG401.md:8:4: DG401 [error] missing image 'img/none.png' in card 'lint-a'",
     "DG403": "cards/zz/DG403.md:8:8: DG403 [error] broken link 'missing.md' in card 'lint-a'",
     "DG404": "cards/zz/DG404.md:8:10: DG404 [error] unsafe HTML in card 'lint-a': URL scheme "
@@ -118,6 +120,88 @@ def test_coverage_names_each_short_topic(sample_cards: Path) -> None:
     code, out = lint_output(sample_cards)
     assert code == 1
     assert "cards/syllabus.yaml:12:1: DG210 [error] topic 'dns' (DNS) has 0 cards, needs 2\n" in out
+
+
+_FACTS_FILE = "---\ntopic: rust\n---\n\n## lint-a\n{card}\n\nSource: RFC 9293\n"
+
+
+@pytest.mark.parametrize(
+    ("card", "finding"),
+    [
+        (
+            "Q: What is TIME-WAIT? How long does it last?\n\nA: A state; 2 MSL.",
+            "cards/zz/facts.md:6:1: DG312 [warning] question of 'lint-a' asks 2 things "
+            "(2 question marks): one fact per card — split it, or make it a cloze\n",
+        ),
+        (
+            "Q: Which side enters TIME-WAIT, in which state is it before, and how long does it "
+            "stay?\n\nA: The active closer.",
+            "cards/zz/facts.md:6:1: DG312 [warning] question of 'lint-a' asks 3 things "
+            "(', in which …', ', and how …'): one fact per card — split it, or make it a cloze\n",
+        ),
+        (
+            "Q: When was the flaw disclosed, and by whom?\n\nA: In 2023, by three vendors.",
+            "cards/zz/facts.md:6:1: DG312 [warning] question of 'lint-a' asks 2 things "
+            "(', and by whom …'): one fact per card — split it, or make it a cloze\n",
+        ),
+        # An opening phrase before the question is not a first question.
+        ("Q: In HPACK, at which index does the first dynamic entry sit?\n\nA: At 62.", None),
+        # A code-reading card may ask for the fix of what it shows; another card may not.
+        (
+            "Q: Why does this not compile, and what is the fix?\n\nA: A moved value is used.",
+            "cards/zz/facts.md:6:1: DG312 [warning] question of 'lint-a' asks 2 things "
+            "(', and what …'): one fact per card — split it, or make it a cloze\n",
+        ),
+        (
+            "Q: Why does this not compile, and what is the fix?\n\n```rust\nlet a = f()?;\n"
+            "let b = a;\nlet c = a;\n```\n\nA: `a` is used after its move into `b`.",
+            None,
+        ),
+        ("Q: What does the `?` operator return on `Err`, and why?\n\nA: The error, early.", None),
+        (
+            "Q: What does TLS 1.3 remove?\n\nA:\n- static RSA\n- renegotiation\n- compression\n"
+            "- CBC ciphers\n- DSA",
+            "cards/zz/facts.md:8:1: DG312 [warning] answer of 'lint-a' lists 5 items (limit 4): "
+            "one fact per card — a cloze, or one card per item\n",
+        ),
+        (
+            "Q: What does RFC 9293 §3.10.7.4 say about a 4-tuple in TLS 1.3 and Go 1.22?"
+            "\n\nA: In RFC 9293 §3.10.7.4, TLS 1.3 on HTTP/2 and Go 1.22: 1, 2, 3 and 4-tuple.",
+            None,
+        ),
+        (
+            "Q: How large was the attack?\n\nA: 7.3 Tbps in May 2025: 37.4 TB in 45 seconds "
+            "from 122,145 sources in 161 countries.",
+            "cards/zz/facts.md:8:1: DG312 [warning] answer of 'lint-a' packs 6 figures (7.3, "
+            "2025, 37.4, 45, 122,145, 161; limit 5): one fact per card — split it, or move the "
+            "rest to Extra:\n",
+        ),
+        (
+            "Cloze: Is it {{c1::7.3}} Tbps? In {{c2::2025}}? 37.4 TB, 45 s, 122,145 IPs, 161 "
+            "countries, and how?",
+            None,
+        ),
+    ],
+)
+def test_several_facts(
+    sample_cards: Path, write_card: Callable[[str, str], Path], card: str, finding: str | None
+) -> None:
+    write_card("zz/facts.md", _FACTS_FILE.format(card=card))
+    code, out = lint_output(sample_cards)
+    assert code == 0
+    facts = [line for line in out.splitlines(keepends=True) if "DG312" in line]
+    assert facts == ([finding] if finding else [])
+
+
+def test_long_list_is_answer_too_long_not_several_facts(
+    sample_cards: Path, write_card: Callable[[str, str], Path]
+) -> None:
+    items = "".join(f"- item {letter}\n" for letter in "abcdefg")
+    write_card("zz/facts.md", _FACTS_FILE.format(card=f"Q: Which items?\n\nA:\n{items}"))
+    assert lint_output(sample_cards)[0] == 0
+    out = lint_output(sample_cards)[1]
+    assert "cards/zz/facts.md:8:1: DG310 [warning] answer of 'lint-a' has 7 list items" in out
+    assert "DG312" not in out
 
 
 def test_missing_subtopic_tag_is_a_warning(
