@@ -177,6 +177,11 @@ _FACTS_FILE = "---\ntopic: rust\n---\n\n## lint-a\n{card}\n\nSource: RFC 9293\n"
             "rest to Extra:\n",
         ),
         (
+            "Q: What failed?\n\nA: CPU near 100% gave 502 errors from 13:42 to 14:09:30 UTC on "
+            "2 July.",  # a time of day is one figure: 100, 502, 13:42, 14:09:30, 2
+            None,
+        ),
+        (
             "Cloze: Is it {{c1::7.3}} Tbps? In {{c2::2025}}? 37.4 TB, 45 s, 122,145 IPs, 161 "
             "countries, and how?",
             None,

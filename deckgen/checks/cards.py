@@ -155,7 +155,10 @@ _ASK_WORD_RE = re.compile(rf"\b(?:{_ASK_WORDS})\b", re.IGNORECASE)
 # code-reading card may also ask for its fix, since the fix is the other side of one diagnosis.
 _FOLLOW_UPS = "why"
 _CODE_FOLLOW_UPS = "why|what is the fix|how do you fix it|what fixes it"
-_NUMBER_RE = re.compile(r"(?<![\w.§/-])(?:0x[0-9a-f]++|\d++(?:[.,]\d++)*+)(?![\w-])", re.IGNORECASE)
+_NUMBER_RE = re.compile(  # a time of day (13:42, 14:09:30) is one figure
+    r"(?<![\w.§/-])(?:0x[0-9a-f]++|\d{1,2}:\d{2}(?::\d{2})?+|\d++(?:[.,]\d++)*+)(?![\w-])",
+    re.IGNORECASE,
+)
 _IDENTIFIER_RE = re.compile(
     r"\b(?:RFC|BCP|STD)\s*+\d++|§\s*+[\d.]++"
     r"|\b(?:Go|TLS|Linux|Python|Rust|Node\.js|HTTP)\s*+\d++(?:\.\d++)*+",
