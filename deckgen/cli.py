@@ -917,8 +917,8 @@ def preview(
 ) -> None:
     """Serve the deck's site on localhost and rebuild it when a card changes.
 
-    The page reloads itself after each rebuild and lists the lint findings of the files you
-    changed. Stop with Ctrl-C.
+    The page reloads itself after each rebuild (one per burst of saves), shows the card you
+    edited and lists the lint findings of the files you changed. Stop with Ctrl-C.
 
     \b
     Examples:
@@ -936,25 +936,23 @@ def preview(
         )
         stop = threading.Event()
         try:
-            server = serve(previewer, host, port, stop=stop)
+            running = serve(previewer, host, port, stop=stop)
         except OSError as error:
             raise click.UsageError(
                 f"cannot serve on {host}:{port}: {error.strerror or error}; choose another "
                 "--port (0 picks a free one)"
             ) from None
         _note(
-            f"deckgen: previewing on http://{host}:{server.server_address[1]}/ (Ctrl-C stops)",
+            f"deckgen: previewing on http://{host}:{running.server_address[1]}/ (Ctrl-C stops)",
             fg="green",
             bold=True,
         )
         try:
             stop.wait()
         except KeyboardInterrupt:
-            pass
+            _note("deckgen: preview stopped")
         finally:
-            stop.set()
-            server.shutdown()
-            server.server_close()
+            running.close()
 
 
 def main() -> None:
