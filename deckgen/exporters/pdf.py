@@ -16,10 +16,11 @@ from deckgen.printing import (
     PAPERS,
     PrintOptions,
     TypstDocument,
+    cards_page,
     cards_source,
     parse_grid,
     print_cards,
-    sheet_source,
+    sheet_page,
 )
 from deckgen.render import RenderedCard, RenderedDeck
 from deckgen.templating import default_templates_dir
@@ -74,28 +75,20 @@ class PdfExporter:
         layout = context.options.get("pdf_layout")
         layouts = [layout] if layout else list(LAYOUTS)
         cards = print_cards(deck)
-        written = []
+        typeset = []  # every PDF typeset before any is written: a broken sheet.typ writes none
         for name in layouts:
-            if name == "cards":
-                source = cards_source(
-                    deck, cards, options, context.timestamp, context.templates_dir
-                )
-            else:
-                source = sheet_source(
-                    deck, cards, options, context.timestamp, context.templates_dir
-                )
+            make_page = cards_page if name == "cards" else sheet_page
+            page = make_page(deck, cards, options, context.timestamp, context.templates_dir)
             target = out_dir / f"{context.stem}-{name}-{options.paper}{self.suffix}"
-            with TypstDocument(
-                source, deck.media, deck=deck, cards=cards, output=target
-            ) as document:
-                pdf = document.pdf(context.timestamp)
+            with TypstDocument(page, deck.media, deck=deck, cards=cards, output=target) as document:
+                typeset.append((target, document.pdf(context.timestamp)))
                 if name == "cards":
                     self._report_overflows(deck, document, context)
+        for target, pdf in typeset:
             with atomic_output(target) as tmp:
                 tmp.write_bytes(pdf)
             log.info("wrote %s (%d bytes)", target, len(pdf))
-            written.append(target)
-        return written
+        return [target for target, _ in typeset]
 
     def check(self, rendered: RenderedDeck, sink: DiagnosticSink, cache: Cache) -> None:
         """Lay the cards out as the default cut-out PDF does and report any that cannot fit.
