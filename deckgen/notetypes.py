@@ -14,7 +14,7 @@ import genanki
 import jinja2
 from markupsafe import Markup, escape
 
-from deckgen.cardtypes import ANKI_FIELDS, CARD_TYPES, CONTENT_FIELDS, CardType
+from deckgen.cardtypes import ANKI_FIELDS, CARD_TYPES, CONTENT_FIELDS
 from deckgen.errors import Diagnostic, Location
 from deckgen.highlight import pygments_css
 from deckgen.model import Deck
@@ -52,8 +52,10 @@ def card_templates(env: jinja2.Environment, deck: Deck) -> dict[str, list[tuple[
     }
 
 
-# Anki's own names, known on every card (rslib's template renderer); FrontSide on the back only.
-SPECIAL_FIELDS = frozenset({"Tags", "Type", "Deck", "Subdeck", "Card", "CardFlag", "CardID"})
+# Anki's own names, known on every card (on a front, FrontSide is empty; Anki accepts it).
+SPECIAL_FIELDS = frozenset(
+    {"FrontSide", "Tags", "Type", "Deck", "Subdeck", "Card", "CardFlag", "CardID"}
+)
 _MUSTACHE_RE = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 
 
@@ -93,7 +95,7 @@ def card_template_problems(
     for card_type in CARD_TYPES.values():
         for template_set in card_type.templates:
             for side, name in (("front", template_set.front), ("back", template_set.back)):
-                fields = _known_fields(card_type, back=side == "back")
+                fields = card_type.note_fields
                 template = env.get_template(name)
                 text = template.render(context)
                 mistakes = list(mustache_mistakes(text, fields))
@@ -108,13 +110,9 @@ def card_template_problems(
                     if where.path.resolve().is_relative_to(mine):
                         found.setdefault((where, message), []).append(f"{card_type.label} {side}")
     return [
-        Diagnostic(where, f"Anki template ({', '.join(used)}): {message}", "DG120")
+        Diagnostic(where, f"Anki template ({', '.join(dict.fromkeys(used))}): {message}", "DG120")
         for (where, message), used in found.items()
     ]
-
-
-def _known_fields(card_type: CardType, *, back: bool) -> tuple[str, ...]:
-    return (*card_type.note_fields, *(("FrontSide",) if back else ()))
 
 
 def note_guid(deck_id: str, card_id: str) -> str:
