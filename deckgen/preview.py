@@ -94,7 +94,7 @@ class Previewer:
         self.include, self.templates_dir, self.say = tuple(include), templates_dir, say
         self.state = PreviewState()
         self.site: Path | None = None
-        self.built: dict[str, tuple[object, ...]] = {}  # card id → fingerprint, as last built
+        self.seen: dict[str, tuple[object, ...]] = {}  # card id → fingerprint, as last compiled
         self._building = threading.Lock()
 
     def watched(self) -> list[Path]:
@@ -137,11 +137,11 @@ class Previewer:
                     options={"preview": "1"},
                 )
                 self.site = built.paths[0]
-                cards = [r.card for r in built.deck.cards]
-                focus = edited_card(self.built, cards, changed)
-                self.built = {card.id: card_fingerprint(card) for card in cards}
+                focus = edited_card(self.seen, [r.card for r in built.deck.cards], changed)
             except DeckgenError as error:
                 findings += [d.display(cwd) for d in error.diagnostics]
+        # What the last save changed, even one that broke the deck: the next comparison's base.
+        self.seen = {card.id: card_fingerprint(card) for card in result.deck.cards}
         if self.site is None:  # nothing built yet: a page that lists why, and reloads itself
             self.site = self._waiting_page(findings)
         self.state.publish(findings, focus)
@@ -201,6 +201,16 @@ class Previewer:
                 log.debug("changed: %s", changed)
                 self.rebuild_safely(changed)
 
+    def watch_safely(self, stop: threading.Event, ready: threading.Event | None = None) -> None:
+        """watch(), and a watcher that cannot go on (a watched folder removed) says so."""
+        try:
+            self.watch(stop, ready)
+        except Exception as error:
+            log.exception("preview watcher failed")
+            message = f"stopped watching for changes: {type(error).__name__}: {error}"
+            self.state.publish([message])
+            self.say(message)
+
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
     def __init__(self, *args: Any, previewer: Previewer, **kwargs: Any) -> None:
@@ -234,7 +244,10 @@ class Preview:
         self.stop, self.ready = stop, threading.Event()
         # Watching starts before the first build, so that no save during it goes unseen.
         self.watching = threading.Thread(
-            target=previewer.watch, args=(stop, self.ready), name="deckgen-watch", daemon=True
+            target=previewer.watch_safely,
+            args=(stop, self.ready),
+            name="deckgen-watch",
+            daemon=True,
         )
         self.watching.start()
         previewer.rebuild_safely()

@@ -100,8 +100,8 @@ def template_problem(error: BaseException, templates_dir: Path) -> Diagnostic | 
     if isinstance(error, jinja2.TemplateError):  # an undefined variable, a bad filter call…
         return Diagnostic(where or Location(templates_dir), f"template error: {error}", "DG120")
     # Python raising in template code (1 / 0), or in the Jinja filter it calls ('x' | round)
-    last = max((i for i, f in enumerate(frames) if inside(f.filename)), default=None)
-    if where is not None and all(_in_jinja(f.filename) for f in frames[(last or 0) + 1 :]):
+    called = frames[max(i for i, f in enumerate(frames) if f is ours[-1]) + 1 :] if ours else []
+    if where is not None and all(_in_jinja(f.filename) for f in called):
         return Diagnostic(where, f"template error: {type(error).__name__}: {error}", "DG120")
     return None
 
@@ -110,10 +110,8 @@ _JINJA_CODE = tuple(Path(m.__file__ or "").parent for m in (jinja2, markupsafe))
 
 
 def _in_jinja(filename: str) -> bool:
-    """Whether code of Jinja itself (its filters and tests, markupsafe's escaping) is there."""
-    return Path(filename).is_relative_to(_JINJA_CODE[0]) or Path(filename).is_relative_to(
-        _JINJA_CODE[1]
-    )
+    """Whether the code there is Jinja's own (its filters and tests, markupsafe's escaping)."""
+    return any(Path(filename).is_relative_to(folder) for folder in _JINJA_CODE)
 
 
 RENDERED_FOLDERS = ("anki", "print", "delimited")  # and site/index.html; site's others are copied

@@ -62,7 +62,9 @@ def test_a_deck_with_errors_is_served_with_the_errors_until_it_is_fixed(
     tcp = sample_cards / "net" / "tcp.md"
     tcp.write_text(tcp.read_text() + "\nA: The answer.\n\nSource: RFC 9293\n")
     wait_for(lambda: 'id="tcp-half-done"' in get(url + "/"))
-    assert json.loads(get(url + STATUS_PATH))["findings"] == []
+    answer = json.loads(get(url + STATUS_PATH))
+    assert answer["findings"] == []
+    assert answer["focus"] == "tcp-half-done"  # the card fixed, not the first of its file
 
 
 def test_a_failing_rebuild_is_shown_and_the_watch_goes_on(
