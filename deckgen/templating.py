@@ -262,7 +262,7 @@ def traced_render(
 
     Only for an output already made (`expected`), to explain a problem found in it: rendering
     twice costs nothing on the normal path. None when the marked render, marks removed, is not
-    `expected` (a template that measures or transforms its own text, say): no guess is made.
+    `expected` (a template that measures its own text, say): no guess is made.
     """
     # No cache: every template (includes too) is compiled afresh, with the marks.
     traced = template.environment.overlay(cache_size=0, extensions=[_MarkOrigins])
