@@ -178,3 +178,15 @@ def test_ctrl_c_stops_the_preview_with_exit_0(
         assert process.wait(timeout=15) == 0
     assert "Traceback" not in rest
     assert "preview stopped" in rest
+
+
+def test_the_preview_s_own_output_does_not_rebuild(
+    sample_cards: Path, epoch: Callable[[int], None]
+) -> None:
+    """Even inside a watched folder: its first build ran while watching, and wrote there."""
+    out = sample_cards.parent / "templates" / "out"
+    out.parent.mkdir()
+    with running_preview(sample_cards, out, templates=out.parent) as (_, _, url):
+        assert (out / "sample-deck-site" / "index.html").is_file()
+        time.sleep(1.0)
+        assert status(url)["version"] == 1
