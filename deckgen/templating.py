@@ -6,7 +6,7 @@ import bisect
 import re
 import traceback
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +87,7 @@ def template_problem(error: BaseException, templates_dir: Path) -> Diagnostic | 
         return Diagnostic(place, f"template {error.message}", "DG120")
     if isinstance(error, jinja2.TemplateNotFound):
         if where is not None:  # an {% include %}, {% import %} or {% extends %} of a missing one
+            where = _at_column(where, rf"""["']{re.escape(str(error.name))}["']""")
             return Diagnostic(where, f"template '{error.name}' not found", "DG120")
         return Diagnostic(
             Location(templates_dir / str(error.name)),
@@ -98,12 +99,31 @@ def template_problem(error: BaseException, templates_dir: Path) -> Diagnostic | 
         place = Location(Path(str(error.filename)))
         return Diagnostic(place, f"cannot read template: {error.strerror}", "DG120")
     if isinstance(error, jinja2.TemplateError):  # an undefined variable, a bad filter call…
+        if where is not None and (named := _UNDEFINED_RE.search(str(error))):
+            variable, attribute = named[1], named[2]
+            where = _at_column(
+                where, rf"(?<![\w.]){variable}\b" if variable else rf"(?<=\.){attribute}\b"
+            )
         return Diagnostic(where or Location(templates_dir), f"template error: {error}", "DG120")
     # Python raising in template code (1 / 0), or in the Jinja filter it calls ('x' | round)
     called = frames[max(i for i, f in enumerate(frames) if f is ours[-1]) + 1 :] if ours else []
     if where is not None and all(_in_jinja(f.filename) for f in called):
         return Diagnostic(where, f"template error: {type(error).__name__}: {error}", "DG120")
     return None
+
+
+# "'nope' is undefined", "'dict object' has no attribute 'nope'": the name to look for
+_UNDEFINED_RE = re.compile(r"^'([A-Za-z_]\w*)' is undefined$|has no attribute '([A-Za-z_]\w*)'$")
+
+
+def _at_column(where: Location, pattern: str) -> Location:
+    """`where` with the column of `pattern` on its line, when it occurs there exactly once."""
+    try:
+        line = where.path.read_text(encoding="utf-8").split("\n")[where.line - 1]
+    except (OSError, UnicodeDecodeError, IndexError):
+        return where
+    found = list(re.finditer(pattern, line))
+    return replace(where, col=found[0].start() + 1) if len(found) == 1 else where
 
 
 _JINJA_CODE = tuple(Path(m.__file__ or "").parent for m in (jinja2, markupsafe))

@@ -79,27 +79,37 @@ def test_an_include_of_a_template_nobody_has_names_the_include(run: Run, templat
     code, _, err = run("build", "-q", "--format", "apkg", "--templates", "templates")
     assert code == 1
     assert (
-        f"templates/anki/sources.html:{line}:1: DG120 [error] template 'anki/nowhere.html' "
+        f"templates/anki/sources.html:{line}:12: DG120 [error] template 'anki/nowhere.html' "
         "not found" in err
     )
     assert "Traceback" not in err
 
 
 @pytest.mark.parametrize(
-    ("line_text", "message"),
+    ("line_text", "col", "message"),
     [
-        pytest.param("{{ no_such_variable }}", "template error: 'no_such_variable' is undefined"),
-        pytest.param('{% include "nope.html" %}', "template 'nope.html' not found", id="include"),
-        pytest.param("{{ 1 // 0 }}", "template error: ZeroDivisionError: ", id="python-error"),
+        pytest.param(
+            "{{ no_such_variable }}", 4, "template error: 'no_such_variable' is undefined"
+        ),
+        pytest.param(
+            "{{ deck.nmae }}",
+            9,
+            "template error: 'deckgen.model.DeckInfo object' has no attribute 'nmae'",
+            id="attribute",
+        ),
+        pytest.param(
+            '{% include "nope.html" %}', 12, "template 'nope.html' not found", id="include"
+        ),
+        pytest.param("{{ 1 // 0 }}", 1, "template error: ZeroDivisionError: ", id="python-error"),
     ],
 )
 def test_template_failing_at_render_names_its_line(
-    run: Run, templates: Path, line_text: str, message: str
+    run: Run, templates: Path, line_text: str, col: int, message: str
 ) -> None:
     line = append(templates / "site" / "index.html", line_text)
     code, _, err = run("build", "-q", "--format", "html", "--templates", "templates")
     assert code == 1
-    assert f"templates/site/index.html:{line}:1: DG120 [error] {message}" in err, err
+    assert f"templates/site/index.html:{line}:{col}: DG120 [error] {message}" in err, err
     assert "Traceback" not in err
 
 
@@ -137,19 +147,21 @@ FAMILIES = [
     pytest.param("print/sheet.typ", "pdf", id="print-sheet"),
     pytest.param("delimited/back-footer.html", "csv", id="delimited"),
 ]
-JINJA_MISTAKES = [
+JINJA_MISTAKES = [  # Jinja names no column for a syntax error or a failing filter call
     pytest.param(
         "{% if %}",
+        1,
         "template syntax error: Expected an expression, got 'end of statement block'",
         id="syntax",
     ),
-    pytest.param("{{ nope | upper }}", "template error: 'nope' is undefined", id="undefined"),
+    pytest.param("{{ nope | upper }}", 4, "template error: 'nope' is undefined", id="undefined"),
     pytest.param(
         "{{ 'abc' | round }}",
+        1,
         "template error: TypeError: type str doesn't define __round__ method",
         id="wrong-type-in-filter",
     ),
-    pytest.param('{% include "nope.html" %}', "template 'nope.html' not found", id="include"),
+    pytest.param('{% include "nope.html" %}', 12, "template 'nope.html' not found", id="include"),
 ]
 
 
@@ -172,14 +184,21 @@ def first_problem(
 
 
 @pytest.mark.parametrize(("name", "fmt"), FAMILIES)
-@pytest.mark.parametrize(("line_text", "message"), JINJA_MISTAKES)
+@pytest.mark.parametrize(("line_text", "col", "message"), JINJA_MISTAKES)
 def test_every_jinja_mistake_in_every_family_is_located(
-    run: Run, templates: Path, sample_cards: Path, name: str, fmt: str, line_text: str, message: str
+    run: Run,
+    templates: Path,
+    sample_cards: Path,
+    name: str,
+    fmt: str,
+    line_text: str,
+    col: int,
+    message: str,
 ) -> None:
     line = append(templates / name, line_text)
     code, problem = first_problem(run, sample_cards, fmt)
     assert code == 1
-    assert problem == f"templates/{name}:{line}:1: DG120 [error] {message}"
+    assert problem == f"templates/{name}:{line}:{col}: DG120 [error] {message}"
 
 
 def test_unbounded_template_recursion_is_located(
