@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 STATUS_PATH = "/__deckgen/status.json"
 DEBOUNCE_MS = 1600  # the longest a burst of changes is gathered into one rebuild
-QUIET_MS = 100  # a burst ends when nothing changed for this long (an editor's temp + rename)
+QUIET_MS = 200  # a burst ends when nothing changed for this long (an editor's temp + rename)
 WAKE_MS = 200  # the watcher wakes this often when nothing changes (readiness, and `stop`)
 
 # Files that editors and tools write next to the ones they save, and deckgen's own temporary
