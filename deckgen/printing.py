@@ -211,17 +211,6 @@ def cards_page(
     return PrintPage.render("print/cards.typ", context, templates_dir)
 
 
-def cards_source(
-    deck: RenderedDeck,
-    cards: Sequence[PrintCard],
-    options: PrintOptions,
-    timestamp: int,
-    templates_dir: Path | None = None,
-) -> str:
-    """Typst source of the cut-out cards document."""
-    return cards_page(deck, cards, options, timestamp, templates_dir).text
-
-
 def _in_syllabus_order(deck: RenderedDeck, cards: Sequence[PrintCard]) -> list[PrintCard]:
     """Cards by round, then topic, as the syllabus lists them; file order within a topic."""
     syllabus = deck.deck.syllabus
@@ -262,17 +251,6 @@ def sheet_page(
         "selection": selection,
     }
     return PrintPage.render("print/sheet.typ", context, templates_dir)
-
-
-def sheet_source(
-    deck: RenderedDeck,
-    cards: Sequence[PrintCard],
-    options: PrintOptions,
-    timestamp: int,
-    templates_dir: Path | None = None,
-) -> str:
-    """Typst source of the study sheet, grouped round → topic in syllabus order."""
-    return sheet_page(deck, cards, options, timestamp, templates_dir).text
 
 
 class TypstDocument:

@@ -28,7 +28,7 @@ from deckgen.errors import DeckgenError
 from deckgen.exporters.pdf import print_options
 from deckgen.lint import lint_deck
 from deckgen.media import media_problem, svg_problem
-from deckgen.printing import TypstDocument, cards_source, print_cards, sheet_source
+from deckgen.printing import TypstDocument, cards_page, print_cards, sheet_page
 from deckgen.typstmarkup import TypstRenderer, cloze_back
 from tests.conftest import PROJECT, cpu_seconds
 
@@ -529,7 +529,7 @@ def test_links_lint_would_refuse_are_not_links_in_either_pdf(
     deck = lint_deck(sample_cards, print_check=False).rendered
     cards = print_cards(deck)
     options = print_options({})
-    layouts = {"cards": cards_source, "sheet": sheet_source}
+    layouts = {"cards": cards_page, "sheet": sheet_page}
     for layout, make_source in layouts.items():
         source = make_source(deck, cards, options, 0)
         with TypstDocument(source, deck.media, deck=deck, cards=cards) as document:

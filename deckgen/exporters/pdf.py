@@ -17,7 +17,6 @@ from deckgen.printing import (
     PrintOptions,
     TypstDocument,
     cards_page,
-    cards_source,
     parse_grid,
     print_cards,
     sheet_page,
@@ -114,7 +113,7 @@ class PdfExporter:
             batch = todo[start : start + PRINT_CHECK_BATCH]
             subset = RenderedDeck(rendered.deck, tuple(card for _, card in batch), rendered.media)
             printed = print_cards(subset)
-            source = cards_source(subset, printed, print_options({}), timestamp=0)
+            source = cards_page(subset, printed, print_options({}), timestamp=0)
             try:
                 with TypstDocument(source, rendered.media, deck=subset, cards=printed) as document:
                     found = document.overflows()
