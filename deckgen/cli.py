@@ -935,24 +935,26 @@ def preview(
             cards_dir, Path(out), include, templates_dir, lambda m: _note(f"deckgen: {m}")
         )
         stop = threading.Event()
+        running = None
         try:
             running = serve(previewer, host, port, stop=stop)
+            _note(
+                f"deckgen: previewing on http://{host}:{running.server_address[1]}/ (Ctrl-C stops)",
+                fg="green",
+                bold=True,
+            )
+            stop.wait()
+        except KeyboardInterrupt:  # also during the first build
+            _note("deckgen: preview stopped")
         except OSError as error:
             raise click.UsageError(
                 f"cannot serve on {host}:{port}: {error.strerror or error}; choose another "
                 "--port (0 picks a free one)"
             ) from None
-        _note(
-            f"deckgen: previewing on http://{host}:{running.server_address[1]}/ (Ctrl-C stops)",
-            fg="green",
-            bold=True,
-        )
-        try:
-            stop.wait()
-        except KeyboardInterrupt:
-            _note("deckgen: preview stopped")
         finally:
-            running.close()
+            stop.set()
+            if running is not None:
+                running.close()
 
 
 def main() -> None:
