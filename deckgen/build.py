@@ -33,10 +33,11 @@ from deckgen.exporters import (
 from deckgen.history import ReleaseRecord
 from deckgen.load import load_sources, project_folder
 from deckgen.model import DeckInfo
+from deckgen.notetypes import card_template_problems
 from deckgen.release import Stamp, build_clock, release_stamps
 from deckgen.render import RenderedDeck
 from deckgen.selection import select_cards, selection_suffix
-from deckgen.templating import template_problem
+from deckgen.templating import syntax_problems, template_environment, template_problem
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,22 @@ def _stamps(
         if problem is None:
             raise
         raise DeckgenError([problem]) from error
+
+
+def _check_templates(templates_dir: Path, deck: RenderedDeck) -> None:
+    """Your templates parsed, and your Anki templates checked as Anki would check them."""
+    problems = syntax_problems(templates_dir)
+    if not problems:
+        try:
+            env = template_environment(templates_dir)
+            problems = card_template_problems(env, deck.deck, templates_dir)
+        except Exception as error:  # rendering them to check them: a render-time mistake
+            problem = template_problem(error, templates_dir)
+            if problem is None:
+                raise
+            problems = [problem]
+    if problems:
+        raise DeckgenError(problems)
 
 
 COMMAND_LINE = Path("--option")  # where a command-line option value is reported
@@ -169,6 +186,8 @@ def build(
         say(f"selected {len(selected.cards)} of {len(compiled.rendered.cards)} cards")
     info = compiled.deck.info
     resolved = resolve_options(chosen, option_layers(cards_dir, info, options or {}))
+    if templates_dir is not None:  # before anything is written
+        _check_templates(templates_dir, selected)
     clock, origin = build_clock(cards_dir, templates_dir)
     stamped = _stamps(compiled.history, selected, templates_dir, clock, origin)
     context = ExportContext(

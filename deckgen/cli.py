@@ -1048,8 +1048,8 @@ def preview(
 ) -> None:
     """Serve the deck's site on localhost and rebuild it when a card changes.
 
-    The page reloads itself after each rebuild and lists the lint findings of the files you
-    changed. Stop with Ctrl-C.
+    The page reloads itself after each rebuild (one per burst of saves), shows the card you
+    edited and lists the lint findings of the files you changed. Stop with Ctrl-C.
 
     \b
     Examples:
@@ -1066,26 +1066,26 @@ def preview(
             cards_dir, Path(out), include, templates_dir, lambda m: _note(f"deckgen: {m}")
         )
         stop = threading.Event()
+        running = None
         try:
-            server = serve(previewer, host, port, stop=stop)
+            running = serve(previewer, host, port, stop=stop)
+            _note(
+                f"deckgen: previewing on http://{host}:{running.server_address[1]}/ (Ctrl-C stops)",
+                fg="green",
+                bold=True,
+            )
+            stop.wait()
+        except KeyboardInterrupt:  # also during the first build
+            _note("deckgen: preview stopped")
         except OSError as error:
             raise click.UsageError(
                 f"cannot serve on {host}:{port}: {error.strerror or error}; choose another "
                 "--port (0 picks a free one)"
             ) from None
-        _note(
-            f"deckgen: previewing on http://{host}:{server.server_address[1]}/ (Ctrl-C stops)",
-            fg="green",
-            bold=True,
-        )
-        try:
-            stop.wait()
-        except KeyboardInterrupt:
-            pass
         finally:
             stop.set()
-            server.shutdown()
-            server.server_close()
+            if running is not None:
+                running.close()
 
 
 def main() -> None:

@@ -6,14 +6,21 @@ with `deckgen.faces.fill_template`, so a card looks the same in both.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Collection, Iterator
+from pathlib import Path
+
 import genanki
 import jinja2
 from markupsafe import Markup, escape
 
 from deckgen.cardtypes import ANKI_FIELDS, CARD_TYPES, CONTENT_FIELDS
+from deckgen.errors import Diagnostic, Location
 from deckgen.highlight import pygments_css
 from deckgen.model import Deck
 from deckgen.render import RenderedCard
+from deckgen.suggest import suggest
+from deckgen.templating import traced_render
 
 NIGHT_SELECTORS = (".nightMode", ".night_mode")
 BREADCRUMB_SEPARATOR = " › "  # between the round's and the topic's title in the Breadcrumb field
@@ -26,9 +33,13 @@ def card_css(env: jinja2.Environment) -> str:
     )
 
 
+def _template_context(deck: Deck) -> dict[str, str]:
+    return {"repository": deck.info.repository.rstrip("/")}
+
+
 def card_templates(env: jinja2.Environment, deck: Deck) -> dict[str, list[tuple[str, str, str]]]:
     """(template name, front, back) of every card template, as Anki will receive them."""
-    context = {"repository": deck.info.repository.rstrip("/")}
+    context = _template_context(deck)
     return {
         key: [
             (
@@ -40,6 +51,69 @@ def card_templates(env: jinja2.Environment, deck: Deck) -> dict[str, list[tuple[
         ]
         for key, card_type in CARD_TYPES.items()
     }
+
+
+# Anki's own names, known on every card (on a front, FrontSide is empty; Anki accepts it).
+SPECIAL_FIELDS = frozenset(
+    {"FrontSide", "Tags", "Type", "Deck", "Subdeck", "Card", "CardFlag", "CardID"}
+)
+_MUSTACHE_RE = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
+
+
+def mustache_mistakes(text: str, fields: Collection[str]) -> Iterator[tuple[int, str]]:
+    """(offset, message) of each mistake Anki would refuse in a card template's text: a field
+    the note type lacks, a section closed that is not open, or one never closed."""
+    open_sections: list[tuple[str, int]] = []
+    for tag in _MUSTACHE_RE.finditer(text):
+        inner = tag[1].strip()
+        kind, name = (inner[0], inner[1:].strip()) if inner[:1] in "#^/" else ("", inner)
+        name = name.rsplit(":", 1)[-1].strip()  # after the filters: {{type:Back}}, {{cloze:Text}}
+        if kind == "/":
+            if not open_sections:
+                yield tag.start(), f"'{tag[0]}' closes no open section"
+            elif open_sections[-1][0] != name:
+                expected = f"'{{{{/{open_sections[-1][0]}}}}}'"
+                yield tag.start(), f"'{tag[0]}' where {expected} was expected"
+            else:
+                open_sections.pop()
+            continue
+        if kind:
+            open_sections.append((name, tag.start()))
+        if name and name not in fields and name not in SPECIAL_FIELDS:
+            yield tag.start(), f"'{tag[0]}' names no field it has{suggest(name, fields)}"
+    for name, start in open_sections:
+        yield start, f"'{{{{#{name}}}}}' is never closed: add '{{{{/{name}}}}}'"
+
+
+def card_template_problems(
+    env: jinja2.Environment, deck: Deck, templates_dir: Path
+) -> list[Diagnostic]:
+    """DG120 for every mistake of your Anki templates that Anki would refuse (see
+    mustache_mistakes), at the line and column of your template that wrote it."""
+    context = _template_context(deck)
+    mine = templates_dir.resolve()
+    found: dict[tuple[Location, str], list[str]] = {}  # a shared include: every note type
+    for card_type in CARD_TYPES.values():
+        for template_set in card_type.templates:
+            for side, name in (("front", template_set.front), ("back", template_set.back)):
+                fields = card_type.note_fields
+                template = env.get_template(name)
+                text = template.render(context)
+                mistakes = list(mustache_mistakes(text, fields))
+                traced = traced_render(template, context, text) if mistakes else None
+                for offset, message in mistakes:
+                    origin = traced.origin(offset) if traced is not None else None
+                    where = (
+                        origin.location
+                        if origin is not None
+                        else Location(Path(template.filename or name))
+                    )
+                    if where.path.resolve().is_relative_to(mine):
+                        found.setdefault((where, message), []).append(f"{card_type.label} {side}")
+    return [
+        Diagnostic(where, f"Anki template ({', '.join(dict.fromkeys(used))}): {message}", "DG120")
+        for (where, message), used in found.items()
+    ]
 
 
 def note_guid(deck_id: str, card_id: str) -> str:

@@ -8,47 +8,75 @@ import http.server
 import json
 import logging
 import threading
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from deckgen.build import build
+from deckgen.cache import Cache
 from deckgen.errors import DeckgenError
 from deckgen.lint import lint_deck
+from deckgen.model import Card
+
+if TYPE_CHECKING:
+    import watchfiles
 
 log = logging.getLogger(__name__)
 
 STATUS_PATH = "/__deckgen/status.json"
+DEBOUNCE_MS = 1600  # the longest a burst of changes is gathered into one rebuild
+QUIET_MS = 200  # a burst ends when nothing changed for this long (an editor's temp + rename)
+WAKE_MS = 200  # the watcher wakes this often when nothing changes (readiness, and `stop`)
+
+# Files that editors and tools write next to the ones they save, and deckgen's own temporary
+# files (deckgen.atomic): never a reason to rebuild. Added to watchfiles' own list (*.swp, *~,
+# .#*, .git/, __pycache__/ …).
+IGNORED_NAMES = (
+    r"^4913$",  # vim's probe that the folder is writable
+    r"\.sw[a-p]x?$",  # vim swap files
+    r"^#.*#$",  # emacs auto-save
+    r"\.(tmp|bak|orig|kate-swp)$",
+    r"^\.goutputstream-",  # gedit
+    r"^\.deckgen-",  # deckgen's staging folders
+)
 
 
-def snapshot(folders: Sequence[Path]) -> dict[Path, float]:
-    """Modification times of every file under the watched folders."""
-    return {
-        path: path.stat().st_mtime
-        for folder in folders
-        if folder.is_dir()
-        for path in folder.rglob("*")
-        if path.is_file()
-    }
+def card_fingerprint(card: Card) -> tuple[object, ...]:
+    """What a card shows: two builds whose fingerprints of a card differ show it differently."""
+    fields = tuple((name, text.markdown) for name, text in card.markdown_fields())
+    return (card.type.key, card.round, card.topic, card.tags, fields)
+
+
+def edited_card(
+    before: dict[str, tuple[object, ...]], after: Iterable[Card], changed: Iterable[Path]
+) -> str | None:
+    """The first card of the changed files, in file order, that is new or differs from before."""
+    files = {p.resolve() for p in changed}
+    for card in after:
+        if card.path.resolve() in files and before.get(card.id) != card_fingerprint(card):
+            return card.id
+    return None
 
 
 class PreviewState:
-    """The site's build number and the lint findings to show on the page."""
+    """The site's build number, the lint findings to show on the page and the card to show."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.version = 0
         self.findings: list[str] = []
+        self.focus: str | None = None
 
-    def publish(self, findings: list[str]) -> None:
+    def publish(self, findings: list[str], focus: str | None = None) -> None:
         with self.lock:
             self.version += 1
             self.findings = findings
+            self.focus = focus
 
     def as_json(self) -> bytes:
         with self.lock:
-            return json.dumps({"version": self.version, "findings": self.findings}).encode()
+            state = {"version": self.version, "findings": self.findings, "focus": self.focus}
+            return json.dumps(state).encode()
 
 
 class Previewer:
@@ -66,10 +94,23 @@ class Previewer:
         self.include, self.templates_dir, self.say = tuple(include), templates_dir, say
         self.state = PreviewState()
         self.site: Path | None = None
-        self._seen = snapshot(self._watched())
+        self.seen: dict[str, tuple[object, ...]] = {}  # card id → fingerprint, as last compiled
+        self._building = threading.Lock()
 
-    def _watched(self) -> list[Path]:
+    def watched(self) -> list[Path]:
+        """The cards folder and the user's templates folder, if any."""
         return [self.cards_dir, *([self.templates_dir] if self.templates_dir else [])]
+
+    def watch_filter(self) -> watchfiles.DefaultFilter:
+        """watchfiles' default filter, deckgen's output and cache, and editors' side files."""
+        import watchfiles
+
+        cache = Cache.for_cards(self.cards_dir).folder
+        ignored = (*watchfiles.DefaultFilter.ignore_entity_patterns, *IGNORED_NAMES)
+        return watchfiles.DefaultFilter(
+            ignore_entity_patterns=ignored,
+            ignore_paths=[self.out_dir, *([cache] if cache is not None else [])],
+        )
 
     def rebuild(self, changed: Sequence[Path] = ()) -> None:
         result = lint_deck(self.cards_dir, print_check=False)
@@ -84,6 +125,7 @@ class Previewer:
             f"{d.location.display(cwd)}: {d.code} [{d.severity.value}] {d.message}"
             for d in relevant
         ]
+        focus = None
         if not result.errors:
             try:
                 built = build(
@@ -95,11 +137,14 @@ class Previewer:
                     options={"preview": "1"},
                 )
                 self.site = built.paths[0]
+                focus = edited_card(self.seen, [r.card for r in built.deck.cards], changed)
             except DeckgenError as error:
                 findings += [d.display(cwd) for d in error.diagnostics]
+        # What the last save changed, even one that broke the deck: the next comparison's base.
+        self.seen = {card.id: card_fingerprint(card) for card in result.deck.cards}
         if self.site is None:  # nothing built yet: a page that lists why, and reloads itself
             self.site = self._waiting_page(findings)
-        self.state.publish(findings)
+        self.state.publish(findings, focus)
         self.say(f"rebuilt ({len(findings)} finding(s))" if changed else "built the site")
         for line in findings:
             self.say(f"  {line}")
@@ -122,20 +167,49 @@ class Previewer:
     def rebuild_safely(self, changed: Sequence[Path] = ()) -> None:
         """rebuild(), and a failure of deckgen itself is shown instead of ending the watch."""
         try:
-            self.rebuild(changed)
+            with self._building:  # the first build and one from the watcher never overlap
+                self.rebuild(changed)
         except Exception as error:  # deckgen's own bug: keep watching, say so on the page
             log.exception("preview rebuild failed")
             message = f"internal error while rebuilding: {type(error).__name__}: {error}"
             self.state.publish([message])
             self.say(message)
 
-    def poll(self) -> list[Path]:
-        current = snapshot(self._watched())
-        changed = [
-            p for p in current.keys() | self._seen.keys() if current.get(p) != self._seen.get(p)
-        ]
-        self._seen = current
-        return sorted(changed)
+    def watch(self, stop: threading.Event, ready: threading.Event | None = None) -> None:
+        """Rebuild once per burst of changes until `stop` is set; `ready` is set once watching.
+
+        watchfiles gathers the changes of a burst (an editor's temporary file and rename, a
+        `git checkout` of many files) until none came for QUIET_MS, or for DEBOUNCE_MS at most,
+        and keeps recording while a rebuild runs.
+        """
+        import watchfiles  # here, not at the top: `deckgen --help` need not load it
+
+        for changes in watchfiles.watch(
+            *self.watched(),
+            watch_filter=self.watch_filter(),
+            debounce=DEBOUNCE_MS,
+            step=QUIET_MS,
+            stop_event=stop,
+            rust_timeout=WAKE_MS,
+            yield_on_timeout=True,  # an empty set every WAKE_MS: the watch is running
+            raise_interrupt=False,
+        ):
+            if ready is not None:
+                ready.set()
+            if changes:
+                changed = sorted({Path(path) for _change, path in changes})
+                log.debug("changed: %s", changed)
+                self.rebuild_safely(changed)
+
+    def watch_safely(self, stop: threading.Event, ready: threading.Event | None = None) -> None:
+        """watch(), and a watcher that cannot go on (a watched folder removed) says so."""
+        try:
+            self.watch(stop, ready)
+        except Exception as error:
+            log.exception("preview watcher failed")
+            message = f"stopped watching for changes: {type(error).__name__}: {error}"
+            self.state.publish([message])
+            self.say(message)
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
@@ -163,26 +237,45 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         log.debug(format, *args)
 
 
+class Preview:
+    """A running preview: the watcher's thread and the server's. close() stops both."""
+
+    def __init__(self, previewer: Previewer, host: str, port: int, stop: threading.Event) -> None:
+        self.stop, self.ready = stop, threading.Event()
+        # Watching starts before the first build, so that no save during it goes unseen.
+        self.watching = threading.Thread(
+            target=previewer.watch_safely,
+            args=(stop, self.ready),
+            name="deckgen-watch",
+            daemon=True,
+        )
+        self.watching.start()
+        previewer.rebuild_safely()
+        handler = functools.partial(_Handler, previewer=previewer)
+        try:
+            self.server = http.server.ThreadingHTTPServer((host, port), handler)
+        except OSError:  # a busy port: the caller says so
+            self.stop.set()
+            self.watching.join(timeout=5)
+            raise
+        self.serving = threading.Thread(
+            target=self.server.serve_forever, name="deckgen-serve", daemon=True
+        )
+        self.serving.start()
+
+    @property
+    def server_address(self) -> tuple[Any, ...]:
+        return tuple(self.server.server_address)
+
+    def close(self) -> None:
+        self.stop.set()
+        self.server.shutdown()
+        self.server.server_close()
+        self.watching.join(timeout=5)
+
+
 def serve(
-    previewer: Previewer,
-    host: str,
-    port: int,
-    interval: float = 0.5,
-    stop: threading.Event | None = None,
-) -> http.server.ThreadingHTTPServer:
-    """Start serving in a background thread and watching for changes; return the server."""
-    previewer.rebuild_safely()
-    handler = functools.partial(_Handler, previewer=previewer)
-    server = http.server.ThreadingHTTPServer((host, port), handler)  # OSError: a busy port
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    halt = stop or threading.Event()
-
-    def watch() -> None:
-        while not halt.is_set():
-            time.sleep(interval)
-            changed = previewer.poll()
-            if changed:
-                previewer.rebuild_safely(changed)
-
-    threading.Thread(target=watch, daemon=True).start()
-    return server
+    previewer: Previewer, host: str, port: int, stop: threading.Event | None = None
+) -> Preview:
+    """Watch, build, then serve in background threads, rebuilding on changes until `stop`."""
+    return Preview(previewer, host, port, stop or threading.Event())

@@ -13,13 +13,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+import jinja2
 import typst
 
-from deckgen.errors import DeckgenError, DiagnosticSink, Location
+from deckgen.errors import DeckgenError, Diagnostic, DiagnosticSink, Location
 from deckgen.model import Card, Deck
 from deckgen.render import MediaFile, RenderedDeck
 from deckgen.safety import printable
 from deckgen.sourceline import source_markdown
+from deckgen.templating import Origin, traced_render
 from deckgen.typstmarkup import (
     Marked,
     TypstCode,
@@ -29,6 +31,9 @@ from deckgen.typstmarkup import (
     typst_environment,
     typst_text,
 )
+
+# Where Typst's diagnostic places an error in the document's own source: line, column.
+_MAIN_PLACE_RE = re.compile(r"┌─ (?:[^\n]*/)?main\.typ:(\d+):(\d+)")
 
 PAPERS = {"a4": (210.0, 297.0), "letter": (215.9, 279.4)}
 LAYOUTS = ("cards", "sheet")
@@ -139,14 +144,49 @@ def _common(deck: Deck, options: PrintOptions, timestamp: int) -> dict[str, Any]
     }
 
 
-def cards_source(
+@dataclass(frozen=True)
+class PrintPage:
+    """A print template rendered: the Typst source, and what it was made from, so that a place
+    Typst names in the source can be traced back to the template line that wrote it."""
+
+    text: str
+    template: jinja2.Template
+    context: dict[str, Any]
+    templates_dir: Path | None
+
+    @classmethod
+    def render(cls, name: str, context: dict[str, Any], templates_dir: Path | None) -> PrintPage:
+        template = typst_environment(templates_dir).get_template(name)
+        return cls(template.render(**context), template, context, templates_dir)
+
+    def offset(self, line: int, col: int) -> int | None:
+        """The offset in `text` of a place as Typst's diagnostic names it: a 1-based line and a
+        0-based column, in characters (`#foo` at a line's start is `1:1`: foo)."""
+        lines = self.text.split("\n")
+        if not 0 < line <= len(lines) or col < 0:
+            return None
+        return sum(len(text) + 1 for text in lines[: line - 1]) + col
+
+    def origin(self, offset: int) -> Origin | None:
+        """Where the source's character at `offset` came from, in a template of yours (None if
+        it came from one of deckgen's own, or cannot be traced)."""
+        traced = traced_render(self.template, self.context, self.text)
+        found = traced.origin(offset) if traced is not None else None
+        if found is None or self.templates_dir is None:
+            return None
+        if not found.location.path.resolve().is_relative_to(self.templates_dir.resolve()):
+            return None
+        return found
+
+
+def cards_page(
     deck: RenderedDeck,
     cards: Sequence[PrintCard],
     options: PrintOptions,
     timestamp: int,
     templates_dir: Path | None = None,
-) -> str:
-    """Typst source of the cut-out cards document."""
+) -> PrintPage:
+    """The cut-out cards document, rendered from `print/cards.typ`."""
     page_w, page_h = PAPERS[options.paper]
     per_page = options.cols * options.rows
     cards = _in_syllabus_order(deck, cards)
@@ -157,18 +197,18 @@ def cards_source(
             row, col = divmod(k, options.cols)
             sheet.append(replace(card, col=col, row=row))
         sheets.append(sheet)
-    env = typst_environment(templates_dir)
-    return env.get_template("print/cards.typ").render(
+    context = {
         **_common(deck.deck, options, timestamp),
-        sheets=sheets,
-        cols=options.cols,
-        rows=options.rows,
-        sizes=CARD_SIZES_PT,
-        cell_w=round((page_w - 2 * CUT_MARGIN_MM) / options.cols, 3),
-        cell_h=round((page_h - 2 * CUT_MARGIN_MM) / options.rows, 3),
-        margin_x=CUT_MARGIN_MM,
-        margin_y=CUT_MARGIN_MM,
-    )
+        "sheets": sheets,
+        "cols": options.cols,
+        "rows": options.rows,
+        "sizes": CARD_SIZES_PT,
+        "cell_w": round((page_w - 2 * CUT_MARGIN_MM) / options.cols, 3),
+        "cell_h": round((page_h - 2 * CUT_MARGIN_MM) / options.rows, 3),
+        "margin_x": CUT_MARGIN_MM,
+        "margin_y": CUT_MARGIN_MM,
+    }
+    return PrintPage.render("print/cards.typ", context, templates_dir)
 
 
 def _in_syllabus_order(deck: RenderedDeck, cards: Sequence[PrintCard]) -> list[PrintCard]:
@@ -183,14 +223,14 @@ def _in_syllabus_order(deck: RenderedDeck, cards: Sequence[PrintCard]) -> list[P
     return sorted(cards, key=lambda c: key[c.id])
 
 
-def sheet_source(
+def sheet_page(
     deck: RenderedDeck,
     cards: Sequence[PrintCard],
     options: PrintOptions,
     timestamp: int,
     templates_dir: Path | None = None,
-) -> str:
-    """Typst source of the study sheet, grouped round → topic in syllabus order."""
+) -> PrintPage:
+    """The study sheet, grouped round → topic in syllabus order, from `print/sheet.typ`."""
     by_id = {c.id: c for c in cards}
     sections = deck.deck.syllabus.sections(deck.cards, lambda r: (r.card.round, r.card.topic))
     rounds = [
@@ -203,14 +243,14 @@ def sheet_source(
         }
         for round_, topics in sections
     ]
-    env = typst_environment(templates_dir)
     selection = ", ".join(deck.deck.selection) if deck.deck.selection else "all topics"
-    return env.get_template("print/sheet.typ").render(
+    context = {
         **_common(deck.deck, options, timestamp),
-        rounds=rounds,
-        card_count=len(cards),
-        selection=selection,
-    )
+        "rounds": rounds,
+        "card_count": len(cards),
+        "selection": selection,
+    }
+    return PrintPage.render("print/sheet.typ", context, templates_dir)
 
 
 class TypstDocument:
@@ -222,7 +262,7 @@ class TypstDocument:
 
     def __init__(
         self,
-        source: str,
+        source: str | PrintPage,
         media: Sequence[MediaFile],
         *,
         deck: RenderedDeck | None = None,
@@ -235,7 +275,8 @@ class TypstDocument:
         for item in media:
             shutil.copyfile(item.path, root / "media" / item.name)
         main = root / "main.typ"
-        main.write_text(source, encoding="utf-8")
+        self._page = source if isinstance(source, PrintPage) else None
+        main.write_text(source.text if isinstance(source, PrintPage) else source, encoding="utf-8")
         self._root = root
         self._media = {item.name: item for item in media}
         self._deck = deck
@@ -309,10 +350,47 @@ class TypstDocument:
                     explained += f" (the card's images: {names})"
                 code = "DG405" if image else "DG111"
                 sink.report(where, f"card '{card.id}' cannot be printed: {explained}", code)
+        if not sink.items and (mistake := self._template_mistake(error)) is not None:
+            sink.extend([mistake])
         if not sink.items:
             where = Location(self._output or Path("<typst>"))
             sink.report(where, f"Typst could not typeset the PDF: {self._explain(error)}", "DG111")
         return DeckgenError(sink.items)
+
+    def _template_mistake(self, error: RuntimeError) -> Diagnostic | None:
+        """DG120 at the line of your print template that wrote what Typst refused, when every
+        card typesets on its own; naming the card too when the refused text is a card's."""
+        place = _MAIN_PLACE_RE.search(str(getattr(error, "diagnostic", "")))
+        if self._page is None or place is None:
+            return None
+        offset = self._page.offset(int(place[1]), int(place[2]))
+        origin = self._page.origin(offset) if offset is not None else None
+        if offset is None or origin is None:
+            return None
+        explained = self._explain(error)
+        if not origin.in_value:
+            return Diagnostic(origin.location, f"Typst error: {explained}", "DG120")
+        card = self._card_at(offset)
+        if card is None:
+            message = f"Typst error in the value this template puts here: {explained}"
+            return Diagnostic(origin.location, message, "DG120")
+        message = f"Typst error in card '{card.id}' as this template puts it here: {explained}"
+        related = ((card.location, f"card '{card.id}'"),)
+        return Diagnostic(origin.location, message, "DG120", related=related)
+
+    def _card_at(self, offset: int) -> Card | None:
+        """The card whose printed text covers `offset` of the generated source, if one does."""
+        assert self._page is not None
+        text = self._page.text
+        by_id = {r.card.id: r.card for r in self._deck.cards} if self._deck is not None else {}
+        for card in self._cards:
+            for part in (card.front, card.back, card.extra, *card.sources):
+                start = text.find(part) if part else -1
+                while start >= 0 and start <= offset:
+                    if offset < start + len(part) and card.id in by_id:
+                        return by_id[card.id]
+                    start = text.find(part, start + 1)
+        return None
 
     def close(self) -> None:
         self._tmp.cleanup()

@@ -51,7 +51,12 @@ _RULES = [
     Rule("DG115", "card-heading", E, "a card under a '#' or '###' heading instead of '## id'"),
     Rule("DG116", "skipped-file", W, "a card file that is not read (.MD) or holds no cards"),
     # DG12x: what a build reads besides the cards, and what it writes
-    Rule("DG120", "template-error", E, "a --templates template that is missing or fails to render"),
+    Rule(
+        "DG120",
+        "template-error",
+        E,
+        "a --templates template that is missing, fails to render, or that Anki or Typst refuses",
+    ),
     Rule("DG121", "io-error", E, "a file or folder that cannot be written or read (--out, …)"),
     Rule("DG122", "output-symlink", E, "an output folder or output file that is a symbolic link"),
     # DG2xx: the syllabus vocabulary and coverage

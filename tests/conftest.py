@@ -9,6 +9,7 @@ import importlib.util
 import os
 import resource
 import shutil
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from deckgen.cache import ENV_DIR, ENV_DISABLE
 from deckgen.cardtypes import META_FIELDS, CardTemplate, CardType
 from deckgen.compile import load_deck
 from deckgen.model import Deck
+from deckgen.preview import Preview, Previewer, serve
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GOLDEN = Path(__file__).parent / "golden"
@@ -297,6 +299,22 @@ def chromium() -> Iterator[Any]:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@contextlib.contextmanager
+def running_preview(
+    cards: Path, out: Path, templates: Path | None = None
+) -> Iterator[tuple[Previewer, Preview, str]]:
+    """`deckgen preview` of `cards` on a free port: its previewer, the running preview (watching
+    already) and its URL; stopped by the test's stop event at the end."""
+    previewer = Previewer(cards, out, (), templates, lambda _m: None)
+    stop = threading.Event()
+    running = serve(previewer, "127.0.0.1", 0, stop=stop)
+    try:
+        assert running.ready.wait(15), "the watcher did not start"
+        yield previewer, running, f"http://127.0.0.1:{running.server_address[1]}"
+    finally:
+        running.close()
 
 
 def definition_card_type() -> CardType:

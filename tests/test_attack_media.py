@@ -9,6 +9,7 @@ inert text, and never ends in a traceback.
 from __future__ import annotations
 
 import io
+import shutil
 import struct
 import subprocess
 import sys
@@ -27,9 +28,9 @@ from deckgen.errors import DeckgenError
 from deckgen.exporters.pdf import print_options
 from deckgen.lint import lint_deck
 from deckgen.media import media_problem, svg_problem
-from deckgen.printing import TypstDocument, cards_source, print_cards, sheet_source
+from deckgen.printing import TypstDocument, cards_page, print_cards, sheet_page
 from deckgen.typstmarkup import TypstRenderer, cloze_back
-from tests.conftest import cpu_seconds
+from tests.conftest import PROJECT, cpu_seconds
 
 FRONT = "---\ntopic: rust\n---\n\n## rust-evil\n"
 DANGER = "is an SVG with scripts, event handlers or external references"
@@ -457,16 +458,22 @@ def test_svg_with_image_href_is_a_located_error_in_lint_and_build(
     assert not (tmp_path / "dist").exists()
 
 
+@pytest.mark.parametrize("own_templates", [False, True], ids=["builtin", "own-templates"])
 def test_an_image_typst_cannot_decode_is_a_located_build_error(
     sample_cards: Path,
     write_card: Callable[[str, str], Path],
     tmp_path: Path,
     epoch: Callable[[int], None],
+    own_templates: bool,
 ) -> None:
-    """A valid header over broken pixel data passes the header check; Typst fails to decode it."""
+    """A valid header over broken pixel data passes the header check; Typst fails to decode it.
+    With a templates folder of your own too, the card is at fault, not the template."""
     use_image(sample_cards, write_card, "broken.png", png(800, 600))
+    templates = tmp_path / "templates" if own_templates else None
+    if templates is not None:
+        shutil.copytree(PROJECT / "templates" / "print", templates / "print")
     with pytest.raises(DeckgenError) as error:
-        build(sample_cards, tmp_path / "dist", formats=["pdf"])
+        build(sample_cards, tmp_path / "dist", formats=["pdf"], templates_dir=templates)
     shown = [d.display(sample_cards.parent) for d in error.value.diagnostics]
     assert len(shown) == 1
     assert shown[0].startswith(
@@ -522,7 +529,7 @@ def test_links_lint_would_refuse_are_not_links_in_either_pdf(
     deck = lint_deck(sample_cards, print_check=False).rendered
     cards = print_cards(deck)
     options = print_options({})
-    layouts = {"cards": cards_source, "sheet": sheet_source}
+    layouts = {"cards": cards_page, "sheet": sheet_page}
     for layout, make_source in layouts.items():
         source = make_source(deck, cards, options, 0)
         with TypstDocument(source, deck.media, deck=deck, cards=cards) as document:

@@ -79,27 +79,37 @@ def test_an_include_of_a_template_nobody_has_names_the_include(run: Run, templat
     code, _, err = run("build", "-q", "--format", "apkg", "--templates", "templates")
     assert code == 1
     assert (
-        f"templates/anki/sources.html:{line}:1: DG120 [error] template 'anki/nowhere.html' "
+        f"templates/anki/sources.html:{line}:12: DG120 [error] template 'anki/nowhere.html' "
         "not found" in err
     )
     assert "Traceback" not in err
 
 
 @pytest.mark.parametrize(
-    ("line_text", "message"),
+    ("line_text", "col", "message"),
     [
-        pytest.param("{{ no_such_variable }}", "template error: 'no_such_variable' is undefined"),
-        pytest.param('{% include "nope.html" %}', "template 'nope.html' not found", id="include"),
-        pytest.param("{{ 1 // 0 }}", "template error: ZeroDivisionError: ", id="python-error"),
+        pytest.param(
+            "{{ no_such_variable }}", 4, "template error: 'no_such_variable' is undefined"
+        ),
+        pytest.param(
+            "{{ deck.nmae }}",
+            9,
+            "template error: 'deckgen.model.DeckInfo object' has no attribute 'nmae'",
+            id="attribute",
+        ),
+        pytest.param(
+            '{% include "nope.html" %}', 12, "template 'nope.html' not found", id="include"
+        ),
+        pytest.param("{{ 1 // 0 }}", 1, "template error: ZeroDivisionError: ", id="python-error"),
     ],
 )
 def test_template_failing_at_render_names_its_line(
-    run: Run, templates: Path, line_text: str, message: str
+    run: Run, templates: Path, line_text: str, col: int, message: str
 ) -> None:
     line = append(templates / "site" / "index.html", line_text)
     code, _, err = run("build", "-q", "--format", "html", "--templates", "templates")
     assert code == 1
-    assert f"templates/site/index.html:{line}:1: DG120 [error] {message}" in err, err
+    assert f"templates/site/index.html:{line}:{col}: DG120 [error] {message}" in err, err
     assert "Traceback" not in err
 
 
@@ -125,6 +135,223 @@ def test_a_bug_in_the_builtin_templates_is_not_blamed_on_the_user(
     assert code == EXIT_INTERNAL_ERROR
     assert "deckgen: internal error: UndefinedError: 'x' is undefined" in err
     assert "DG120" not in err
+
+
+# --------------------------------------------------------------------------- every template kind
+
+# Each template family with the format that renders it.
+FAMILIES = [
+    pytest.param("anki/basic/front.html", "apkg", id="anki"),
+    pytest.param("site/index.html", "html", id="site"),
+    pytest.param("print/cards.typ", "pdf", id="print-cards"),
+    pytest.param("print/sheet.typ", "pdf", id="print-sheet"),
+    pytest.param("delimited/back-footer.html", "csv", id="delimited"),
+]
+JINJA_MISTAKES = [  # Jinja names no column for a syntax error or a failing filter call
+    pytest.param(
+        "{% if %}",
+        1,
+        "template syntax error: Expected an expression, got 'end of statement block'",
+        id="syntax",
+    ),
+    pytest.param("{{ nope | upper }}", 4, "template error: 'nope' is undefined", id="undefined"),
+    pytest.param(
+        "{{ 'abc' | round }}",
+        1,
+        "template error: TypeError: type str doesn't define __round__ method",
+        id="wrong-type-in-filter",
+    ),
+    pytest.param('{% include "nope.html" %}', 12, "template 'nope.html' not found", id="include"),
+]
+
+
+def written(folder: Path) -> list[str]:
+    """Every file under `folder` (none when it does not exist)."""
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+def first_problem(
+    run: Run, sample_cards: Path, fmt: str, *, formats: tuple[str, ...] = ()
+) -> tuple[int, str]:
+    """Build `fmt` with the user's templates: the exit code and the first line of stderr; and
+    check that nothing at all reached dist/ and no traceback was shown."""
+    args = [a for f in (formats or (fmt,)) for a in ("--format", f)]
+    code, out, err = run("build", "-q", *args, "--templates", "templates")
+    assert out == ""
+    assert "Traceback" not in err
+    assert written(sample_cards.parent / "dist") == []
+    return code, err.splitlines()[0]
+
+
+@pytest.mark.parametrize(("name", "fmt"), FAMILIES)
+@pytest.mark.parametrize(("line_text", "col", "message"), JINJA_MISTAKES)
+def test_every_jinja_mistake_in_every_family_is_located(
+    run: Run,
+    templates: Path,
+    sample_cards: Path,
+    name: str,
+    fmt: str,
+    line_text: str,
+    col: int,
+    message: str,
+) -> None:
+    line = append(templates / name, line_text)
+    code, problem = first_problem(run, sample_cards, fmt)
+    assert code == 1
+    assert problem == f"templates/{name}:{line}:{col}: DG120 [error] {message}"
+
+
+def test_unbounded_template_recursion_is_located(
+    run: Run, templates: Path, sample_cards: Path
+) -> None:
+    line = append(templates / "site" / "index.html", "{% macro f() %}{{ f() }}{% endmacro %}")
+    append(templates / "site" / "index.html", "{{ f() }}")
+    code, problem = first_problem(run, sample_cards, "html")
+    assert code == 1
+    assert problem == (
+        f"templates/site/index.html:{line}:1: DG120 [error] template error: RecursionError: "
+        "maximum recursion depth exceeded"
+    )
+
+
+def test_a_syntax_error_in_one_format_s_template_writes_no_format(
+    run: Run, templates: Path, sample_cards: Path
+) -> None:
+    """The site's template is parsed before the .apkg and the PDFs are written, not after."""
+    line = append(templates / "site" / "index.html", "{% endif %}")
+    code, problem = first_problem(run, sample_cards, "", formats=("apkg", "pdf", "html"))
+    assert code == 1
+    assert problem == (
+        f"templates/site/index.html:{line}:1: DG120 [error] template syntax error: "
+        "Encountered unknown tag 'endif'."
+    )
+
+
+@pytest.mark.parametrize("name", ["print/cards.typ", "print/sheet.typ"])
+@pytest.mark.parametrize(
+    ("line_text", "col", "message"),
+    [
+        pytest.param("#nosuchfunc(1)", 2, "unknown variable: nosuchfunc", id="unknown"),
+        pytest.param("#let x = (1, 2", 10, "unclosed delimiter", id="syntax"),
+        pytest.param(
+            "Page #context { 1 + auto }",
+            17,
+            "cannot add integer and auto",
+            id="type",
+        ),
+    ],
+)
+def test_a_typst_error_in_a_print_template_is_located_at_its_line(
+    run: Run, templates: Path, sample_cards: Path, name: str, line_text: str, col: int, message: str
+) -> None:
+    line = append(templates / name, line_text)
+    code, problem = first_problem(run, sample_cards, "pdf")
+    assert code == 1
+    assert problem == f"templates/{name}:{line}:{col}: DG120 [error] Typst error: {message}"
+
+
+def test_a_typst_error_in_card_text_as_the_template_puts_it_names_the_card(
+    run: Run, sample_cards: Path
+) -> None:
+    """Only the changed template in the folder: the others come from deckgen's own."""
+    folder = sample_cards.parent / "templates" / "print"
+    folder.mkdir(parents=True)
+    text = (PROJECT / "templates" / "print" / "cards.typ").read_text(encoding="utf-8")
+    # The back's markup given as a code argument instead of a content block: Typst refuses it.
+    changed = text.replace("[{{ card.back }}])", "{{ card.back }})")
+    assert changed != text
+    (folder / "cards.typ").write_text(changed, encoding="utf-8")
+    (line,) = [n for n, t in enumerate(changed.splitlines(), 1) if "{{ card.back }})" in t]
+    col = changed.splitlines()[line - 1].index("{{ card.back }}") + 1
+    code, out, err = run("build", "-q", "--format", "pdf", "--templates", "templates")
+    assert (code, out) == (1, "")
+    assert err.splitlines()[:2] == [
+        f"templates/print/cards.typ:{line}:{col}: DG120 [error] Typst error in card "
+        "'tcp-time-wait-side' as this template puts it here: the character `#` is not valid in "
+        "code; you are already in code mode; try removing the `#`",
+        "  cards/net/tcp.md:8:1: note: card 'tcp-time-wait-side'",
+    ]
+    assert written(sample_cards.parent / "dist") == []
+
+
+@pytest.mark.parametrize(
+    ("name", "line_text", "col", "message"),
+    [
+        pytest.param(
+            "anki/basic/front.html",
+            "<b>{% raw %}{{Fornt}}{% endraw %}</b>",
+            13,
+            "Anki template (Basic front, Basic and reversed front): '{{Fornt}}' names no field "
+            "it has (did you mean 'Front'?)",
+            id="unknown-field",
+        ),
+        pytest.param(
+            "anki/cloze/back.html",
+            "{% raw %}{{#Extra}}<p>{{Extra}}</p>{% endraw %}",
+            10,
+            "Anki template (Cloze back): '{{#Extra}}' is never closed: add '{{/Extra}}'",
+            id="unclosed-section",
+        ),
+        pytest.param(
+            "anki/_footer.html",
+            "{% raw %}<p>{{/Sources}}</p>{% endraw %}",
+            13,
+            "Anki template (Basic back, Basic and reversed back, Cloze back, Type the answer "
+            "back): '{{/Sources}}' closes no open section",
+            id="stray-close",
+        ),
+    ],
+)
+def test_an_anki_template_mistake_anki_would_refuse_is_located(
+    run: Run, templates: Path, sample_cards: Path, name: str, line_text: str, col: int, message: str
+) -> None:
+    line = append(templates / name, line_text)
+    for fmt in ("apkg", "html"):  # the site fills in the same templates
+        code, problem = first_problem(run, sample_cards, fmt)
+        assert code == 1
+        assert problem == f"templates/{name}:{line}:{col}: DG120 [error] {message}"
+
+
+@pytest.mark.parametrize(
+    ("front", "refused"),
+    [
+        pytest.param("{{Fornt}}", True, id="unknown-field"),
+        pytest.param("{{#Extra}}x {{Front}}", True, id="unclosed-section"),
+        pytest.param("{{Front}}{{/Extra}}", True, id="stray-close"),
+        pytest.param("{{#Extra}}{{Front}}{{/Back}}{{/Extra}}", True, id="crossed-sections"),
+        pytest.param(
+            "{{^Extra}}{{text:Front}}{{/Extra}}{{Tags}}{{Deck}}{{CardID}}", False, id="ok"
+        ),
+        pytest.param("{{FrontSide}}{{Front}}", False, id="front-side-on-a-front"),
+    ],
+)
+def test_the_anki_template_check_refuses_what_anki_refuses(
+    tmp_path: Path, front: str, refused: bool
+) -> None:
+    """The official anki package (Anki desktop's engine) agrees with mustache_mistakes."""
+    from anki.errors import CardTypeError
+
+    from deckgen.notetypes import mustache_mistakes
+    from tests.ankiutil import open_collection
+
+    fields = ("Front", "Back", "Extra")
+    assert bool(list(mustache_mistakes(front, fields))) == refused
+    col = open_collection(tmp_path / "anki")
+    try:
+        models = col.models
+        model = models.new("Checked")
+        for field in fields:
+            models.add_field(model, models.new_field(field))
+        template = models.new_template("Card 1")
+        template["qfmt"], template["afmt"] = front, "{{FrontSide}}<hr id=answer>{{Back}}"
+        models.add_template(model, template)
+        if refused:
+            with pytest.raises(CardTypeError):
+                models.add(model)
+        else:
+            models.add(model)
+    finally:
+        col.close()
 
 
 # --------------------------------------------------------------------------- output

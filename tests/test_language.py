@@ -14,7 +14,7 @@ from deckgen.compile import compile_deck
 from deckgen.exporters.pdf import print_options
 from deckgen.lint import lint_deck
 from deckgen.load import load_sources
-from deckgen.printing import cards_source, print_cards, sheet_source
+from deckgen.printing import cards_page, print_cards, sheet_page
 
 
 def set_language(cards: Path, value: str) -> None:
@@ -35,8 +35,8 @@ def test_a_language_reaches_every_format(
     rendered = compile_deck(load_sources(sample_cards), Cache(None)).rendered
     cards = print_cards(rendered)
     for source in (
-        cards_source(rendered, cards, print_options({}), 1_700_000_000),
-        sheet_source(rendered, cards, print_options({}), 1_700_000_000),
+        cards_page(rendered, cards, print_options({}), 1_700_000_000).text,
+        sheet_page(rendered, cards, print_options({}), 1_700_000_000).text,
     ):
         assert 'lang: "pt", region: "BR", hyphenate: true' in source
 
@@ -44,7 +44,7 @@ def test_a_language_reaches_every_format(
 def test_english_is_the_default(sample_cards: Path, tmp_path: Path) -> None:
     rendered = compile_deck(load_sources(sample_cards), Cache(None)).rendered
     assert rendered.deck.info.language == "en"
-    source = cards_source(rendered, print_cards(rendered), print_options({}), 1_700_000_000)
+    source = cards_page(rendered, print_cards(rendered), print_options({}), 1_700_000_000).text
     assert 'lang: "en", hyphenate: true' in source
 
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from deckgen.preview import Previewer, serve
-from tests.conftest import CHROMIUM, SampleBuild
+from deckgen.preview import STATUS_PATH
+from tests.conftest import CHROMIUM, SampleBuild, running_preview
 
 playwright = pytest.importorskip("playwright.sync_api")
 
@@ -195,24 +194,62 @@ def test_themes_and_widths(open_site, scheme: str, width: int, height: int, tmp_
 def test_preview_rebuilds_and_shows_findings(
     chromium, sample_cards: Path, tmp_path: Path, epoch: Callable[[int], None]
 ) -> None:  # type: ignore[no-untyped-def]
-    previewer = Previewer(sample_cards, tmp_path / "out", (), None, lambda _m: None)
-    stop = threading.Event()
-    server = serve(previewer, "127.0.0.1", 0, interval=0.1, stop=stop)
     context = chromium.new_context()
     try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/"
-        tab = context.new_page()
-        tab.goto(url)
-        assert tab.locator("#lint").is_hidden()
-        tcp = sample_cards / "net" / "tcp.md"
-        tcp.write_text(tcp.read_text() + "\n## tcp-half-done\nQ: What is missing?\n")
-        tab.wait_for_selector("#lint:not([hidden])", timeout=10_000)
-        assert "tcp.md:35: DG108 [error] card 'tcp-half-done' needs 'A:'" in tab.inner_text("#lint")
-        tcp.write_text(tcp.read_text() + "\nA: The answer.\n\nSource: RFC 9293\n")
-        tab.wait_for_selector("#tcp-half-done", timeout=10_000)  # reloaded with the new card
-        tab.wait_for_selector("#lint[hidden]", state="attached", timeout=10_000)
+        with running_preview(sample_cards, tmp_path / "out") as (_, _, url):
+            tab = context.new_page()
+            with tab.expect_response(lambda r: STATUS_PATH in r.url):
+                tab.goto(url + "/")  # and the page knows the build it shows
+            assert tab.locator("#lint").is_hidden()
+            tcp = sample_cards / "net" / "tcp.md"
+            tcp.write_text(tcp.read_text() + "\n## tcp-half-done\nQ: What is missing?\n")
+            tab.wait_for_selector("#lint:not([hidden])", timeout=10_000)
+            assert "tcp.md:35: DG108 [error] card 'tcp-half-done' needs 'A:'" in tab.inner_text(
+                "#lint"
+            )
+            tcp.write_text(tcp.read_text() + "\nA: The answer.\n\nSource: RFC 9293\n")
+            tab.wait_for_selector("#tcp-half-done", timeout=10_000)  # reloaded with the new card
+            tab.wait_for_selector("#lint[hidden]", state="attached", timeout=10_000)
     finally:
         context.close()
-        stop.set()
-        server.shutdown()
-        server.server_close()
+
+
+def test_preview_reloads_on_the_card_just_edited(
+    chromium, sample_cards: Path, tmp_path: Path, epoch: Callable[[int], None]
+) -> None:  # type: ignore[no-untyped-def]
+    """A card far below the top of a short window: after the save, the reloaded page shows it."""
+    context = chromium.new_context(viewport={"width": 800, "height": 300})
+    errors: list[str] = []
+    try:
+        with running_preview(sample_cards, tmp_path / "out") as (_, _, url):
+            tab = context.new_page()
+            tab.on("pageerror", lambda error: errors.append(str(error)))
+            with tab.expect_response(lambda r: STATUS_PATH in r.url):
+                tab.goto(url + "/")
+            card = tab.locator("#tcp-handshake-diagram")
+            assert not in_view(tab, card)
+            tcp = sample_cards / "net" / "tcp.md"
+            with tab.expect_event("load", timeout=15_000):  # the reload
+                tcp.write_text(tcp.read_text().replace("SYN, SYN-ACK, ACK.", "SYN, then ACK."))
+            tab.wait_for_function(
+                "() => document.getElementById('tcp-handshake-diagram').textContent"
+                ".includes('SYN, then ACK.')"
+            )
+            assert "edited" in (card.get_attribute("class") or "")  # highlighted, for a moment
+            tab.wait_for_function(
+                "() => { const r = document.getElementById('tcp-handshake-diagram')"
+                ".getBoundingClientRect(); return r.top >= 0 && r.top < innerHeight; }",
+                timeout=5_000,
+            )
+            assert in_view(tab, card)
+            assert tab.evaluate("sessionStorage.length") == 0  # the focus is used once
+    finally:
+        context.close()
+    assert errors == []
+
+
+def in_view(tab, locator) -> bool:  # type: ignore[no-untyped-def]
+    """Whether the element's top edge lies within the window."""
+    box = locator.bounding_box()
+    height = tab.evaluate("innerHeight")
+    return box is not None and 0 <= box["y"] < height

@@ -16,10 +16,10 @@ from deckgen.printing import (
     PAPERS,
     PrintOptions,
     TypstDocument,
-    cards_source,
+    cards_page,
     parse_grid,
     print_cards,
-    sheet_source,
+    sheet_page,
 )
 from deckgen.render import RenderedCard, RenderedDeck
 from deckgen.templating import default_templates_dir
@@ -74,28 +74,20 @@ class PdfExporter:
         layout = context.options.get("pdf_layout")
         layouts = [layout] if layout else list(LAYOUTS)
         cards = print_cards(deck)
-        written = []
+        typeset = []  # every PDF typeset before any is written: a broken sheet.typ writes none
         for name in layouts:
-            if name == "cards":
-                source = cards_source(
-                    deck, cards, options, context.timestamp, context.templates_dir
-                )
-            else:
-                source = sheet_source(
-                    deck, cards, options, context.timestamp, context.templates_dir
-                )
+            make_page = cards_page if name == "cards" else sheet_page
+            page = make_page(deck, cards, options, context.timestamp, context.templates_dir)
             target = out_dir / f"{context.stem}-{name}-{options.paper}{self.suffix}"
-            with TypstDocument(
-                source, deck.media, deck=deck, cards=cards, output=target
-            ) as document:
-                pdf = document.pdf(context.timestamp)
+            with TypstDocument(page, deck.media, deck=deck, cards=cards, output=target) as document:
+                typeset.append((target, document.pdf(context.timestamp)))
                 if name == "cards":
                     self._report_overflows(deck, document, context)
+        for target, pdf in typeset:
             with atomic_output(target) as tmp:
                 tmp.write_bytes(pdf)
             log.info("wrote %s (%d bytes)", target, len(pdf))
-            written.append(target)
-        return written
+        return [target for target, _ in typeset]
 
     def check(self, rendered: RenderedDeck, sink: DiagnosticSink, cache: Cache) -> None:
         """Lay the cards out as the default cut-out PDF does and report any that cannot fit.
@@ -121,7 +113,7 @@ class PdfExporter:
             batch = todo[start : start + PRINT_CHECK_BATCH]
             subset = RenderedDeck(rendered.deck, tuple(card for _, card in batch), rendered.media)
             printed = print_cards(subset)
-            source = cards_source(subset, printed, print_options({}), timestamp=0)
+            source = cards_page(subset, printed, print_options({}), timestamp=0)
             try:
                 with TypstDocument(source, rendered.media, deck=subset, cards=printed) as document:
                     found = document.overflows()

@@ -220,28 +220,58 @@
   });
 
   // ------------------------------------------------------------------ permalinks
-  function followHash() {
-    var id = decodeURIComponent(location.hash.slice(1));
+  // The card with this id, shown whatever the filters say; null when no card has it. The id is
+  // data (a URL fragment, the preview's status): looked up by getElementById, never a selector.
+  function showEntry(id, mark) {
     var entry = id && document.getElementById(id);
-    if (!entry || !entry.classList.contains("entry")) return;
-    if (entry.hidden) {  // a permalink always shows its card, whatever the filters say
+    if (!entry || !entry.classList.contains("entry")) return null;
+    if (entry.hidden) {
       search.value = ""; roundSel.value = ""; topicSel.value = ""; tagSel.value = ""; onlyMarked.checked = false;
       applyFilters();
     }
-    entries.forEach(function (e) { e.classList.remove("targeted"); });
-    entry.classList.add("targeted");
+    entries.forEach(function (e) { e.classList.remove(mark); });
+    entry.classList.add(mark);
+    return entry;
+  }
+  function followHash() {
+    var entry = showEntry(decodeURIComponent(location.hash.slice(1)), "targeted");
+    if (!entry) return;
     entry.scrollIntoView({ block: "start" });
     entry.focus({ preventScroll: true });
   }
   window.addEventListener("hashchange", followHash);
 
   // ------------------------------------------------------------------ live preview
-  if (document.querySelector('meta[name="deckgen-preview"]') && location.protocol.indexOf("http") === 0) {
+  // The status names the card of the edit that caused a rebuild: the page about to reload
+  // keeps it for the next one (this tab only), which scrolls to it and highlights it briefly.
+  var FOCUS_KEY = "deckgen:" + deckId + ":preview-focus";
+  function showEdited() {
+    var id = null;
+    try { id = sessionStorage.getItem(FOCUS_KEY); sessionStorage.removeItem(FOCUS_KEY); } catch (e) {}
+    var entry = typeof id === "string" ? showEntry(id, "edited") : null;
+    if (!entry) return;
+    entry.scrollIntoView({ block: "start" });
+    setTimeout(function () {
+      entry.classList.remove("edited");
+      try { history.scrollRestoration = "auto"; } catch (e) {}  // a reload by hand keeps its place
+    }, 2500);
+  }
+  var previewing = !!document.querySelector('meta[name="deckgen-preview"]');
+  if (previewing && location.protocol.indexOf("http") === 0) {
     var version = null;
     var poll = function () {
       fetch("/__deckgen/status.json", { cache: "no-store" }).then(function (r) { return r.json(); })
         .then(function (state) {
-          if (version !== null && state.version !== version) { location.reload(); return; }
+          if (version !== null && state.version !== version) {
+            try {
+              if (typeof state.focus === "string") {
+                sessionStorage.setItem(FOCUS_KEY, state.focus);
+                history.scrollRestoration = "manual";  // else the reload puts back this scroll
+              }
+            } catch (e) { /* storage blocked: reload without scrolling */ }
+            location.reload();
+            return;
+          }
           version = state.version;
           var list = $("lint-list");
           list.textContent = "";
@@ -258,4 +288,5 @@
 
   applyFilters();
   followHash();
+  if (previewing) showEdited();
 })();
