@@ -60,7 +60,7 @@ def test_a_type_registered_later_gets_a_card_that_lints(
     assert code == 0, out
     assert (
         "## example-definition\nType: definition\n"
-        in Path("cards/basics/card-types.md").read_text()
+        in Path("cards/card-types.md").read_text()
     )
 
 

@@ -196,11 +196,11 @@ def test_unicode_line_breaks_do_not_shift_lines(
 def test_unicode_line_breaks_in_front_matter_do_not_shift_lines(
     sample_cards: Path, write_card: WriteCard, char: str
 ) -> None:
-    write_card("lang/zz.md", f"---\ntopic: rust  # the{char}language\nround: lang2\n---\n" + CARD)
+    write_card("lang/zz.md", f"---\ntopic: rust  # the{char}language\nsection: lang2\n---\n" + CARD)
     code, out = lint(sample_cards)
     assert code == 1
     assert out.startswith(
-        "cards/lang/zz.md:3:1: DG201 [error] unknown round 'lang2' (did you mean 'lang'?)\n"
+        "cards/lang/zz.md:3:1: DG201 [error] unknown section 'lang2' (did you mean 'lang'?)\n"
     )
 
 
@@ -258,11 +258,11 @@ def release(cards: Path) -> None:
 def test_front_matter_typo_gives_one_error_not_a_cascade(sample_cards: Path) -> None:
     release(sample_cards)
     tcp = sample_cards / "net" / "tcp.md"
-    tcp.write_text(tcp.read_text().replace("topic: tcp\n", "topic: tcp\nround: network\n"))
+    tcp.write_text(tcp.read_text().replace("topic: tcp\n", "topic: tcp\nsection: network\n"))
     code, out = lint(sample_cards)
     assert code == 1
     assert out == (
-        "cards/net/tcp.md:3:1: DG201 [error] unknown round 'network' (did you mean 'net'?)\n"
+        "cards/net/tcp.md:3:1: DG201 [error] unknown section 'network' (did you mean 'net'?)\n"
         "  cards/net/tcp.md:9:1: note: 3 cards of this file not checked, nor the coverage "
         "of their topics, until this is fixed\n"
     )

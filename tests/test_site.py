@@ -103,15 +103,15 @@ def test_search_and_filters(page) -> None:  # type: ignore[no-untyped-def]
     assert visible_ids(page) == ["tcp-time-wait-side", "tcp-time-wait-length"]
     assert page.inner_text("#status") == "2 of 7 cards"
     page.fill("#search", "")
-    page.select_option("#filter-round", "lang")
+    page.select_option("#filter-section", "lang")
     assert visible_ids(page) == ["rust-two-mut-borrows", "rust-ownership-rule"]
-    page.select_option("#filter-round", "")
+    page.select_option("#filter-section", "")
     page.select_option("#filter-topic", "dns")
     assert visible_ids(page) == ["dns-ttl-term", "dns-resolution-order"]
     page.select_option("#filter-topic", "")
     page.select_option("#filter-tag", "tcp-handshake")
     assert visible_ids(page) == ["tcp-handshake-diagram"]
-    assert page.locator("section.round[data-round=lang]").is_hidden()
+    assert page.locator("section.section[data-section=lang]").is_hidden()
 
 
 def test_study_mode_with_the_keyboard_only(page) -> None:  # type: ignore[no-untyped-def]
