@@ -155,6 +155,7 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str,
     mapping["__lines__"] = lines
     mapping["__cols__"] = cols
     mapping["__line__"] = node.start_mark.line
+    mapping["__col__"] = node.start_mark.column + 1
     return mapping
 
 
@@ -186,10 +187,9 @@ def key_line(mapping: dict[str, Any], key: str, first_line: int) -> int:
 
 def key_location(mapping: dict[str, Any], key: str, path: Path, first_line: int = 1) -> Location:
     """Where `key` is written in a mapping from load_yaml_with_lines: its line and column (the
-    mapping's line, column unknown, if the key is absent)."""
-    return Location(
-        path, key_line(mapping, key, first_line), mapping.get("__cols__", {}).get(key, 0)
-    )
+    mapping's own, if the key is absent)."""
+    col = mapping.get("__cols__", {}).get(key, mapping.get("__col__", 0))
+    return Location(path, key_line(mapping, key, first_line), col)
 
 
 def without_lines(mapping: dict[str, Any]) -> dict[str, Any]:
@@ -256,7 +256,7 @@ def check_schema(data: dict[str, Any], schema_name: str, path: Path, sink: Diagn
 
 def _schema_problem(error: Any, data: Any, path: Path) -> list[tuple[Location, str]]:
     """The located messages for one jsonschema error."""
-    node, where, key = data, Location(path, key_line(data, "", 1)), path.name
+    node, where, key = data, key_location(data, "", path), path.name
     for step in error.absolute_path:
         if isinstance(node, dict):
             where = key_location(node, str(step), path)
@@ -264,7 +264,7 @@ def _schema_problem(error: Any, data: Any, path: Path) -> list[tuple[Location, s
         elif isinstance(step, int):
             key = f"{key}[{step + 1}]" if not key.endswith("]") else key
             if isinstance(node[step], dict):
-                where = Location(path, key_line(node[step], "", 1))
+                where = key_location(node[step], "", path)
         node = node[step]
     schema = error.schema
     named = "" if key == path.name else f"'{key}' "

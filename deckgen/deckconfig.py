@@ -250,7 +250,7 @@ def _read_syllabus(path: Path, sink: DiagnosticSink) -> Syllabus:
         topic_sections = [s for s in named if isinstance(s, str)] if isinstance(named, list) else []
         if "sections" in data and "sections" not in t:
             sink.report(
-                Location(path, key_line(t, "", 1)),
+                key_location(t, "", path),
                 f"topic '{topic_id}' needs 'sections': the syllabus has sections",
                 "DG110",
             )

@@ -484,7 +484,8 @@ SECRETS = {
     "syllabus.yaml": (
         "sections:\n  - {id: net, title: SECRET-ROUND}\n  - {id: lang, title: Languages}\n"
         "topics:\n  - {id: tcp, title: SECRET-TOPIC, sections: [net]}\n"
-        "  - {id: dns, title: DNS, sections: [net]}\n  - {id: rust, title: Rust, sections: [lang]}\n"
+        "  - {id: dns, title: DNS, sections: [net]}\n"
+        "  - {id: rust, title: Rust, sections: [lang]}\n"
     ),
     "published-ids.yaml": "published:\n  - secret-card-id\nretired:\n  secret-old: SECRET-REASON\n",
 }

@@ -58,10 +58,7 @@ def test_a_type_registered_later_gets_a_card_that_lints(
     monkeypatch.chdir(tmp_path / "deck")
     code, out = run("lint", "--strict")
     assert code == 0, out
-    assert (
-        "## example-definition\nType: definition\n"
-        in Path("cards/card-types.md").read_text()
-    )
+    assert "## example-definition\nType: definition\n" in Path("cards/card-types.md").read_text()
 
 
 @pytest.mark.parametrize(
