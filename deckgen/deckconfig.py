@@ -45,7 +45,29 @@ RESERVED_TAG_PREFIXES = frozenset({"topic", "deckgen"})
 
 def load_deck_info(cards_dir: Path, sink: DiagnosticSink) -> DeckInfo:
     """deck.yaml, checked against deckgen/schemas/deck.yaml.schema.json, then value by value
-    (names, text, addresses, language); a refused value is reported and its default used."""
+    (names, text, addresses, language); a refused value is reported and its default used. At
+    most MAX_REPORTS_PER_FILE problems are reported, then a summary."""
+    found = DiagnosticSink()
+    info = _read_deck_info(cards_dir, found)
+    extend_capped(sink, found.items, cards_dir / DECK_FILE)
+    return info
+
+
+def check_section_tag(
+    info: DeckInfo, syllabus: Syllabus, cards_dir: Path, sink: DiagnosticSink
+) -> None:
+    """Report a section tag prefix that is also a syllabus id: `<id>::x` would then be both a
+    card's section and a tag under that id, and `--tag <id>::x` could not tell them apart."""
+    tag = info.section.tag
+    if syllabus.sections and tag in syllabus.vocabulary():
+        sink.report(
+            Location(cards_dir / DECK_FILE, info.section.line or 1),
+            f"section tag '{tag}' is also a syllabus id: choose another `section: {{tag: …}}`",
+            "DG110",
+        )
+
+
+def _read_deck_info(cards_dir: Path, sink: DiagnosticSink) -> DeckInfo:
     path = cards_dir / DECK_FILE
     if not os.path.lexists(path):
         sink.report(
@@ -102,7 +124,7 @@ def _section_names(data: dict[str, Any], path: Path, sink: DiagnosticSink) -> Se
             names[key] = text
     label = names.get("label", SectionNames.label)
     tag = value.get("tag")
-    if tag in RESERVED_TAG_PREFIXES:
+    if isinstance(tag, str) and tag in RESERVED_TAG_PREFIXES:
         sink.report(
             key_location(value, "tag", path),
             f"section 'tag' must not be '{tag}': deckgen tags notes '{tag}::…' itself",
@@ -111,7 +133,9 @@ def _section_names(data: dict[str, Any], path: Path, sink: DiagnosticSink) -> Se
     if not isinstance(tag, str) or not ID_RE.match(tag) or tag in RESERVED_TAG_PREFIXES:
         tag = slug(label, fallback=SectionNames.tag)
         tag = SectionNames.tag if tag in RESERVED_TAG_PREFIXES else tag
-    return SectionNames(label=label, plural=names.get("plural", f"{label}s"), tag=tag)
+    line = key_line(value, "tag", 1) if "tag" in value else key_line(data, "section", 1)
+    plural = names.get("plural", f"{label}s")
+    return SectionNames(label=label, plural=plural, tag=tag, line=line)
 
 
 def _deck_options(data: dict[str, Any]) -> tuple[tuple[str, str, int], ...]:

@@ -150,6 +150,7 @@ class SectionNames:
     label: str = "Section"
     plural: str = "Sections"
     tag: str = "section"
+    line: int = 0  # where deck.yaml sets the tag (or `section:`), for the messages that name it
 
 
 @dataclass(frozen=True)

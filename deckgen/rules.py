@@ -43,7 +43,12 @@ _RULES = [
     ),
     Rule("DG108", "missing-field", E, "a basic card without Q:/A:, a cloze card without Cloze:"),
     Rule("DG109", "empty-field", E, "an empty question, answer or source"),
-    Rule("DG110", "deck-config", E, "deck.yaml or syllabus.yaml is missing, malformed or breaks its schema"),
+    Rule(
+        "DG110",
+        "deck-config",
+        E,
+        "deck.yaml or syllabus.yaml is missing, malformed or breaks its schema",
+    ),
     Rule("DG111", "resource-limit", E, "a file, line, nesting or structure too large to compile"),
     Rule("DG112", "check-budget", E, "a file too slow to check, or too many similar questions"),
     Rule("DG113", "placeholder", E, "a field still holding `deckgen new`'s TODO placeholder"),

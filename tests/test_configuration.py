@@ -205,6 +205,24 @@ def test_this_deck_and_a_new_deck_point_editors_at_the_schemas(tmp_path: Path) -
             id="syllabus-shapes",
         ),
         pytest.param(
+            "deck.yaml",
+            "id: d\nname: D\nsection: {tag: [a], label: ['b']}\n",
+            [
+                "cards/deck.yaml:3:11: 'tag' must be a string",
+                "cards/deck.yaml:3:21: 'label' must be a string",
+            ],
+            id="deck-section-types",
+        ),
+        pytest.param(
+            "deck.yaml",
+            "id: d\nname: D\nsection:\n  label: Unit\n  tag: tcp\n",
+            [
+                "cards/deck.yaml:5: section tag 'tcp' is also a syllabus id: choose another "
+                "`section: {tag: …}`"
+            ],
+            id="deck-section-tag-is-an-id",
+        ),
+        pytest.param(
             "syllabus.yaml",
             "topics: {tcp: TCP}\n",
             ["cards/syllabus.yaml:1:1: 'topics' must be a list"],
