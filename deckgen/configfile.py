@@ -140,6 +140,9 @@ def extend_capped(
 # --------------------------------------------------------------------------- YAML with lines
 
 
+_LINE_RECORDS = frozenset({"__lines__", "__cols__", "__line__", "__col__"})
+
+
 class _LineLoader(NoAliasLoader):
     """A safe loader without aliases that remembers the line of every mapping key."""
 
@@ -193,8 +196,9 @@ def key_location(mapping: dict[str, Any], key: str, path: Path, first_line: int 
 
 
 def without_lines(mapping: dict[str, Any]) -> dict[str, Any]:
-    """The mapping's own keys, without the line records load_yaml_with_lines adds."""
-    return {k: v for k, v in mapping.items() if not k.startswith("__")}
+    """The mapping's own keys, without the line records load_yaml_with_lines adds (only those:
+    a key of the file's own such as `__x` stays, to be reported as unknown)."""
+    return {k: v for k, v in mapping.items() if k not in _LINE_RECORDS}
 
 
 def plain(value: Any) -> Any:

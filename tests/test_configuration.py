@@ -160,6 +160,12 @@ def test_this_deck_and_a_new_deck_point_editors_at_the_schemas(tmp_path: Path) -
         ),
         pytest.param(
             "deck.yaml",
+            "id: d\nname: D\n__lines__: {}\n__x: 1\n",
+            ["cards/deck.yaml:4:1: unknown key '__x' in deck.yaml"],
+            id="deck-key-like-a-line-record",
+        ),
+        pytest.param(
+            "deck.yaml",
             "id: Sample Deck\nname: [a]\nlanguage: 3\n",
             [
                 "cards/deck.yaml:1:1: 'id' must be a lowercase slug (letters, digits and single "
