@@ -273,10 +273,10 @@ def test_a_failed_file_leaves_the_coverage_of_other_topics_checked(sample_cards:
     syllabus = sample_cards / "syllabus.yaml"
     syllabus.write_text(syllabus.read_text().replace("min_cards: 2\n", "min_cards: 5\n"))
     tcp = sample_cards / "net" / "tcp.md"
-    tcp.write_text(tcp.read_text().replace("topic: tcp\n", "topic: tcp\nround: network\n"))
+    tcp.write_text(tcp.read_text().replace("topic: tcp\n", "topic: tcp\nsection: network\n"))
     code, out = lint(sample_cards)
     assert code == 1
-    assert "cards/net/tcp.md:3:1: DG201 [error] unknown round 'network'" in out
+    assert "cards/net/tcp.md:3:1: DG201 [error] unknown section 'network'" in out
     assert "cards/syllabus.yaml:12:1: DG210 [error] topic 'dns' (DNS) has 2 cards, needs 5\n" in out
     assert "topic 'tcp'" not in out and "subtopic 'tcp-" not in out  # its cards are unknown
 
@@ -287,7 +287,7 @@ def test_a_failed_file_with_an_unreleased_card_leaves_all_coverage_unchecked(
     syllabus = sample_cards / "syllabus.yaml"
     syllabus.write_text(syllabus.read_text().replace("min_cards: 2\n", "min_cards: 5\n"))
     tcp = sample_cards / "net" / "tcp.md"
-    tcp.write_text(tcp.read_text().replace("topic: tcp\n", "topic: tcp\nround: network\n"))
+    tcp.write_text(tcp.read_text().replace("topic: tcp\n", "topic: tcp\nsection: network\n"))
     code, out = lint(sample_cards)
     assert code == 1
     assert "DG210" not in out  # no release says which topic its cards are in
