@@ -14,18 +14,7 @@ from deckgen.build import build
 from deckgen.compile import load_deck
 from deckgen.errors import DeckgenError
 from tests.ankiutil import import_package, open_collection
-
-
-def without_sections(cards: Path) -> None:
-    """Make the sample deck a deck without sections: no `sections:`, no `section:` anywhere."""
-    syllabus = cards / "syllabus.yaml"
-    text = syllabus.read_text()
-    text = re.sub(r"^sections:\n(  - .*\n)+", "", text, flags=re.M)
-    syllabus.write_text(re.sub(r"^    sections: .*\n", "", text, flags=re.M))
-    deck = cards / "deck.yaml"
-    deck.write_text(deck.read_text().split("section:\n")[0])
-    for card_file in cards.rglob("*.md"):
-        card_file.write_text(re.sub(r"^section: .*\n", "", card_file.read_text(), flags=re.M))
+from tests.conftest import without_sections
 
 
 def messages(cards: Path) -> list[str]:

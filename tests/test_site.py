@@ -120,7 +120,7 @@ class TestWithoutSections:
     @pytest.fixture
     def site(self, sample_cards: Path, tmp_path: Path) -> Path:
         from deckgen.build import build
-        from tests.test_sections import without_sections
+        from tests.conftest import without_sections
 
         without_sections(sample_cards)
         (built,) = build(sample_cards, tmp_path / "dist", formats=["html"]).paths
