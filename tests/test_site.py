@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from deckgen.build import build
 from deckgen.preview import Previewer, serve
-from tests.conftest import CHROMIUM, SampleBuild
+from tests.conftest import CHROMIUM, SampleBuild, without_sections
 
 playwright = pytest.importorskip("playwright.sync_api")
 
@@ -119,9 +120,6 @@ class TestWithoutSections:
 
     @pytest.fixture
     def site(self, sample_cards: Path, tmp_path: Path) -> Path:
-        from deckgen.build import build
-        from tests.conftest import without_sections
-
         without_sections(sample_cards)
         (built,) = build(sample_cards, tmp_path / "dist", formats=["html"]).paths
         return built / "index.html"
