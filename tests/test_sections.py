@@ -8,9 +8,11 @@ import re
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from pypdf import PdfReader
 
 from deckgen.build import build
+from deckgen.cli import cli
 from deckgen.compile import load_deck
 from deckgen.errors import DeckgenError
 from tests.ankiutil import import_package, open_collection
@@ -155,3 +157,18 @@ def test_an_unknown_section_of_a_topic_gets_a_suggestion(sample_cards: Path) -> 
     assert "cards/syllabus.yaml:18:5: unknown section 'langs' (did you mean 'lang'?)" in (
         messages(sample_cards)
     )
+
+
+def test_new_starts_a_topic_file_without_a_section_in_a_deck_without_sections(
+    sample_cards: Path,
+) -> None:
+    without_sections(sample_cards)
+    syllabus = sample_cards / "syllabus.yaml"
+    syllabus.write_text(syllabus.read_text() + "  - {id: verbs, title: Verbs}\n")
+    args = ["new", "--cards", str(sample_cards), "verbs", "What does ser mean?"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    text = (sample_cards / "verbs.md").read_text()
+    assert text.startswith("---\ntopic: verbs\n---\n\n## ")
+    syllabus.write_text(syllabus.read_text().replace("{id: verbs, title: Verbs}", "{id: verbs}"))
+    assert "cards/syllabus.yaml:14:5: 'topics[4]' needs 'title'" in messages(sample_cards)
