@@ -84,13 +84,13 @@ def write_deck(folder: Path, cards: int, seed: int = 7) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     (root / "deck.yaml").write_text(f"id: synthetic-{cards}\nname: Synthetic {cards}\n")
     topics = "\n".join(
-        f"  - id: t{t:02d}\n    title: Topic {t:02d}\n    rounds: [r{t % 5}]\n    min_cards: 1\n"
+        f"  - id: t{t:02d}\n    title: Topic {t:02d}\n    sections: [r{t % 5}]\n    min_cards: 1\n"
         f"    subtopics:\n      - {{id: t{t:02d}-s0, title: A}}\n"
         f"      - {{id: t{t:02d}-s1, title: B}}"
         for t in range(TOPICS)
     )
-    rounds = "\n".join(f"  - {{id: r{r}, title: Round {r}}}" for r in range(5))
-    (root / "syllabus.yaml").write_text(f"rounds:\n{rounds}\ntopics:\n{topics}\n")
+    sections = "\n".join(f"  - {{id: r{r}, title: Section {r}}}" for r in range(5))
+    (root / "syllabus.yaml").write_text(f"sections:\n{sections}\ntopics:\n{topics}\n")
     for start in range(0, cards, CARDS_PER_FILE):
         topic = (start // CARDS_PER_FILE) % TOPICS
         body = "".join(

@@ -191,7 +191,7 @@ def build(
     clock, origin = build_clock(cards_dir, templates_dir)
     stamped = _stamps(compiled.history, selected, templates_dir, clock, origin)
     context = ExportContext(
-        stem=f"{info.id}{selection_suffix(include, exclude)}",
+        stem=f"{info.id}{selection_suffix(include, exclude, info.section.tag)}",
         timestamp=clock,
         templates_dir=templates_dir,
         options=resolved,

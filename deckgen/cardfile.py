@@ -24,7 +24,7 @@ from deckgen.cardtypes import (
     card_type_named,
     implied_card_type,
 )
-from deckgen.configfile import key_line, load_yaml_with_lines, without_lines
+from deckgen.configfile import key_hint, key_line, load_yaml_with_lines, without_lines
 from deckgen.errors import DiagnosticSink, Location
 from deckgen.markdown import CLOZE_OPEN_RE, make_parser
 from deckgen.model import Card, Syllabus, Text
@@ -42,7 +42,7 @@ MAX_NESTING = 18  # markdown-it stops nesting at 20 and would silently flatten t
 MAX_CLOZE_NUMBER = 50
 FIELD_NAMES = (*CONTENT_FIELDS, "Extra", "Source", "Tags", "Type")
 FIELD_RE = re.compile(rf"^ {{0,3}}({'|'.join(FIELD_NAMES)}):(?:[ \t]+|$)(.*)$")
-FRONT_MATTER_KEYS = {"topic": str, "round": str, "tags": list}
+FRONT_MATTER_KEYS = {"topic": str, "section": str, "tags": list}
 SINGLE_LINE_FIELDS = {"Tags", "Type"}
 # A line at a card's top level that starts `Word:` is a mistyped field marker (DG114) when the
 # word is a field name in another case, a common other name for one, or within this similarity
@@ -258,11 +258,11 @@ def parse_card_file(
         if unchecked is not None:
             unchecked.extend((s.id, s.line + 1) for s in sections if s.id)
         return []
-    topic_id, round_id, file_tags = meta
+    topic_id, section_id, file_tags = meta
 
     cards = []
     for section in sections:
-        card = _build_card(path, lines, section, topic_id, round_id, file_tags, syllabus, sink)
+        card = _build_card(path, lines, section, topic_id, section_id, file_tags, syllabus, sink)
         if card is not None:
             cards.append(card)
     return cards
@@ -311,7 +311,7 @@ def _front_matter(
             known = ", ".join(sorted(FRONT_MATTER_KEYS))
             sink.report(
                 where,
-                f"unknown front-matter key '{key}'{suggest(key, FRONT_MATTER_KEYS)}"
+                f"unknown front-matter key '{key}'{key_hint(key, FRONT_MATTER_KEYS)}"
                 f" (known keys: {known})",
                 "DG102",
             )
@@ -338,18 +338,20 @@ def _front_matter(
             "DG202",
         )
         return None
-    round_id = str(data.get("round") or (topic.rounds[0] if topic.rounds else ""))
-    if syllabus.round(round_id) is None:
+    section_id = str(data.get("section") or (topic.sections[0] if topic.sections else ""))
+    if section_id and syllabus.section(section_id) is None:
+        ids = [s.id for s in syllabus.sections]
+        why = suggest(section_id, ids) if ids else ": the syllabus has no sections"
         sink.report(
-            Location(path, key_line(data, "round", first_line)),
-            f"unknown round '{round_id}'{suggest(round_id, (r.id for r in syllabus.rounds))}",
+            Location(path, key_line(data, "section", first_line)),
+            f"unknown section '{section_id}'{why}",
             "DG201",
         )
         return None
     tags = data.get("tags") or []
     tag_line = key_line(data, "tags", first_line)
     good_tags = _check_tags(path, tag_line, tags, syllabus, sink)
-    return topic_id, round_id, tuple(good_tags)
+    return topic_id, section_id, tuple(good_tags)
 
 
 def _check_tags(
@@ -376,7 +378,7 @@ def _build_card(
     lines: list[str],
     section: _Section,
     topic_id: str,
-    round_id: str,
+    section_id: str,
     file_tags: tuple[str, ...],
     syllabus: Syllabus,
     sink: DiagnosticSink,
@@ -456,7 +458,7 @@ def _build_card(
         id=section.id,
         type=card_type,
         location=where,
-        round=round_id,
+        section=section_id,
         topic=topic_id,
         front=texts.get("Q"),
         back=texts.get("A"),

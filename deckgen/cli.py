@@ -305,7 +305,8 @@ def tag_option(function: F) -> F:
         multiple=True,
         metavar="TAG",
         help="Only cards with this tag or a tag under it (TAG::…); repeat for a union. "
-        "The round::X and topic::X tags shown in Anki mean X.",
+        "The <section>::X and topic::X tags shown in Anki (round::X in this repository's deck) "
+        "mean X.",
     )(function)
 
 
@@ -398,9 +399,9 @@ def cli(verbose: bool) -> None:
     \b
     Examples:
       deckgen build                      # every default format into ./dist
-      deckgen build --tag networking     # only the networking round
+      deckgen build --tag networking     # only the networking section
       deckgen lint                       # check every card, with file:line messages
-      deckgen stats                      # cards per round and topic against the syllabus
+      deckgen stats                      # cards per section and topic against the syllabus
     """
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
@@ -447,7 +448,7 @@ def build(
     """Build the deck into dist/ beside the cards folder. Prints the written paths on stdout,
     one per line.
 
-    A card matches --tag X when its round, topic or one of its tags is X or starts with X::.
+    A card matches --tag X when its section, topic or one of its tags is X or starts with X::.
     A filtered build writes files whose names show the selection. Cards with lint errors are
     never built: the errors are listed and nothing is written.
 
@@ -631,10 +632,11 @@ def rules() -> None:
 @cards_option
 @text_or_json_option("A table for people, or JSON.")
 def stats(cards_dir: Path, output_format: str) -> None:
-    """Show cards per round, topic and subtopic, with their ids, against the syllabus minimum.
+    """Show cards per section, topic and subtopic, with their ids, against the syllabus minimum.
 
-    A card counts once in its round and once in its topic; a topic is listed under its first
-    round but counts its cards in every round; subtopics count the cards tagged with them.
+    A card counts once in its section and once in its topic; a topic is listed under its first
+    section but counts its cards in every section; subtopics count the cards tagged with them.
+    Sections are named as deck.yaml's `section:` names them (this repository's deck: rounds).
 
     \b
     Examples:
@@ -660,15 +662,17 @@ def stats(cards_dir: Path, output_format: str) -> None:
         }
         click.echo(printable(json.dumps(payload, indent=2, ensure_ascii=False)))
         return
-    width = max([len("round / topic / subtopic"), *(len("  " * r.depth + r.title) for r in rows)])
+    levels = [deck.info.section.label.lower()] if deck.syllabus.sections else []
+    heading = " / ".join([*levels, "topic", "subtopic"])
+    width = max([len(heading), *(len("  " * r.depth + r.title) for r in rows)])
     id_width = max([len("id"), *(len(r.id) for r in rows)]) + 2
-    click.echo(f"{'round / topic / subtopic':<{width}} {'id':<{id_width}} {'cards':>5} {'min':>4}")
+    click.echo(f"{heading:<{width}} {'id':<{id_width}} {'cards':>5} {'min':>4}")
     for row in rows:
         label = "  " * row.depth + row.title
-        need = str(row.need) if row.kind != "round" else ""
+        need = str(row.need) if row.kind != "section" else ""
         status = click.style(" short", fg="red", bold=True) if row.short else ""
         line = f"{label:<{width}} {row.id:<{id_width}} {row.have:>5} {need:>4}{status}"
-        click.echo(click.style(line, bold=True) if row.kind == "round" else line, color=_color())
+        click.echo(click.style(line, bold=True) if row.kind == "section" else line, color=_color())
     short = sum(r.short for r in rows)
     click.echo(f"{'total':<{width}} {'':<{id_width}} {len(deck.cards):>5}")
     for footnote in coverage_footnotes(deck):

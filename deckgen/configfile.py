@@ -3,8 +3,12 @@ and YAML that remembers the line of every key (those files and a card file's fro
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import stat
+from collections.abc import Iterable
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +16,13 @@ import yaml
 
 from deckgen.errors import Diagnostic, DiagnosticSink, Location
 from deckgen.rules import Severity
+from deckgen.suggest import suggest
 
 # The real files are a few KiB; the cap keeps a hostile one from costing memory or time.
 MAX_CONFIG_BYTES = 256 * 1024
 # The findings reported for one config file: a hostile file can hold thousands of mistakes.
 MAX_REPORTS_PER_FILE = 20
-MAX_YAML_BYTES = 16 * 1024  # a card file's front matter: topic, round and tags
+MAX_YAML_BYTES = 16 * 1024  # a card file's front matter: topic, section and tags
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)  # absent on Windows, where the lstat check remains
 _BINARY = getattr(os, "O_BINARY", 0)
 
@@ -135,6 +140,9 @@ def extend_capped(
 # --------------------------------------------------------------------------- YAML with lines
 
 
+_LINE_RECORDS = frozenset({"__lines__", "__cols__", "__line__", "__col__"})
+
+
 class _LineLoader(NoAliasLoader):
     """A safe loader without aliases that remembers the line of every mapping key."""
 
@@ -142,11 +150,15 @@ class _LineLoader(NoAliasLoader):
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
     # Keys become strings ('1: x' is an unknown key '1', not a crash further on).
     mapping = {str(k): v for k, v in loader.construct_mapping(node, deep=True).items()}
-    lines = {}
+    lines, cols = {}, {}
     for key_node, _ in node.value:
-        lines[str(loader.construct_object(key_node))] = key_node.start_mark.line
+        key = str(loader.construct_object(key_node))
+        lines[key] = key_node.start_mark.line
+        cols[key] = key_node.start_mark.column + 1
     mapping["__lines__"] = lines
+    mapping["__cols__"] = cols
     mapping["__line__"] = node.start_mark.line
+    mapping["__col__"] = node.start_mark.column + 1
     return mapping
 
 
@@ -163,7 +175,7 @@ def load_yaml_with_lines(
     if len(text) > MAX_YAML_BYTES and path.suffix == ".md":
         sink.report(
             Location(path, first_line),
-            f"front matter over {MAX_YAML_BYTES // 1024} KiB: keep it to topic, round and tags",
+            f"front matter over {MAX_YAML_BYTES // 1024} KiB: keep it to topic, section and tags",
             "DG111",
         )
         return None
@@ -176,6 +188,114 @@ def key_line(mapping: dict[str, Any], key: str, first_line: int) -> int:
     return first_line + line
 
 
+def key_location(mapping: dict[str, Any], key: str, path: Path, first_line: int = 1) -> Location:
+    """Where `key` is written in a mapping from load_yaml_with_lines: its line and column (the
+    mapping's own, if the key is absent)."""
+    col = mapping.get("__cols__", {}).get(key, mapping.get("__col__", 0))
+    return Location(path, key_line(mapping, key, first_line), col)
+
+
 def without_lines(mapping: dict[str, Any]) -> dict[str, Any]:
-    """The mapping's own keys, without the line records load_yaml_with_lines adds."""
-    return {k: v for k, v in mapping.items() if not k.startswith("__")}
+    """The mapping's own keys, without the line records load_yaml_with_lines adds (only those:
+    a key of the file's own such as `__x` stays, to be reported as unknown)."""
+    return {k: v for k, v in mapping.items() if k not in _LINE_RECORDS}
+
+
+def plain(value: Any) -> Any:
+    """A value from load_yaml_with_lines with every line record taken out, at every depth."""
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in without_lines(value).items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
+# ------------------------------------------------------------------------- schema validation
+
+# Keys deckgen once read under another name: a file that still uses one is told the new name.
+RENAMED_KEYS = {"rounds": "sections", "round": "section"}
+_TYPE_WORDS = {
+    "string": "a string",
+    "array": "a list",
+    "object": "a mapping",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+}
+
+
+def key_hint(key: str, known: Iterable[str]) -> str:
+    """A ' (did you mean …?)' suffix for an unknown key: its new name if deckgen renamed it,
+    else the closest known key, else ''."""
+    known = set(known)
+    new = RENAMED_KEYS.get(key)
+    return f" (did you mean '{new}'?)" if new in known else suggest(key, known)
+
+
+def schema_text(name: str) -> str:
+    """The text of deckgen's JSON Schema `deckgen/schemas/<name>.schema.json`."""
+    return resources.files("deckgen").joinpath("schemas", f"{name}.schema.json").read_text("utf-8")
+
+
+@functools.cache
+def load_schema(name: str) -> dict[str, Any]:
+    """One of deckgen's own JSON Schemas, parsed (`deck.yaml`, `syllabus.yaml`)."""
+    schema: dict[str, Any] = json.loads(schema_text(name))
+    return schema
+
+
+def check_schema(data: dict[str, Any], schema_name: str, path: Path, sink: DiagnosticSink) -> bool:
+    """Report (DG110, at the offending key) every way `data`, a mapping from
+    load_yaml_with_lines, breaks deckgen's schema `schema_name`; True if it breaks none."""
+    import jsonschema  # only a build or lint that reads config needs it
+
+    schema = load_schema(schema_name)
+    validator = jsonschema.Draft202012Validator(schema)
+    found = [_schema_problem(e, data, path) for e in validator.iter_errors(plain(data))]
+    problems = sorted({p for group in found for p in group}, key=lambda p: (p[0], p[1]))
+    for where, message in problems:
+        sink.report(where, message, "DG110")
+    return not problems
+
+
+def _schema_problem(error: Any, data: Any, path: Path) -> list[tuple[Location, str]]:
+    """The located messages for one jsonschema error."""
+    node, where, key = data, key_location(data, "", path), path.name
+    for step in error.absolute_path:
+        if isinstance(node, dict):
+            where = key_location(node, str(step), path)
+            key = str(step)
+        elif isinstance(step, int):
+            key = f"{key}[{step + 1}]" if not key.endswith("]") else key
+            if isinstance(node[step], dict):
+                where = key_location(node[step], "", path)
+        node = node[step]
+    schema = error.schema
+    named = "" if key == path.name else f"'{key}' "
+    if error.validator == "additionalProperties":
+        known = set(schema.get("properties", {}))
+        extra = sorted(set(without_lines(node)) - known)
+        inside = path.name if key == path.name else f"'{key}'"
+        return [
+            (key_location(node, k, path), f"unknown key '{k}' in {inside}{key_hint(k, known)}")
+            for k in extra
+        ]
+    if error.validator == "required":
+        missing = [k for k in error.validator_value if k not in node]
+        inside = path.name if key == path.name else f"'{key}'"
+        return [(where, f"{inside} needs '{k}'") for k in missing]
+    if error.validator == "type":
+        types = error.validator_value
+        words = [
+            _TYPE_WORDS[t]
+            for t in ([types] if isinstance(types, str) else types)
+            if t in _TYPE_WORDS
+        ]
+        return [(where, f"{named or 'it '}must be {' or '.join(words)}")]
+    if error.validator == "minItems":
+        return [(where, f"{named}must be a non-empty list")]
+    if error.validator == "minLength":
+        return [(where, f"{named}must not be empty")]
+    if "title" in schema:  # a named shape: a slug, a whole number >= 0
+        return [(where, f"{named}must be {schema['title']}")]
+    return [(where, f"{named}{error.message}")]

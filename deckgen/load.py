@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deckgen.cardfile import heading_ids, parse_card_file
-from deckgen.deckconfig import SYLLABUS_FILE, load_deck_info, load_syllabus
+from deckgen.deckconfig import SYLLABUS_FILE, check_section_tag, load_deck_info, load_syllabus
 from deckgen.errors import Diagnostic, DiagnosticSink, Location
 from deckgen.history import ReleaseRecord, read_record
 from deckgen.ids import IdLock, read_lock
@@ -78,6 +78,7 @@ def read_config(cards_dir: Path, sink: DiagnosticSink) -> tuple[DeckInfo, Syllab
         return DeckInfo("deck", "Deck"), Syllabus((), ())
     info = load_deck_info(cards_dir, sink)
     syllabus = load_syllabus(cards_dir / SYLLABUS_FILE, sink)
+    check_section_tag(info, syllabus, cards_dir, sink)
     return info, syllabus
 
 

@@ -11,6 +11,8 @@ from deckgen.cardtypes import CardType
 from deckgen.errors import Location
 
 T = TypeVar("T")
+# Between the section's and the topic's title in a card's place (the Anki Breadcrumb field).
+BREADCRUMB_SEPARATOR = " › "
 
 
 @dataclass(frozen=True)
@@ -29,7 +31,7 @@ class Card:
     id: str
     type: CardType
     location: Location
-    round: str
+    section: str  # the syllabus section's id, or "" in a syllabus without sections
     topic: str
     front: Text | None = None
     back: Text | None = None
@@ -43,8 +45,8 @@ class Card:
         return self.location.path
 
     def all_tags(self) -> tuple[str, ...]:
-        """Every tag a selection can match: round, topic, then file and card tags."""
-        seen = dict.fromkeys((self.round, self.topic, *self.tags))
+        """Every tag a selection can match: section (if any), topic, then file and card tags."""
+        seen = dict.fromkeys((*filter(None, (self.section,)), self.topic, *self.tags))
         return tuple(seen)
 
     def markdown_fields(self) -> Iterator[tuple[str, Text]]:
@@ -68,14 +70,16 @@ class Subtopic:
 class Topic:
     id: str
     title: str
-    rounds: tuple[str, ...]
+    sections: tuple[str, ...] = ()  # empty in a syllabus without sections
     min_cards: int = 0
     subtopics: tuple[Subtopic, ...] = ()
     line: int = 0
 
 
 @dataclass(frozen=True)
-class Round:
+class Section:
+    """The syllabus level above topics (this deck's interview rounds); optional."""
+
     id: str
     title: str
     summary: str = ""
@@ -85,48 +89,68 @@ class Round:
 class Syllabus:
     """What the deck must cover; its ids are the tag vocabulary."""
 
-    rounds: tuple[Round, ...]
+    sections: tuple[Section, ...]
     topics: tuple[Topic, ...]
     location: Location | None = None
 
-    def round(self, round_id: str) -> Round | None:
-        return next((r for r in self.rounds if r.id == round_id), None)
+    def section(self, section_id: str) -> Section | None:
+        return next((s for s in self.sections if s.id == section_id), None)
 
     def topic(self, topic_id: str) -> Topic | None:
         return next((t for t in self.topics if t.id == topic_id), None)
 
-    def round_title(self, round_id: str) -> str:
-        """What a round is called: its title, or its id when the syllabus does not define it."""
-        round_ = self.round(round_id)
-        return round_.title if round_ else round_id
+    def section_title(self, section_id: str) -> str:
+        """What a section is called: its title, or its id when the syllabus does not define it."""
+        section = self.section(section_id)
+        return section.title if section else section_id
 
     def topic_title(self, topic_id: str) -> str:
         """What a topic is called: its title, or its id when the syllabus does not define it."""
         topic = self.topic(topic_id)
         return topic.title if topic else topic_id
 
-    def sections(
+    def place_title(self, section_id: str, topic_id: str) -> str:
+        """Where a card sits, for people (the Anki breadcrumb, the changelog): the section's and
+        the topic's titles, or the topic's alone without a section."""
+        topic = self.topic_title(topic_id)
+        if not section_id:
+            return topic
+        return BREADCRUMB_SEPARATOR.join((self.section_title(section_id), topic))
+
+    def outline(
         self, items: Iterable[T], place: Callable[[T], tuple[str, str]]
-    ) -> list[tuple[Round, list[tuple[Topic, list[T]]]]]:
-        """Items grouped round → topic, for the study sheet and the site: rounds and topics in
-        syllabus order, items in the order given. `place` gives an item's (round id, topic id);
-        a section without items is left out, and so is an item the syllabus has no place for."""
+    ) -> list[tuple[Section | None, list[tuple[Topic, list[T]]]]]:
+        """Items grouped section → topic, for the study sheet and the site: sections and topics
+        in syllabus order, items in the order given. `place` gives an item's (section id, topic
+        id); a group without items is left out, and so is an item the syllabus has no place
+        for. A syllabus without sections gives one group, its section None."""
         placed: dict[tuple[str, str], list[T]] = {}
         for item in items:
             placed.setdefault(place(item), []).append(item)
+        groups: tuple[Section | None, ...] = self.sections or (None,)
         found = []
-        for round_ in self.rounds:
-            topics = [
-                (t, placed[round_.id, t.id]) for t in self.topics if (round_.id, t.id) in placed
-            ]
+        for section in groups:
+            key = section.id if section else ""
+            topics = [(t, placed[key, t.id]) for t in self.topics if (key, t.id) in placed]
             if topics:
-                found.append((round_, topics))
+                found.append((section, topics))
         return found
 
     def vocabulary(self) -> frozenset[str]:
-        ids = {r.id for r in self.rounds} | {t.id for t in self.topics}
+        ids = {s.id for s in self.sections} | {t.id for t in self.topics}
         ids |= {s.id for t in self.topics for s in t.subtopics}
         return frozenset(ids)
+
+
+@dataclass(frozen=True)
+class SectionNames:
+    """What a deck calls its sections in its outputs (deck.yaml's `section:`): the site's
+    filter, the study sheet, the stats table, and the Anki tag prefix (`section::<id>`)."""
+
+    label: str = "Section"
+    plural: str = "Sections"
+    tag: str = "section"
+    line: int = 0  # where deck.yaml sets the tag (or `section:`), for the messages that name it
 
 
 @dataclass(frozen=True)
@@ -141,6 +165,7 @@ class DeckInfo:
     options: tuple[tuple[str, str, int], ...] = ()
     id_line: int = 1  # where deck.yaml sets the id, for the messages that name it
     language: str = "en"  # a BCP 47 tag: the site's `lang`, the PDFs' language and hyphenation
+    section: SectionNames = field(default_factory=SectionNames)
 
 
 @dataclass(frozen=True)
@@ -152,7 +177,10 @@ class Deck:
     selection: tuple[str, ...] = field(default=())
 
     def deck_path(self, card: Card) -> str:
-        """The Anki deck name of a card: <Deck>::<Round>::<Topic>."""
+        """The Anki deck name of a card: <Deck>::<Section>::<Topic>, or <Deck>::<Topic> in a
+        deck without sections."""
         syllabus = self.syllabus
-        parts = [self.info.name, syllabus.round_title(card.round), syllabus.topic_title(card.topic)]
+        parts = [self.info.name, syllabus.topic_title(card.topic)]
+        if card.section:
+            parts.insert(1, syllabus.section_title(card.section))
         return "::".join(parts)

@@ -23,7 +23,6 @@ from deckgen.suggest import suggest
 from deckgen.templating import traced_render
 
 NIGHT_SELECTORS = (".nightMode", ".night_mode")
-BREADCRUMB_SEPARATOR = " › "  # between the round's and the topic's title in the Breadcrumb field
 
 
 def card_css(env: jinja2.Environment) -> str:
@@ -122,9 +121,12 @@ def note_guid(deck_id: str, card_id: str) -> str:
     return str(genanki.guid_for(deck_id, card_id))
 
 
-def anki_tags(rendered: RenderedCard) -> list[str]:
+def anki_tags(deck: Deck, rendered: RenderedCard) -> list[str]:
+    """A note's tags: `<section tag>::<section>` (`round::coding` in this repository's deck)
+    when the card has a section, `topic::<topic>`, then the card's own tags."""
     card = rendered.card
-    return [f"round::{card.round}", f"topic::{card.topic}", *card.tags]
+    section = [f"{deck.info.section.tag}::{card.section}"] if card.section else []
+    return [*section, f"topic::{card.topic}", *card.tags]
 
 
 def source_file(deck: Deck, rendered: RenderedCard) -> str:
@@ -141,9 +143,7 @@ def note_fields(
 ) -> dict[str, str]:
     """Field name → HTML value, in the note type's field order."""
     card = rendered.card
-    syllabus = deck.syllabus
-    titles = (syllabus.round_title(card.round), syllabus.topic_title(card.topic))
-    breadcrumb = BREADCRUMB_SEPARATOR.join(titles)
+    breadcrumb = deck.syllabus.place_title(card.section, card.topic)
     sources = (
         sources_template.render(sources=[Markup(s) for s in rendered.sources]).strip()
         if rendered.sources

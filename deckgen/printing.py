@@ -212,12 +212,12 @@ def cards_page(
 
 
 def _in_syllabus_order(deck: RenderedDeck, cards: Sequence[PrintCard]) -> list[PrintCard]:
-    """Cards by round, then topic, as the syllabus lists them; file order within a topic."""
+    """Cards by section, then topic, as the syllabus lists them; file order within a topic."""
     syllabus = deck.deck.syllabus
-    rounds = {r.id: i for i, r in enumerate(syllabus.rounds)}
+    sections = {s.id: i for i, s in enumerate(syllabus.sections)}
     topics = {t.id: i for i, t in enumerate(syllabus.topics)}
     key = {
-        r.card.id: (rounds.get(r.card.round, 0), topics.get(r.card.topic, 0), n)
+        r.card.id: (sections.get(r.card.section, 0), topics.get(r.card.topic, 0), n)
         for n, r in enumerate(deck.cards)
     }
     return sorted(cards, key=lambda c: key[c.id])
@@ -230,23 +230,24 @@ def sheet_page(
     timestamp: int,
     templates_dir: Path | None = None,
 ) -> PrintPage:
-    """The study sheet, grouped round → topic in syllabus order, from `print/sheet.typ`."""
+    """The study sheet, grouped section → topic in syllabus order (topic only in a syllabus
+    without sections), from `print/sheet.typ`."""
     by_id = {c.id: c for c in cards}
-    sections = deck.deck.syllabus.sections(deck.cards, lambda r: (r.card.round, r.card.topic))
-    rounds = [
+    outline = deck.deck.syllabus.outline(deck.cards, lambda r: (r.card.section, r.card.topic))
+    sections = [
         {
-            "title": round_.title,
+            "title": section.title if section else None,
             "topics": [
                 {"title": topic.title, "cards": [by_id[r.card.id] for r in members]}
                 for topic, members in topics
             ],
         }
-        for round_, topics in sections
+        for section, topics in outline
     ]
     selection = ", ".join(deck.deck.selection) if deck.deck.selection else "all topics"
     context = {
         **_common(deck.deck, options, timestamp),
-        "rounds": rounds,
+        "sections": sections,
         "card_count": len(cards),
         "selection": selection,
     }

@@ -147,7 +147,7 @@ def shipped_notes(deck: RenderedDeck, env: jinja2.Environment) -> dict[str, Ship
         card = rendered.card
         fields = note_fields(deck.deck, rendered, sources)
         parts = [f"{k}={v}" for k, v in fields.items()]
-        digest = _digest(type_digests[card.type.key], *parts, *anki_tags(rendered))
+        digest = _digest(type_digests[card.type.key], *parts, *anki_tags(deck.deck, rendered))
         result[card.id] = ShippedNote(digest, fields)
     return result
 
@@ -275,9 +275,9 @@ def changes(
         question = plain_question(card, rendered.front or rendered.text)
         if entry is None or after(entry.added):
             result.append(Change("added", card.id, question))
-        elif (entry.round, entry.topic) != (card.round, card.topic) or after(entry.moved):
-            old = f"{syllabus.round_title(entry.round)} › {syllabus.topic_title(entry.topic)}"
-            new = f"{syllabus.round_title(card.round)} › {syllabus.topic_title(card.topic)}"
+        elif (entry.round, entry.topic) != (card.section, card.topic) or after(entry.moved):
+            old = syllabus.place_title(entry.round, entry.topic)
+            new = syllabus.place_title(card.section, card.topic)
             result.append(Change("moved", card.id, question, f"{old} → {new}"))
         elif entry.fingerprint != fingerprints.get(card.id) or after(entry.changed):
             result.append(Change("changed", card.id, question))
@@ -318,7 +318,7 @@ def record_release(
             continue
         new = CardRecord(
             type=card.type.key,
-            round=card.round,
+            round=card.section,  # releases.json keeps its key: `round` holds the section
             topic=card.topic,
             fingerprint=fingerprints[card.id],
             question=change.question,

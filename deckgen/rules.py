@@ -43,7 +43,12 @@ _RULES = [
     ),
     Rule("DG108", "missing-field", E, "a basic card without Q:/A:, a cloze card without Cloze:"),
     Rule("DG109", "empty-field", E, "an empty question, answer or source"),
-    Rule("DG110", "deck-config", E, "deck.yaml or syllabus.yaml is missing or malformed"),
+    Rule(
+        "DG110",
+        "deck-config",
+        E,
+        "deck.yaml or syllabus.yaml is missing, malformed or breaks its schema",
+    ),
     Rule("DG111", "resource-limit", E, "a file, line, nesting or structure too large to compile"),
     Rule("DG112", "check-budget", E, "a file too slow to check, or too many similar questions"),
     Rule("DG113", "placeholder", E, "a field still holding `deckgen new`'s TODO placeholder"),
@@ -60,7 +65,7 @@ _RULES = [
     Rule("DG121", "io-error", E, "a file or folder that cannot be written or read (--out, …)"),
     Rule("DG122", "output-symlink", E, "an output folder or output file that is a symbolic link"),
     # DG2xx: the syllabus vocabulary and coverage
-    Rule("DG201", "unknown-round", E, "a round the syllabus does not define"),
+    Rule("DG201", "unknown-section", E, "a section the syllabus does not define"),
     Rule("DG202", "unknown-topic", E, "a topic the syllabus does not define"),
     Rule("DG203", "unknown-tag", E, "a tag that is not a syllabus id"),
     Rule("DG210", "coverage", E, "a topic or subtopic with fewer cards than its minimum"),
@@ -93,7 +98,7 @@ _RULES = [
     Rule("DG501", "published-id-removed", E, "a published card id that disappeared"),
     Rule("DG502", "retired-id-reused", E, "a retired card id used again"),
     Rule("DG503", "released-type-changed", E, "a released card whose Type: changed"),
-    Rule("DG504", "released-card-moved", W, "a released card moved to another topic or round"),
+    Rule("DG504", "released-card-moved", W, "a released card moved to another topic or section"),
     Rule("DG505", "deck-id-changed", E, "a deck.yaml id other than the released deck's"),
     # DG9xx: command-level problems
     Rule(

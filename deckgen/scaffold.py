@@ -127,12 +127,15 @@ def scaffold_card(
                 f" matter of {path.as_posix()}{hint}"
             )
     else:
-        path = cards_dir / topic.rounds[0] / f"{wanted or topic.id}.md"
+        # A new topic's first file goes in a folder named after its first section, if any.
+        folder = cards_dir / topic.sections[0] if topic.sections else cards_dir
+        path = folder / f"{wanted or topic.id}.md"
         if path.exists():
             raise ValueError(f"{path} exists but holds no card of '{topic_or_subtopic}'")
         path.parent.mkdir(parents=True, exist_ok=True)
+        section = f"section: {topic.sections[0]}\n" if topic.sections else ""
         tags = f"tags: [{wanted}]\n" if wanted else ""
-        text = f"---\ntopic: {topic.id}\nround: {topic.rounds[0]}\n{tags}---\n\n"
+        text = f"---\ntopic: {topic.id}\n{section}{tags}---\n\n"
     line = text.count("\n") + 1
     kind = CARD_TYPES[card_type]
     placeholder = question.strip() or ("TODO {{c1::answer}}" if kind.cloze else "TODO")

@@ -1,6 +1,7 @@
 """The select stage: choosing cards by tag, `--tag X` matching X and everything under `X::`.
 
-The `round::X` and `topic::X` tags a learner sees in Anki select the same cards as `X`.
+The `<section tag>::X` (`round::X` in this repository's deck) and `topic::X` tags a learner
+sees in Anki select the same cards as `X`.
 """
 
 from __future__ import annotations
@@ -13,20 +14,19 @@ from deckgen.model import Card, Deck
 from deckgen.render import RenderedDeck
 from deckgen.suggest import suggest
 
-ANKI_PREFIXES = ("round::", "topic::")  # how deckgen/notetypes.py tags a note in Anki
-
 
 class SelectionError(DeckgenError):
     """The tag query selects no card; a usage problem rather than a problem in the cards."""
 
 
-def normalize_tags(queries: Sequence[str]) -> tuple[str, ...]:
-    """The queries with the Anki-side `round::`/`topic::` prefix taken off: `topic::tcp` → `tcp`."""
-    return tuple(_normalize(q) for q in queries)
+def normalize_tags(queries: Sequence[str], section_tag: str) -> tuple[str, ...]:
+    """The queries with the Anki-side prefix (`<section_tag>::` or `topic::`, as
+    deckgen/notetypes.py tags a note) taken off: `topic::tcp` → `tcp`."""
+    return tuple(_normalize(q, (f"{section_tag}::", "topic::")) for q in queries)
 
 
-def _normalize(query: str) -> str:
-    for prefix in ANKI_PREFIXES:
+def _normalize(query: str, prefixes: tuple[str, ...]) -> str:
+    for prefix in prefixes:
         if query.startswith(prefix) and len(query) > len(prefix):
             return query[len(prefix) :]
     return query
@@ -51,7 +51,8 @@ def check_selection(deck: Deck, include: Sequence[str], exclude: Sequence[str]) 
     """Raise SelectionError, listing the tags that exist, when a --tag or --exclude-tag names
     a tag no card has (a misspelt --exclude-tag would otherwise leave out nothing), or when
     the query as a whole selects nothing."""
-    include, exclude = normalize_tags(include), normalize_tags(exclude)
+    tag = deck.info.section.tag
+    include, exclude = normalize_tags(include, tag), normalize_tags(exclude, tag)
     tags = known_tags(deck)
     known = f"known tags: {', '.join(tags)}"
     for option, queries in (("--tag", include), ("--exclude-tag", exclude)):
@@ -75,7 +76,8 @@ def select_cards(
 
     Raises SelectionError when the query selects nothing or names a tag no card has.
     """
-    include, exclude = normalize_tags(include), normalize_tags(exclude)
+    tag = rendered.deck.info.section.tag
+    include, exclude = normalize_tags(include, tag), normalize_tags(exclude, tag)
     check_selection(rendered.deck, include, exclude)
     cards = tuple(c for c in rendered.cards if is_selected(c.card, include, exclude))
     used = {name for c in cards for name in c.media}
@@ -90,11 +92,12 @@ def select_cards(
     )
 
 
-def selection_suffix(include: Sequence[str], exclude: Sequence[str]) -> str:
+def selection_suffix(include: Sequence[str], exclude: Sequence[str], section_tag: str) -> str:
     """A file-name suffix that shows the selection, e.g. `--networking+dns--not-rust`."""
 
     def part(tags: Sequence[str]) -> str:
-        return "+".join(sorted(t.replace("::", ".") for t in dict.fromkeys(normalize_tags(tags))))
+        plain = normalize_tags(tags, section_tag)
+        return "+".join(sorted(t.replace("::", ".") for t in dict.fromkeys(plain)))
 
     suffix = f"--{part(include)}" if include else ""
     if exclude:

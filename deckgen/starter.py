@@ -9,6 +9,7 @@ from pathlib import Path
 
 from deckgen.atomic import empty_or_missing
 from deckgen.cardtypes import CARD_TYPES, CardType, implied_card_type
+from deckgen.configfile import schema_text
 from deckgen.safety import title_problem
 
 ANKI_MANUAL = "https://docs.ankiweb.net/editing.html"
@@ -36,10 +37,11 @@ _EXAMPLES = {
 }
 
 
-def slug(text: str) -> str:
-    """A deck id from a folder name: ASCII letters and digits joined by single hyphens."""
+def slug(text: str, fallback: str = "my-deck") -> str:
+    """An id from a name (a deck's folder, a section label): ASCII letters and digits joined by
+    single hyphens, or `fallback` when there are none."""
     plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return "-".join(re.findall(r"[a-z0-9]+", plain.lower())) or "my-deck"
+    return "-".join(re.findall(r"[a-z0-9]+", plain.lower())) or fallback
 
 
 def _card(card_type: CardType) -> str:
@@ -55,6 +57,16 @@ def _card(card_type: CardType) -> str:
     return f"## example-{card_type.key}\n{head}{body}\nSource: {ANKI_MANUAL}\n"
 
 
+# deck.yaml and syllabus.yaml name their JSON Schema for editors (the YAML language server of
+# VS Code and others). The path of deckgen's own copy moves with every install, so a new deck
+# gets a copy in `schemas/` beside `cards/`; deckgen itself always checks with its own.
+CONFIG_SCHEMAS = ("deck.yaml", "syllabus.yaml")
+
+
+def _schema_line(name: str) -> str:
+    return f"# yaml-language-server: $schema=../schemas/{name}.schema.json\n"
+
+
 def starter_files(folder: Path) -> dict[Path, str]:
     """The files of a new deck in `folder`, by path."""
     given = folder.resolve().name
@@ -68,8 +80,10 @@ def starter_files(folder: Path) -> dict[Path, str]:
     own = given if given != given.lower() or " " in given else ""
     name = next(n for n in (own, words(given), words(deck_id)) if n and not title_problem(n))
     cards = folder / "cards"
+    schemas = folder / "schemas"
     return {
         cards / "deck.yaml": (
+            f"{_schema_line('deck.yaml')}"
             f"# The deck's identity. `id` seeds every note's identity in Anki: never change it.\n"
             f"id: {deck_id}\n"
             f"name: {json.dumps(name, ensure_ascii=False)}\n"  # a JSON string is YAML too
@@ -77,21 +91,22 @@ def starter_files(folder: Path) -> dict[Path, str]:
             "language: en\n"
         ),
         cards / "syllabus.yaml": (
-            "# What the deck covers: sections (rounds) and the topics in them. Every card names\n"
-            "# its topic; `min_cards` is what `deckgen lint` expects each topic to have.\n"
-            "rounds:\n"
-            '  - {id: basics, title: "1 · Basics"}\n'
+            f"{_schema_line('syllabus.yaml')}"
+            "# What the deck covers: its topics, each with the subtopics it needs. Every card\n"
+            "# names its topic; `min_cards` is what `deckgen lint` expects each topic to have.\n"
+            "# Topics can be grouped into sections (chapters, units): see `sections:` in\n"
+            "# deckgen's docs/configuration.md.\n"
             "topics:\n"
             "  - id: card-types\n"
             "    title: Card types\n"
-            "    rounds: [basics]\n"
             f"    min_cards: {len(CARD_TYPES)}\n"
         ),
-        cards / "basics" / "card-types.md": (
+        cards / "card-types.md": (
             "---\ntopic: card-types\n---\n\n"
             "# One card of every card type (see `deckgen new --help`)\n\n"
             + "\n".join(_card(t) for t in CARD_TYPES.values())
         ),
+        **{schemas / f"{name}.schema.json": schema_text(name) for name in CONFIG_SCHEMAS},
         folder / ".gitignore": "/dist\n",
     }
 

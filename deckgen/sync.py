@@ -5,7 +5,7 @@ anything. Sync, with the release record (deckgen.history), does it field by fiel
 learner never edited (its value is one a release shipped) takes the release's value; a field
 they edited keeps their value, and is a conflict when the release changed it too (`--theirs`
 overwrites). Tags deckgen owns are replaced; the learner's own, `marked` and `leech` stay. A card
-still in the deck deckgen put it in follows its topic's move, a retitled round or topic renames
+still in the deck deckgen put it in follows its topic's move, a retitled section or topic renames
 its deck, and a retired card is suspended and tagged (deleted only with --delete-retired).
 
 The order of work: refuse a collection held open (by Anki desktop) or of a schema the installed
@@ -36,9 +36,8 @@ from deckgen.cardtypes import ANKI_FIELDS, CARD_TYPES, CONTENT_FIELDS
 from deckgen.errors import DeckgenError, Diagnostic, Location
 from deckgen.exporters.anki import model_id
 from deckgen.history import CardRecord, ReleaseRecord
-from deckgen.model import Card, Deck, Text
+from deckgen.model import BREADCRUMB_SEPARATOR, Card, Deck, Text
 from deckgen.notetypes import (
-    BREADCRUMB_SEPARATOR,
     anki_tags,
     card_css,
     card_templates,
@@ -56,7 +55,8 @@ if TYPE_CHECKING:
 
 CODE = "DG905"
 RETIRED_TAG = "deckgen::retired"
-OWNED_PREFIXES = ("round::", "topic::", "deckgen::")  # tags deckgen writes, whatever the release
+# Tags deckgen writes, whatever the release, with `<section tag>::` (deck.yaml's section tag).
+OWNED_PREFIXES = ("topic::", "deckgen::")
 INSTALL_HINT = "pip install 'deckgen-anki[sync]'"
 ANKI_FOLDER = "Anki2"  # Anki's data folder, one sub-folder per profile
 
@@ -325,11 +325,12 @@ class Plan:
         }
 
 
-def owned_tag(tag: str, vocabulary: frozenset[str]) -> bool:
-    """A tag deckgen writes: round::, topic::, deckgen::…, or a syllabus id (file and card
-    tags must be one: DG203). Anki compares tags without case."""
+def owned_tag(tag: str, vocabulary: frozenset[str], section_tag: str) -> bool:
+    """A tag deckgen writes: <section tag>:: (round:: in this repository's deck), topic::,
+    deckgen::…, or a syllabus id (file and card tags must be one: DG203). Anki compares tags
+    without case."""
     lowered = tag.lower()
-    return lowered.startswith(OWNED_PREFIXES) or lowered in vocabulary
+    return lowered.startswith((*OWNED_PREFIXES, f"{section_tag}::")) or lowered in vocabulary
 
 
 def _same_tags(a: Sequence[str], b: Sequence[str]) -> bool:
@@ -416,7 +417,7 @@ def make_plan(
                 plan.fields.append(change)
                 if change.written:
                     written[name] = value
-        own = [t for t in note.tags if not owned_tag(t, vocabulary)]
+        own = [t for t in note.tags if not owned_tag(t, vocabulary, deck.info.section.tag)]
         tags = (*own, *target.tags)
         if any(c.id == card_id and c.kind in ("conflict", "unknown") for c in plan.fields):
             # Still the learner's release: the next sync finds the same conflict again.
@@ -475,16 +476,17 @@ def _pristine(note: Present, record: ReleaseRecord, version: str | None) -> bool
 
 def _placement(note: Present, deck: Deck) -> str | None:
     """The deck deckgen put the note's cards in, by the note's Breadcrumb field: the titles of
-    the round and topic in the release the learner has, under the deck's name."""
+    the section (if any) and topic in the release the learner has, under the deck's name."""
     parts = html.unescape(note.fields.get("Breadcrumb", "")).split(BREADCRUMB_SEPARATOR)
-    return "::".join([deck.info.name, *parts]) if len(parts) == 2 else None
+    return "::".join([deck.info.name, *parts]) if len(parts) <= 2 and all(parts) else None
 
 
-def _same_place(note: Present, card: Card) -> bool:
-    """Whether the note's round:: and topic:: tags name the card's round and topic: then a
-    deck name that differs is a renamed round or topic, not a move."""
+def _same_place(note: Present, card: Card, deck: Deck) -> bool:
+    """Whether the note's section and topic tags name the card's section and topic: then a
+    deck name that differs is a renamed section or topic, not a move."""
     lowered = {t.lower() for t in note.tags}
-    return {f"round::{card.round}".lower(), f"topic::{card.topic}".lower()} <= lowered
+    section = [f"{deck.info.section.tag}::{card.section}"] if card.section else []
+    return {t.lower() for t in (*section, f"topic::{card.topic}")} <= lowered
 
 
 def renamed(name: str, renames: Mapping[str, str]) -> str:
@@ -498,14 +500,14 @@ def renamed(name: str, renames: Mapping[str, str]) -> str:
 def _renames(
     targets: Sequence[Target], present: Mapping[str, Present], deck: Deck, decks: frozenset[str]
 ) -> dict[str, str]:
-    """Old deck name → new, for each round or topic whose title changed: the deck is renamed
+    """Old deck name → new, for each section or topic whose title changed: the deck is renamed
     (its cards, and whatever the learner keeps in it, go along) unless the new name exists."""
     result: dict[str, str] = {}
     names = set(decks)
     for target in targets:
         note = present.get(target.guid)
         placed = _placement(note, deck) if note is not None else None
-        if note is None or placed is None or not _same_place(note, target.card):
+        if note is None or placed is None or not _same_place(note, target.card, deck):
             continue
         old_parts, new_parts = placed.split("::"), target.deck.split("::")
         for depth in range(2, len(new_parts) + 1):
@@ -549,7 +551,7 @@ def release_targets(found: Changes) -> list[Target]:
     for rendered in found.checked.rendered.cards:
         card = rendered.card
         entry = found.history.cards[card.id]
-        tags = (*anki_tags(rendered), CHANGED_TAG + entry.changed)
+        tags = (*anki_tags(deck, rendered), CHANGED_TAG + entry.changed)
         result.append(
             Target(
                 rendered=rendered,

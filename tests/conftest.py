@@ -7,6 +7,7 @@ import contextlib
 import hashlib
 import importlib.util
 import os
+import re
 import resource
 import shutil
 import threading
@@ -153,6 +154,18 @@ def sample_cards(tmp_path: Path) -> Path:
     target = tmp_path / "cards"
     shutil.copytree(FIXTURES / "sample" / "cards", target)
     return target
+
+
+def without_sections(cards: Path) -> None:
+    """Make the sample deck a deck without sections: no `sections:`, no `section:` anywhere."""
+    syllabus = cards / "syllabus.yaml"
+    text = syllabus.read_text()
+    text = re.sub(r"^sections:\n(  - .*\n)+", "", text, flags=re.M)
+    syllabus.write_text(re.sub(r"^    sections: .*\n", "", text, flags=re.M))
+    deck = cards / "deck.yaml"
+    deck.write_text(deck.read_text().split("section:\n")[0])
+    for card_file in cards.rglob("*.md"):
+        card_file.write_text(re.sub(r"^section: .*\n", "", card_file.read_text(), flags=re.M))
 
 
 @pytest.fixture

@@ -482,9 +482,10 @@ def test_gitignore_ignores_dist_and_cache_links_and_files(tmp_path: Path) -> Non
 SECRETS = {
     "deck.yaml": "id: sample-deck\nname: SECRET-DECK-NAME\n",
     "syllabus.yaml": (
-        "rounds:\n  - {id: net, title: SECRET-ROUND}\n  - {id: lang, title: Languages}\n"
-        "topics:\n  - {id: tcp, title: SECRET-TOPIC, rounds: [net]}\n"
-        "  - {id: dns, title: DNS, rounds: [net]}\n  - {id: rust, title: Rust, rounds: [lang]}\n"
+        "sections:\n  - {id: net, title: SECRET-ROUND}\n  - {id: lang, title: Languages}\n"
+        "topics:\n  - {id: tcp, title: SECRET-TOPIC, sections: [net]}\n"
+        "  - {id: dns, title: DNS, sections: [net]}\n"
+        "  - {id: rust, title: Rust, sections: [lang]}\n"
     ),
     "published-ids.yaml": "published:\n  - secret-card-id\nretired:\n  secret-old: SECRET-REASON\n",
 }

@@ -170,7 +170,7 @@ def test_hostile_syllabus_titles_are_refused(sample_cards: Path, title: str, exp
 
     syllabus = sample_cards / "syllabus.yaml"
     data = yaml.safe_load(syllabus.read_text())
-    data["rounds"][0]["title"] = title
+    data["sections"][0]["title"] = title
     syllabus.write_text(yaml.safe_dump(data))
     found = findings(sample_cards)
     assert any(f.startswith("cards/syllabus.yaml:") and expected in f for f in found), found

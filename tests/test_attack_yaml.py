@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from deckgen.configfile import MAX_CONFIG_BYTES
-from deckgen.deckconfig import MAX_SYLLABUS_ROUNDS, MAX_SYLLABUS_TOPICS
+from deckgen.deckconfig import MAX_SYLLABUS_SECTIONS, MAX_SYLLABUS_TOPICS
 from deckgen.lint import lint_deck
 from deckgen.suggest import suggest
 from tests.conftest import cpu_seconds
@@ -39,11 +39,11 @@ def test_many_unknown_keys_in_published_ids(sample_cards: Path) -> None:
     assert any("and 24980 more problems" in message for *_, message in lock)
 
 
-def _syllabus(rounds: int, topics: int) -> str:
-    lines = ["rounds:"]
-    lines += [f"  - {{id: r{n:04d}, title: Round {n}}}" for n in range(rounds)]
+def _syllabus(sections: int, topics: int) -> str:
+    lines = ["sections:"]
+    lines += [f"  - {{id: r{n:04d}, title: Section {n}}}" for n in range(sections)]
     lines += ["topics:"]
-    lines += [f"  - {{id: t{n:04d}, title: T, rounds: [q{n:04d}]}}" for n in range(topics)]
+    lines += [f"  - {{id: t{n:04d}, title: T, sections: [q{n:04d}]}}" for n in range(topics)]
     return "\n".join(lines) + "\n"
 
 
@@ -57,14 +57,14 @@ def test_syllabus_over_the_entry_limits(sample_cards: Path) -> None:
     assert ("DG111", "syllabus.yaml", 1) in {f[:3] for f in found}
 
 
-def test_many_unknown_rounds_within_the_limits(sample_cards: Path) -> None:
-    text = _syllabus(MAX_SYLLABUS_ROUNDS, MAX_SYLLABUS_TOPICS)
+def test_many_unknown_sections_within_the_limits(sample_cards: Path) -> None:
+    text = _syllabus(MAX_SYLLABUS_SECTIONS, MAX_SYLLABUS_TOPICS)
     (sample_cards / "syllabus.yaml").write_text(text, encoding="utf-8")
     elapsed, found = _timed_lint(sample_cards)
     assert elapsed < SECONDS
     assert len(found) <= MAX_DIAGNOSTICS
     syllabus = [f for f in found if f[1] == "syllabus.yaml"]
-    first_topic = MAX_SYLLABUS_ROUNDS + 3  # 'rounds:', the rounds, 'topics:', then 1-based
+    first_topic = MAX_SYLLABUS_SECTIONS + 3  # 'sections:', the sections, 'topics:', then 1-based
     assert ("DG110", "syllabus.yaml", first_topic) in {f[:3] for f in syllabus}
     assert any("and 1980 more problems" in f[3] for f in syllabus)
 

@@ -116,9 +116,9 @@ def test_stats_shows_ids_and_why_a_round_can_count_fewer_than_its_topics(
     sample_cards: Path,
 ) -> None:
     syllabus = sample_cards / "syllabus.yaml"
-    syllabus.write_text(syllabus.read_text().replace("rounds: [lang]", "rounds: [lang, net]"))
+    syllabus.write_text(syllabus.read_text().replace("sections: [lang]", "sections: [lang, net]"))
     rust = sample_cards / "lang" / "rust.md"
-    rust.write_text(rust.read_text().replace("topic: rust\n", "topic: rust\nround: net\n"))
+    rust.write_text(rust.read_text().replace("topic: rust\n", "topic: rust\nsection: net\n"))
     code, out, _ = invoke(sample_cards, "stats")
     assert code == 0
     lines = [" ".join(line.split()) for line in out.splitlines()]

@@ -37,6 +37,12 @@ def test_init_then_build_works_and_every_card_type_reaches_anki(
     assert len(log.new) == len(CARD_TYPES)
     types = {col.get_note(n).note_type()["name"] for n in col.find_notes("")}
     assert types == {f"Spanish Verbs · {t.label}" for t in CARD_TYPES.values()}
+    # a syllabus without sections: <Deck>::<Topic>, tagged with the topic only
+    assert {col.decks.name(col.get_card(c).did) for c in col.find_cards("")} == {
+        "Spanish Verbs::Card types"
+    }
+    tags = {t for n in col.find_notes("") for t in col.get_note(n).tags}
+    assert tags == {"topic::card-types", "deckgen::changed::unreleased"}
     col.close()
 
 
@@ -58,10 +64,7 @@ def test_a_type_registered_later_gets_a_card_that_lints(
     monkeypatch.chdir(tmp_path / "deck")
     code, out = run("lint", "--strict")
     assert code == 0, out
-    assert (
-        "## example-definition\nType: definition\n"
-        in Path("cards/basics/card-types.md").read_text()
-    )
+    assert "## example-definition\nType: definition\n" in Path("cards/card-types.md").read_text()
 
 
 @pytest.mark.parametrize(

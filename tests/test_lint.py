@@ -34,7 +34,7 @@ BAD = {
     "DG107": "cards/zz/DG107.md:5:1: DG107 [error] unknown card type 'front-back'",
     "DG108": "cards/zz/DG108.md:5:1: DG108 [error] card 'lint-a' needs 'A:'",
     "DG109": "cards/zz/DG109.md:8:1: DG109 [error] empty 'A:' in card 'lint-a'",
-    "DG201": "cards/zz/DG201.md:3:1: DG201 [error] unknown round 'langs' (did you mean 'lang'?)",
+    "DG201": "cards/zz/DG201.md:3:1: DG201 [error] unknown section 'langs' (did you mean 'lang'?)",
     "DG202": "cards/zz/DG202.md:2:1: DG202 [error] unknown topic 'rusty' (did you mean 'rust'?)",
     "DG203": "cards/zz/DG203.md:6:1: DG203 [error] unknown tag 'tcp-handshak' "
     "(did you mean 'tcp-handshake'?)",

@@ -38,7 +38,7 @@ def test_sample_deck_parses_every_type(sample_cards: Path) -> None:
     assert side.front.markdown == "Which side of a TCP connection enters TIME_WAIT?"
     assert side.back is not None and side.back.markdown.startswith("The **active closer**")
     assert [s.markdown for s in side.sources] == ["RFC 9293 §3.3.2"]
-    assert (side.round, side.topic, side.tags) == ("net", "tcp", ("tcp-time-wait",))
+    assert (side.section, side.topic, side.tags) == ("net", "tcp", ("tcp-time-wait",))
 
     length = by_id["tcp-time-wait-length"]
     assert length.extra is not None and length.extra.markdown == "RFC 9293 sets MSL to 2 minutes."
@@ -55,7 +55,7 @@ def test_sample_deck_parses_every_type(sample_cards: Path) -> None:
 
     code = by_id["rust-two-mut-borrows"]
     assert code.front is not None and "```rust" in code.front.markdown
-    assert code.round == "lang"  # the topic's first round when front matter names none
+    assert code.section == "lang"  # the topic's first section when front matter names none
 
 
 def test_field_markers_inside_code_and_lists_are_content(
@@ -76,8 +76,8 @@ def test_field_markers_inside_code_and_lists_are_content(
 
 BAD_CARDS = [
     pytest.param(
-        "---\ntopic: tcp\nround: [net\n---\n## a-b\nQ: x\n\nA: y\n",
-        "cards/bad.md:3:12: invalid YAML: expected ',' or ']', but got '<stream end>'",
+        "---\ntopic: tcp\nsection: [net\n---\n## a-b\nQ: x\n\nA: y\n",
+        "cards/bad.md:3:14: invalid YAML: expected ',' or ']', but got '<stream end>'",
         id="malformed-yaml",
     ),
     pytest.param(
@@ -89,7 +89,7 @@ BAD_CARDS = [
     pytest.param(
         "---\ntopic: tcp\ntopik: dns\n---\n## a-b\nQ: x\n\nA: y\n",
         "cards/bad.md:3: unknown front-matter key 'topik' (did you mean 'topic'?) "
-        "(known keys: round, tags, topic)",
+        "(known keys: section, tags, topic)",
         id="unknown-key",
     ),
     pytest.param(
@@ -103,9 +103,15 @@ BAD_CARDS = [
         id="unknown-topic",
     ),
     pytest.param(
-        "---\ntopic: tcp\nround: lang2\n---\n## a-b\nQ: x\n\nA: y\n",
-        "cards/bad.md:3: unknown round 'lang2' (did you mean 'lang'?)",
-        id="unknown-round",
+        "---\ntopic: tcp\nsection: lang2\n---\n## a-b\nQ: x\n\nA: y\n",
+        "cards/bad.md:3: unknown section 'lang2' (did you mean 'lang'?)",
+        id="unknown-section",
+    ),
+    pytest.param(
+        "---\ntopic: tcp\nround: net\n---\n## a-b\nQ: x\n\nA: y\n",
+        "cards/bad.md:3: unknown front-matter key 'round' (did you mean 'section'?) "
+        "(known keys: section, tags, topic)",
+        id="old-round-key",
     ),
     pytest.param(
         "---\ntopic: tcp\n---\n## a-b\nTags: tcp-handshak\nQ: x\n\nA: y\n",

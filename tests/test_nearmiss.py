@@ -196,11 +196,11 @@ def test_unicode_line_breaks_do_not_shift_lines(
 def test_unicode_line_breaks_in_front_matter_do_not_shift_lines(
     sample_cards: Path, write_card: WriteCard, char: str
 ) -> None:
-    write_card("lang/zz.md", f"---\ntopic: rust  # the{char}language\nround: lang2\n---\n" + CARD)
+    write_card("lang/zz.md", f"---\ntopic: rust  # the{char}language\nsection: lang2\n---\n" + CARD)
     code, out = lint(sample_cards)
     assert code == 1
     assert out.startswith(
-        "cards/lang/zz.md:3:1: DG201 [error] unknown round 'lang2' (did you mean 'lang'?)\n"
+        "cards/lang/zz.md:3:1: DG201 [error] unknown section 'lang2' (did you mean 'lang'?)\n"
     )
 
 
@@ -258,11 +258,11 @@ def release(cards: Path) -> None:
 def test_front_matter_typo_gives_one_error_not_a_cascade(sample_cards: Path) -> None:
     release(sample_cards)
     tcp = sample_cards / "net" / "tcp.md"
-    tcp.write_text(tcp.read_text().replace("topic: tcp\n", "topic: tcp\nround: network\n"))
+    tcp.write_text(tcp.read_text().replace("topic: tcp\n", "topic: tcp\nsection: network\n"))
     code, out = lint(sample_cards)
     assert code == 1
     assert out == (
-        "cards/net/tcp.md:3:1: DG201 [error] unknown round 'network' (did you mean 'net'?)\n"
+        "cards/net/tcp.md:3:1: DG201 [error] unknown section 'network' (did you mean 'net'?)\n"
         "  cards/net/tcp.md:9:1: note: 3 cards of this file not checked, nor the coverage "
         "of their topics, until this is fixed\n"
     )
@@ -273,10 +273,10 @@ def test_a_failed_file_leaves_the_coverage_of_other_topics_checked(sample_cards:
     syllabus = sample_cards / "syllabus.yaml"
     syllabus.write_text(syllabus.read_text().replace("min_cards: 2\n", "min_cards: 5\n"))
     tcp = sample_cards / "net" / "tcp.md"
-    tcp.write_text(tcp.read_text().replace("topic: tcp\n", "topic: tcp\nround: network\n"))
+    tcp.write_text(tcp.read_text().replace("topic: tcp\n", "topic: tcp\nsection: network\n"))
     code, out = lint(sample_cards)
     assert code == 1
-    assert "cards/net/tcp.md:3:1: DG201 [error] unknown round 'network'" in out
+    assert "cards/net/tcp.md:3:1: DG201 [error] unknown section 'network'" in out
     assert "cards/syllabus.yaml:12:1: DG210 [error] topic 'dns' (DNS) has 2 cards, needs 5\n" in out
     assert "topic 'tcp'" not in out and "subtopic 'tcp-" not in out  # its cards are unknown
 
@@ -287,7 +287,7 @@ def test_a_failed_file_with_an_unreleased_card_leaves_all_coverage_unchecked(
     syllabus = sample_cards / "syllabus.yaml"
     syllabus.write_text(syllabus.read_text().replace("min_cards: 2\n", "min_cards: 5\n"))
     tcp = sample_cards / "net" / "tcp.md"
-    tcp.write_text(tcp.read_text().replace("topic: tcp\n", "topic: tcp\nround: network\n"))
+    tcp.write_text(tcp.read_text().replace("topic: tcp\n", "topic: tcp\nsection: network\n"))
     code, out = lint(sample_cards)
     assert code == 1
     assert "DG210" not in out  # no release says which topic its cards are in

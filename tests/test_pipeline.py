@@ -180,9 +180,9 @@ def test_the_build_exports_only_the_selected_cards_and_their_media(
     everything = build(sample_cards, tmp_path / "all", formats=["json"]).deck
     result = build(sample_cards, tmp_path / "dist", formats=["json"], include=["net"])
     assert (
-        {c.card.round for c in result.deck.cards}
+        {c.card.section for c in result.deck.cards}
         == {"net"}
-        != {c.card.round for c in everything.cards}
+        != {c.card.section for c in everything.cards}
     )
     assert result.deck.deck.cards == tuple(c.card for c in result.deck.cards)
     used = {name for c in result.deck.cards for name in c.media}

@@ -98,7 +98,9 @@ def test_any_card_body_loads_or_fails_with_a_location(sample_cards: Path, body: 
 @PROFILE
 @given(
     front=st.dictionaries(
-        st.sampled_from(["topic", "round", "tags", "topik", "x"]), yaml_values, max_size=4
+        st.sampled_from(["topic", "section", "round", "tags", "topik", "x"]),
+        yaml_values,
+        max_size=4,
     )
 )
 def test_any_front_matter_is_accepted_or_located(front: dict[str, object]) -> None:

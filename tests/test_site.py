@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from deckgen.build import build
 from deckgen.preview import STATUS_PATH
-from tests.conftest import CHROMIUM, SampleBuild, running_preview
+from tests.conftest import CHROMIUM, SampleBuild, running_preview, without_sections
 
 playwright = pytest.importorskip("playwright.sync_api")
 
@@ -85,7 +86,7 @@ def visible_ids(tab) -> list[str]:  # type: ignore[no-untyped-def]
     )
 
 
-def test_all_cards_are_listed_by_round_and_topic(page) -> None:  # type: ignore[no-untyped-def]
+def test_all_cards_are_listed_by_section_and_topic(page) -> None:  # type: ignore[no-untyped-def]
     assert len(visible_ids(page)) == 7
     headings = page.locator("main h2, main h3").all_inner_texts()
     assert headings == ["1 · Networking", "TCP", "DNS", "2 · Languages", "Rust"]
@@ -102,15 +103,37 @@ def test_search_and_filters(page) -> None:  # type: ignore[no-untyped-def]
     assert visible_ids(page) == ["tcp-time-wait-side", "tcp-time-wait-length"]
     assert page.inner_text("#status") == "2 of 7 cards"
     page.fill("#search", "")
-    page.select_option("#filter-round", "lang")
+    page.select_option("#filter-section", "lang")
     assert visible_ids(page) == ["rust-two-mut-borrows", "rust-ownership-rule"]
-    page.select_option("#filter-round", "")
+    page.select_option("#filter-section", "")
     page.select_option("#filter-topic", "dns")
     assert visible_ids(page) == ["dns-ttl-term", "dns-resolution-order"]
     page.select_option("#filter-topic", "")
     page.select_option("#filter-tag", "tcp-handshake")
     assert visible_ids(page) == ["tcp-handshake-diagram"]
-    assert page.locator("section.round[data-round=lang]").is_hidden()
+    assert page.locator("section.section[data-section=lang]").is_hidden()
+
+
+class TestWithoutSections:
+    """The site of a deck whose syllabus has no sections: no section filter, topics on top."""
+
+    @pytest.fixture
+    def site(self, sample_cards: Path, tmp_path: Path) -> Path:
+        without_sections(sample_cards)
+        (built,) = build(sample_cards, tmp_path / "dist", formats=["html"]).paths
+        return built / "index.html"
+
+    def test_filters_and_study_work_without_a_section_filter(self, page) -> None:  # type: ignore[no-untyped-def]
+        assert page.locator("#filter-section").count() == 0
+        assert page.locator("main h2, main h3").all_inner_texts() == ["TCP", "DNS", "Rust"]
+        page.select_option("#filter-topic", "dns")
+        assert visible_ids(page) == ["dns-ttl-term", "dns-resolution-order"]
+        assert page.locator("section.topic[data-topic=tcp]").is_hidden()
+        page.click("#study-start")
+        assert page.locator("#study-bar").is_visible()
+        page.keyboard.press("Escape")
+        page.select_option("#filter-topic", "")
+        assert len(visible_ids(page)) == 7
 
 
 def test_study_mode_with_the_keyboard_only(page) -> None:  # type: ignore[no-untyped-def]

@@ -26,7 +26,7 @@ from deckgen.history import read_record, write_record
 from deckgen.notetypes import note_guid
 from deckgen.sync import profile_collection, readable
 from tests.ankiutil import import_package, open_collection, review_all_due
-from tests.conftest import FIXTURES, PROJECT
+from tests.conftest import FIXTURES, PROJECT, without_sections
 
 anki = pytest.importorskip("anki")
 from anki.collection import Collection  # noqa: E402
@@ -689,3 +689,40 @@ def test_a_kill_leaves_the_collection_untouched_or_synced(
     assert synced != untouched
     after = state(learner.collection, learner.schedule)  # it opens
     assert after == (synced if point == "commit" else untouched)
+
+
+def test_a_deck_without_sections_syncs_and_renames_a_topic(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A syllabus without sections: decks are <Deck>::<Topic>, the Breadcrumb is the topic's
+    title alone, and a retitled topic still renames its deck; the learner's tag stays."""
+    cards = tmp_path / "project" / "cards"
+    shutil.copytree(FIXTURES / "sample" / "cards", cards)
+    without_sections(cards)
+    release(cards, "v1", V1_TIME, monkeypatch)
+    (package,) = build(cards, tmp_path / "dist", formats=["apkg"]).paths
+    collection = tmp_path / "anki" / "collection.anki2"
+    col = open_collection(tmp_path / "anki")
+    try:
+        import_package(col, package)
+        note = note_of(col, "dns-ttl-term")
+        assert note["Breadcrumb"] == "DNS"
+        note.add_tag("mine")
+        col.update_note(note)
+    finally:
+        col.close()
+    edit(cards / "syllabus.yaml", "title: DNS", "title: Domain names")
+    release(cards, "v2", V2_TIME, monkeypatch)
+    learner = Learner(cards.parent, cards, collection, {}, [])
+    plan = sync_json(learner, "--apply")
+    assert plan["renames"] == [{"old": f"{DECK}::DNS", "new": f"{DECK}::Domain names"}]
+    assert plan["counts"]["moved"] == 0
+    col = Collection(str(collection))
+    try:
+        note = note_of(col, "dns-ttl-term")
+        assert {col.decks.name(c.did) for c in note.cards()} == {f"{DECK}::Domain names"}
+        assert note["Breadcrumb"] == "Domain names"
+        assert "mine" in note.tags and "topic::dns" in note.tags
+        assert not [t for t in note.tags if t.startswith(("round::", "section::"))]
+    finally:
+        col.close()

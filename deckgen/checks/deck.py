@@ -177,9 +177,9 @@ def released_card_moved(rendered: RenderedDeck, records: Records, sink: Diagnost
         entry = history.cards.get(card.id)
         if entry is None or entry.retired is not None or entry.type != card.type.key:
             continue
-        if (entry.round, entry.topic) != (card.round, card.topic):
-            old = f"{syllabus.round_title(entry.round)} › {syllabus.topic_title(entry.topic)}"
-            new = f"{syllabus.round_title(card.round)} › {syllabus.topic_title(card.topic)}"
+        if (entry.round, entry.topic) != (card.section, card.topic):
+            old = syllabus.place_title(entry.round, entry.topic)
+            new = syllabus.place_title(card.section, card.topic)
             sink.report(
                 card.location,
                 f"card '{card.id}' moved from {old} to {new} since release {entry.changed}: "

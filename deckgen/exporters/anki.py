@@ -177,7 +177,8 @@ def write_apkg(
 
 
 class AnkiExporter:
-    """Writes `<stem>.apkg`: one Anki package with nested decks <Deck>::<Round>::<Topic>."""
+    """Writes `<stem>.apkg`: one Anki package with nested decks <Deck>::<Section>::<Topic>
+    (<Deck>::<Topic> without sections)."""
 
     name: ClassVar[str] = "apkg"
     suffix: ClassVar[str] = ".apkg"
@@ -204,7 +205,7 @@ class AnkiExporter:
             note = genanki.Note(
                 model=models[card.type.key],
                 fields=list(note_fields(deck.deck, rendered, sources_template).values()),
-                tags=[*anki_tags(rendered), *context.note_tags.get(card.id, ())],
+                tags=[*anki_tags(deck.deck, rendered), *context.note_tags.get(card.id, ())],
                 guid=note_guid(info.id, card.id),
             )
             path = deck.deck.deck_path(card)

@@ -54,7 +54,7 @@ def rows(deck: RenderedDeck, context: ExportContext, dialect: str = "anki") -> l
             deck.deck.deck_path(card),
             front,
             back,
-            " ".join([*anki_tags(rendered), *context.note_tags.get(card.id, ())]),
+            " ".join([*anki_tags(deck.deck, rendered), *context.note_tags.get(card.id, ())]),
         ]
         # No cell may read as a spreadsheet formula (OWASP CSV injection), whatever it holds.
         row = [

@@ -67,10 +67,10 @@ def deck_document(deck: RenderedDeck, timestamp: int) -> dict[str, Any]:
             {
                 "id": card.id,
                 "type": card.type.key,
-                "round": card.round,
+                "round": card.section,  # the format's version 1 names sections rounds
                 "topic": card.topic,
                 "tags": list(card.tags),
-                "anki_tags": anki_tags(rendered),
+                "anki_tags": anki_tags(deck.deck, rendered),
                 "deck": deck.deck.deck_path(card),
                 "file": source_file(deck.deck, rendered),
                 "line": card.location.line,
@@ -105,13 +105,13 @@ def deck_document(deck: RenderedDeck, timestamp: int) -> dict[str, Any]:
         "selection": list(deck.deck.selection),
         "syllabus": {
             "rounds": [
-                {"id": r.id, "title": r.title, "summary": r.summary} for r in syllabus.rounds
+                {"id": s.id, "title": s.title, "summary": s.summary} for s in syllabus.sections
             ],
             "topics": [
                 {
                     "id": t.id,
                     "title": t.title,
-                    "rounds": list(t.rounds),
+                    "rounds": list(t.sections),
                     "min_cards": t.min_cards,
                     "subtopics": [
                         {"id": s.id, "title": s.title, "min_cards": s.min_cards}

@@ -56,11 +56,11 @@ def site_cards(deck: RenderedDeck, env: Any) -> list[dict[str, Any]]:
             {
                 "id": card.id,
                 "type": card.type.key,
-                "round": card.round,
-                "round_title": syllabus.round_title(card.round),
+                "section": card.section,
+                "section_title": syllabus.section_title(card.section),
                 "topic": card.topic,
                 "topic_title": syllabus.topic_title(card.topic),
-                "tags": anki_tags(rendered),
+                "tags": anki_tags(deck.deck, rendered),
                 "file": path,
                 "line": card.location.line,
                 "front": Markup(front),
@@ -87,21 +87,23 @@ class SiteExporter:
     def export(self, deck: RenderedDeck, out_dir: Path, context: ExportContext) -> list[Path]:
         env = template_environment(context.templates_dir)
         cards = site_cards(deck, env)
-        sections = deck.deck.syllabus.sections(cards, lambda c: (c["round"], c["topic"]))
+        outline = deck.deck.syllabus.outline(cards, lambda c: (c["section"], c["topic"]))
         groups = [
             {
-                "id": round_.id,
-                "title": round_.title,
+                "id": section.id if section else "",
+                "title": section.title if section else "",
                 "topics": [
                     {"id": topic.id, "title": topic.title, "cards": members}
                     for topic, members in topics
                 ],
             }
-            for round_, topics in sections
+            for section, topics in outline
         ]
         page = env.get_template("site/index.html").render(
             deck=deck.deck.info,
             groups=groups,
+            sectioned=bool(deck.deck.syllabus.sections),
+            section=deck.deck.info.section,
             count=len(cards),
             selection=", ".join(deck.deck.selection),
             tags=sorted({t for c in cards for t in c["tags"]}),

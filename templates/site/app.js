@@ -7,7 +7,7 @@
   var markKey = "deckgen:" + deckId + ":marked";
   var entries = Array.prototype.slice.call(document.querySelectorAll("article.entry"));
   var $ = function (id) { return document.getElementById(id); };
-  var search = $("search"), roundSel = $("filter-round"), topicSel = $("filter-topic");
+  var search = $("search"), sectionSel = $("filter-section"), topicSel = $("filter-topic");
   var tagSel = $("filter-tag"), onlyMarked = $("only-marked"), status = $("status");
   // The page carries no inline handlers (a Content-Security-Policy could then forbid them all).
   var filters = document.querySelector("form.filters");
@@ -126,7 +126,7 @@
   // ------------------------------------------------------------------ filters
   function matches(entry) {
     var q = search.value.trim().toLowerCase();
-    if (roundSel.value && entry.getAttribute("data-round") !== roundSel.value) return false;
+    if (sectionSel && sectionSel.value && entry.getAttribute("data-section") !== sectionSel.value) return false;
     if (topicSel.value && entry.getAttribute("data-topic") !== topicSel.value) return false;
     if (tagSel.value) {
       var tags = entry.getAttribute("data-tags").split(" ");
@@ -139,14 +139,15 @@
   function visible() { return entries.filter(function (e) { return !e.hidden; }); }
   function applyFilters() {
     entries.forEach(function (entry) { entry.hidden = !matches(entry); });
-    document.querySelectorAll("section.topic, section.round").forEach(function (section) {
+    document.querySelectorAll("section.topic, section.section").forEach(function (section) {
       section.hidden = !section.querySelector("article.entry:not([hidden])");
     });
     var n = visible().length;
     status.textContent = n === entries.length ? n + " cards" : n + " of " + entries.length + " cards";
     if (studying) { order = visible(); position = Math.min(position, Math.max(order.length - 1, 0)); showStudyCard(); }
   }
-  [search, roundSel, topicSel, tagSel, onlyMarked].forEach(function (el) {
+  // The section filter is there only when the syllabus has sections.
+  [search, sectionSel, topicSel, tagSel, onlyMarked].filter(Boolean).forEach(function (el) {
     el.addEventListener("input", applyFilters);
     el.addEventListener("change", applyFilters);
   });
@@ -226,7 +227,7 @@
     var entry = id && document.getElementById(id);
     if (!entry || !entry.classList.contains("entry")) return null;
     if (entry.hidden) {
-      search.value = ""; roundSel.value = ""; topicSel.value = ""; tagSel.value = ""; onlyMarked.checked = false;
+      search.value = ""; if (sectionSel) sectionSel.value = ""; topicSel.value = ""; tagSel.value = ""; onlyMarked.checked = false;
       applyFilters();
     }
     entries.forEach(function (e) { e.classList.remove(mark); });
