@@ -44,7 +44,7 @@ IGNORED_NAMES = (
 def card_fingerprint(card: Card) -> tuple[object, ...]:
     """What a card shows: two builds whose fingerprints of a card differ show it differently."""
     fields = tuple((name, text.markdown) for name, text in card.markdown_fields())
-    return (card.type.key, card.round, card.topic, card.tags, fields)
+    return (card.type.key, card.section, card.topic, card.tags, fields)
 
 
 def edited_card(
