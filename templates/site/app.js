@@ -258,4 +258,5 @@
 
   applyFilters();
   followHash();
+  window.deckgenSite = { showTyped: showTyped };  // study.js compares typed answers the same way
 })();
