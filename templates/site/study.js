@@ -12,7 +12,7 @@
   var F = window.FSRS;
   var deckId = document.body.getAttribute("data-deck") || "deck";
   var storeKey = "deckgen:" + deckId + ":progress";  // every file:// page shares one storage
-  var FORMAT = "deckgen-progress", VERSION = 1;
+  var SCHEMA = "https://deckgen.dev/schemas/progress-v1.json", VERSION = 1;
   var MINUTE = 60000, HOUR = 60 * MINUTE, DAY = 24 * HOUR;
   var ROLLOVER = 4 * HOUR;          // as in Anki, a new day starts at 4 a.m. local time
   var LEARN_AHEAD = 20 * MINUTE;    // Anki's learn-ahead limit: a learning card due this soon
@@ -34,8 +34,8 @@
   function load() {
     var data = null;
     try { data = JSON.parse(localStorage.getItem(storeKey) || "null"); } catch (e) { data = null; }
-    if (!data || data.format !== FORMAT || typeof data.cards !== "object") {
-      return { format: FORMAT, version: VERSION, deck: deckId, settings: settingsOf(null), cards: {} };
+    if (!data || data.$schema !== SCHEMA || typeof data.cards !== "object") {
+      return { $schema: SCHEMA, version: VERSION, deck: deckId, settings: settingsOf(null), cards: {} };
     }
     data.settings = settingsOf(data.settings);
     return data;
@@ -201,12 +201,8 @@
     cardBox.setAttribute("data-card", current.key);
     shownAt = t.getTime();
     var typed = cardBox.querySelector("input.typeans");
-    if (typed) {
-      typed.addEventListener("keydown", function (event) {
-        if (event.key === "Enter") { event.preventDefault(); reveal(); }
-      });
-      typed.focus({ preventScroll: true });
-    } else showButton.focus({ preventScroll: true });
+    if (typed) typed.setAttribute("maxlength", "500");
+    (typed || showButton).focus({ preventScroll: true });
     window.scrollTo(0, 0);
   }
   function reveal() {
@@ -268,13 +264,16 @@
   rateButtons.forEach(function (b) {
     b.addEventListener("click", function () { answer(Number(b.getAttribute("data-rating"))); });
   });
-  // Captured before app.js's own keys, which stay out of the session.
+  // Captured before app.js's own keys, which stay out of the session. In a typed answer's box
+  // the keys type; Enter shows the answer.
   window.addEventListener("keydown", function (event) {
     if (!reviewing || event.altKey || event.ctrlKey || event.metaKey) return;
-    var typing = /^(INPUT|SELECT|TEXTAREA)$/.test(event.target.tagName);
+    if (event.key === "Escape") { event.preventDefault(); event.stopPropagation(); stop(); return; }
+    if (/^(INPUT|SELECT|TEXTAREA)$/.test(event.target.tagName)) {
+      if (event.key === "Enter" && cardBox.contains(event.target)) { event.preventDefault(); reveal(); }
+      return;
+    }
     event.stopPropagation();
-    if (event.key === "Escape") { event.preventDefault(); stop(); return; }
-    if (typing) return;
     var onButton = event.target.tagName === "BUTTON";
     if (event.key === " " || (event.key === "Enter" && !onButton)) {
       event.preventDefault();
@@ -311,7 +310,7 @@
   function exported() {
     var p = scheduler().parameters;
     return {
-      format: FORMAT,
+      $schema: SCHEMA,
       version: VERSION,
       deck: deckId,
       exported: now().toISOString(),
@@ -350,7 +349,7 @@
   function isCount(v) { return Number.isInteger(v) && v >= 0; }
   function isNumber(v) { return typeof v === "number" && isFinite(v) && v >= 0; }
   function problem(data) {
-    if (!data || data.format !== FORMAT) return "this is not a deckgen progress file";
+    if (!data || data.$schema !== SCHEMA) return "this is not a deckgen progress file";
     if (data.version !== VERSION) return "progress file version " + data.version + " is not supported (this page reads " + VERSION + ")";
     if (data.deck !== deckId) return "it holds progress for the deck '" + data.deck + "', this page is the deck '" + deckId + "'";
     if (!Array.isArray(data.cards)) return "it has no list of cards";
