@@ -289,9 +289,7 @@ def test_buttons_show_the_next_interval_of_each_rating(browser: Any, site: Path)
 # --------------------------------------------------------------------------- the session
 
 
-def test_due_cards_come_first_then_new_ones_up_to_the_daily_limit(
-    browser: Any, site: Path
-) -> None:
+def test_due_cards_come_first_then_new_ones_up_to_the_daily_limit(browser: Any, site: Path) -> None:
     tab = open_tab(browser, site)
     tab.click("#progress-open")
     tab.fill("#setting-new", "3")
@@ -425,9 +423,7 @@ def export_file(tab: Any, folder: Path) -> Path:
     return target
 
 
-def test_export_clear_import_gives_the_same_state(
-    browser: Any, site: Path, tmp_path: Path
-) -> None:
+def test_export_clear_import_gives_the_same_state(browser: Any, site: Path, tmp_path: Path) -> None:
     tab = open_tab(browser, site)
     tab.click("#review-start")
     for rating in (3, 3, 1, 4, 2, 3, 3):
@@ -437,6 +433,7 @@ def test_export_clear_import_gives_the_same_state(
     exported = export_file(tab, tmp_path)
     assert exported.name == "sample-deck-progress-2026-01-05.json"
     data = json.loads(exported.read_text("utf-8"))
+    jsonschema.Draft202012Validator.check_schema(SCHEMA)
     jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker()).validate(
         data
     )
@@ -475,7 +472,9 @@ def test_import_keeps_unknown_cards_aside_and_refuses_bad_files(
     def import_(path: Path) -> str:
         tab.evaluate("document.getElementById('progress-message').textContent = ''")
         tab.set_input_files("#progress-import", path)
-        tab.wait_for_function("() => document.getElementById('progress-message').textContent !== ''")
+        tab.wait_for_function(
+            "() => document.getElementById('progress-message').textContent !== ''"
+        )
         return tab.inner_text("#progress-message")  # type: ignore[no-any-return]
 
     said = import_(with_retired)
@@ -485,6 +484,12 @@ def test_import_keeps_unknown_cards_aside_and_refuses_bad_files(
     assert "tcp-retired-card:0" not in queue(tab)
     again = json.loads(export_file(tab, tmp_path).read_text("utf-8"))
     assert [c["card"] for c in again["cards"]] == ["tcp-retired-card", "tcp-time-wait-side"]
+    tab.reload()
+    tab.click("#progress-open")
+    assert tab.inner_text("#progress-message") == (
+        "Your progress also holds 1 cards this deck does not have (tcp-retired-card:0): kept,"
+        " and in your exports."
+    )
     kept = progress(tab)
     for name, text, reason in [
         ("other.json", json.dumps({**data, "deck": "other-deck"}), "the deck 'other-deck'"),

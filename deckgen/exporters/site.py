@@ -12,8 +12,8 @@ from urllib.parse import urlencode
 from markupsafe import Markup
 
 from deckgen.atomic import replace_dir
-from deckgen.exporters import ExportContext, Option
 from deckgen.cardtypes import CardType
+from deckgen.exporters import ExportContext, Option
 from deckgen.faces import card_faces, cloze_ordinals
 from deckgen.notetypes import (
     anki_tags,

@@ -521,12 +521,18 @@
     });
     columns($("chart-forecast"), forecast, today, "Cards due in the next 30 days: " + forecast.reduce(function (a, b) { return a + b; }, 0) + " in all", "forecast");
   }
+  // Progress for cards this page does not have (retired, or imported from a later build).
+  function asideNote() {
+    var aside = Object.keys(progress.cards).filter(function (k) { return !known[k]; }).sort();
+    return aside.length ? "Your progress also holds " + aside.length + " cards this deck does not have (" +
+      aside.join(", ") + "): kept, and in your exports." : "";
+  }
   var progressButton = $("progress-open");
   progressButton.addEventListener("click", function () {
     var open = $("progress").hidden;
     $("progress").hidden = !open;
     progressButton.setAttribute("aria-expanded", String(open));
-    if (open) { showSettings(); message.textContent = ""; drawCharts(); }
+    if (open) { showSettings(); message.textContent = asideNote(); drawCharts(); }
   });
   var resizing = null;
   window.addEventListener("resize", function () {
