@@ -302,6 +302,9 @@ def test_due_cards_come_first_then_new_ones_up_to_the_daily_limit(browser: Any, 
     # three new cards today: the rest wait for tomorrow; a learning card due within Anki's
     # learn-ahead limit (20 min) is asked early when nothing else is left
     assert tab.inner_text("#review-counts") == "Due 0 · New 0 · Learning 3"
+    tab.keyboard.press("Escape")
+    assert tab.inner_text("#review-start") == "Review (0 due, 0 new, 3 learning)"
+    tab.click("#review-start")
     assert shown(tab) == studied[0]
     for _ in range(3):
         answer(tab, 3)  # Good on the last learning step: graduates, due in days
@@ -411,6 +414,22 @@ def test_progress_survives_a_reload(browser: Any, site: Path) -> None:
     assert shown(tab) == waiting[0]
     stored = json.loads(tab.evaluate("localStorage.getItem('deckgen:sample-deck:progress')"))
     assert stored["cards"] == before["cards"]
+
+
+def test_two_tabs_of_one_deck_keep_each_others_answers(browser: Any, site: Path) -> None:
+    first, second = open_tab(browser, site), open_tab(browser, site)
+    first.click("#review-start")
+    second.click("#review-start")
+    card = answer(first, 3)
+    second.wait_for_function("() => Object.keys(deckgenStudy.progress().cards).length === 1")
+    assert answer(second, 4) == card  # still on screen there: answered again, after the first
+    first.wait_for_function(
+        f"() => deckgenStudy.progress().cards[{json.dumps(card)}].reviews.length === 2"
+    )
+    assert progress(first) == progress(second)
+    assert [r["rating"] for r in progress(first)["cards"][card]["reviews"]] == [3, 4]
+    answer(first, 3)
+    second.wait_for_function("() => Object.keys(deckgenStudy.progress().cards).length === 2")
 
 
 def export_file(tab: Any, folder: Path) -> Path:
@@ -597,6 +616,7 @@ def test_charts_render_in_both_themes_and_at_phone_width(
     tab = open_tab(browser, site, width=width, scheme=scheme)
     study_for_a_fortnight(tab)
     tab.click("#progress-open")
+    assert tab.inner_text("#progress-scope") == "· 11 cards from 7 notes"
     charts = tab.locator(".charts svg")
     assert charts.count() == 4
     labels = charts.evaluate_all("svgs => svgs.map(s => s.getAttribute('aria-label'))")

@@ -174,7 +174,8 @@
   }
   function updateStartButton() {
     var q = buildQueue(now());
-    $("review-start").textContent = "Review (" + q.due.length + " due, " + q.fresh.length + " new)";
+    $("review-start").textContent = "Review (" + q.due.length + " due, " + q.fresh.length + " new" +
+      (q.ahead.length ? ", " + q.ahead.length + " learning" : "") + ")";
   }
   // Shows the queue's first card, or `pick` (the card an undo brings back).
   function showNext(pick) {
@@ -473,8 +474,9 @@
     if ($("progress").hidden) return;
     var t = now().getTime(), today = dayStart(t), cards = selected();
     var recs = cards.map(function (c) { return progress.cards[c.key]; }).filter(Boolean);
-    $("progress-scope").textContent = "· " + cards.length + " cards" +
-      (cards.length < cardsOf(entries).length ? " in the current selection" : "");
+    var notes = entries.filter(function (e) { return !e.hidden; }).length;
+    $("progress-scope").textContent = "· " + cards.length + " cards from " + notes + " notes" +
+      (notes < entries.length ? " in the current selection" : "");
     // cards by state
     var n = { "new": cards.length - recs.length, learning: 0, review: 0 };
     recs.forEach(function (r) {
@@ -545,6 +547,17 @@
       filters.addEventListener(type, function () { updateStartButton(); drawCharts(); });
     });
   }
+
+  // Another tab of this deck answered or imported: take its progress, so neither overwrites the
+  // other's reviews (the card on screen stays; its answer is added to the newer progress).
+  window.addEventListener("storage", function (event) {
+    if (event.key !== storeKey) return;
+    progress = load();
+    undo = [];
+    if (reviewing) $("review-undo").disabled = true;
+    updateStartButton();
+    drawCharts();
+  });
 
   updateStartButton();
   // For tests and curious learners: the session's state, read-only.
