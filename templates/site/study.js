@@ -403,7 +403,7 @@
     message.textContent = "Imported " + taken + " cards' progress." +
       (newer ? " Kept this browser's newer progress for " + newer + " cards." : "") +
       (aside.length ? " Kept aside " + aside.length + " cards that are not in this deck (" +
-        aside.join(", ") + "): they stay in your progress and in its exports." : "") +
+        listed(aside) + "): they stay in your progress and in its exports." : "") +
       (storageFailed ? " This browser would not store it: it lasts until the page closes." : "");
   }
   $("progress-import").addEventListener("change", function (event) {
@@ -527,7 +527,10 @@
   function asideNote() {
     var aside = Object.keys(progress.cards).filter(function (k) { return !known[k]; }).sort();
     return aside.length ? "Your progress also holds " + aside.length + " cards this deck does not have (" +
-      aside.join(", ") + "): kept, and in your exports." : "";
+      listed(aside) + "): kept, and in your exports." : "";
+  }
+  function listed(keys) {
+    return keys.slice(0, 10).join(", ") + (keys.length > 10 ? " and " + (keys.length - 10) + " more" : "");
   }
   var progressButton = $("progress-open");
   progressButton.addEventListener("click", function () {
