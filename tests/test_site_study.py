@@ -655,3 +655,22 @@ def look_at_the_charts(tab: Any, width: int, scheme: str, shots: Path) -> None:
     tab.keyboard.press("Space")
     tab.screenshot(path=str(shots / f"study-session-{width}-{scheme}.png"))
     tab.keyboard.press("Escape")
+
+
+def test_an_index_of_your_own_without_the_session_still_works(
+    browser: Any, sample_cards: Path, tmp_path: Path, epoch: Callable[[int], None]
+) -> None:
+    """A templates folder whose site/index.html leaves out the session's panels (study.html):
+    the page lists and filters the cards as before, and study.js stays out of the way."""
+    mine = tmp_path / "my-templates" / "site"
+    mine.mkdir(parents=True)
+    index = (PROJECT / "templates" / "site" / "index.html").read_text("utf-8")
+    assert '{% include "site/study.html" %}\n' in index and "study.js" in index
+    index = index.replace('{% include "site/study.html" %}\n', "")
+    (mine / "index.html").write_text(index, "utf-8")
+    (site,) = build(sample_cards, tmp_path / "dist", ["html"], templates_dir=mine.parent).paths
+    tab = open_tab(browser, site / "index.html")
+    tab.fill("#search", "time_wait")
+    assert tab.inner_text("#status") == "2 of 7 cards"
+    assert tab.evaluate("typeof window.deckgenStudy") == "undefined"
+    tab.click("#review-start")  # a control without its session does nothing, and breaks nothing
