@@ -294,6 +294,10 @@ def test_due_cards_come_first_then_new_ones_up_to_the_daily_limit(browser: Any, 
     tab.click("#progress-open")
     tab.fill("#setting-new", "3")
     tab.dispatch_event("#setting-new", "change")
+    tab.fill("#setting-retention", "0.5")  # out of range: the one in use stays
+    tab.dispatch_event("#setting-retention", "change")
+    assert tab.input_value("#setting-retention") == "0.9"
+    assert progress(tab)["settings"] == {"new_per_day": 3, "request_retention": 0.9}
     tab.click("#progress-open")
     assert tab.inner_text("#review-start") == "Review (0 due, 3 new)"
     tab.click("#review-start")

@@ -298,6 +298,7 @@
     var n = Number(newInput.value), r = Number(retentionInput.value);
     if (newInput.value !== "" && Number.isInteger(n) && n >= 0 && n <= 9999) progress.settings.new_per_day = n;
     if (retentionInput.value !== "" && r >= 0.7 && r <= 0.99) progress.settings.request_retention = r;
+    showSettings();  // a value out of range goes back to the one in use
     save();
     updateStartButton();
     drawCharts();
