@@ -324,6 +324,25 @@ def test_due_cards_come_first_then_new_ones_up_to_the_daily_limit(browser: Any, 
                           "dns-ttl-term:0", "dns-ttl-term:1", "dns-resolution-order:0"]  # fmt: skip
 
 
+def test_one_click_reviews_a_round_or_a_topic(browser: Any, site: Path) -> None:
+    tab = open_tab(browser, site)
+    assert tab.locator("main h2, main h3").all_inner_texts() == [
+        "1 · Networking", "TCP", "DNS", "2 · Languages", "Rust",
+    ]  # fmt: skip
+    tab.click("button.review-section[aria-label='Review DNS']")
+    assert tab.input_value("#filter-topic") == "dns"
+    assert shown(tab) == "dns-ttl-term:0"
+    assert tab.inner_text("#review-counts") == "Due 0 · New 5"  # 2 notes: 2 + 3 cards
+    tab.keyboard.press("Escape")
+    assert tab.input_value("#filter-round") == "net"
+    tab.select_option("#filter-round", "")
+    tab.select_option("#filter-topic", "")  # every card listed again
+    tab.click("button.review-section[aria-label='Review 2 · Languages']")
+    assert (tab.input_value("#filter-round"), tab.input_value("#filter-topic")) == ("lang", "")
+    rust = ["rust-two-mut-borrows:0", "rust-ownership-rule:0", "rust-ownership-rule:1"]
+    assert queue(tab) == rust
+
+
 def test_undo_restores_the_card_as_it_was(browser: Any, site: Path) -> None:
     tab = open_tab(browser, site)
     tab.click("#review-start")

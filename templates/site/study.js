@@ -259,6 +259,35 @@
   }
 
   $("review-start").addEventListener("click", start);
+  // "Study only networking" in one click: a button beside each round's and topic's heading
+  // selects it (the search, tag and marks stay as they are) and starts the session.
+  function reviewSection(section, round, topic) {
+    var heading = section.querySelector(":scope > h2, :scope > h3");
+    if (!heading) return;
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "review-section";
+    button.textContent = "Review";
+    button.setAttribute("aria-label", "Review " + heading.textContent);
+    button.addEventListener("click", function () {
+      var roundSel = $("filter-round"), topicSel = $("filter-topic");
+      if (roundSel) roundSel.value = round;
+      if (topicSel) topicSel.value = topic;
+      (topicSel || roundSel).dispatchEvent(new Event("change", { bubbles: true }));
+      start();
+    });
+    var row = document.createElement("div");
+    row.className = "section-head";
+    heading.parentNode.insertBefore(row, heading);
+    row.appendChild(heading);
+    row.appendChild(button);
+  }
+  document.querySelectorAll("main section.round").forEach(function (round) {
+    reviewSection(round, round.getAttribute("data-round") || "", "");
+    round.querySelectorAll("section.topic").forEach(function (topic) {
+      reviewSection(topic, round.getAttribute("data-round") || "", topic.getAttribute("data-topic") || "");
+    });
+  });
   $("review-exit").addEventListener("click", stop);
   $("review-undo").addEventListener("click", undoLast);
   showButton.addEventListener("click", reveal);
