@@ -13,7 +13,7 @@ from tests.conftest import SampleBuild
 
 pytest.importorskip("anki")
 
-from tests.ankiutil import import_package, open_collection  # noqa: E402
+from tests.ankiutil import import_package, open_collection
 
 ARTICLE = re.compile(r'<article class="entry card" id="([^"]+)"[^>]*?data-ords="([^"]*)"')
 
