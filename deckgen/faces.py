@@ -8,21 +8,36 @@ import re
 from collections.abc import Mapping
 
 from deckgen.cardtypes import CardType
-from deckgen.markdown import cloze_face
+from deckgen.markdown import CLOZE_OPEN_RE, cloze_face
 from deckgen.sanitize import html_text
 
 _SECTION_RE = re.compile(r"\{\{([#^])([^}]+)\}\}(.*?)\{\{/\2\}\}", re.DOTALL)
 _FIELD_RE = re.compile(r"\{\{([^}#^/][^}]*)\}\}")
 
 
-def cloze_faces(text: str) -> tuple[str, str]:
-    """A cloze field shown outside Anki: every deletion blanked, then every deletion revealed."""
-    front = cloze_face(text, _as_cloze, lambda hint: _as_cloze(f"[{hint or '...'}]"))
-    return front, cloze_face(text, _as_cloze)
+def cloze_faces(text: str, asked: int | None = None) -> tuple[str, str]:
+    """A cloze field shown outside Anki: deletion number `asked` (or every deletion) blanked,
+    then revealed; the other deletions are shown as Anki shows them, filled in."""
+    fill = _as_cloze if asked is None else _plain
+    front = cloze_face(text, fill, _blank, asked)
+    return front, cloze_face(text, fill, asked=asked, reveal=_as_cloze)
+
+
+def cloze_ordinals(text: str) -> list[int]:
+    """Anki's card ordinals of a cloze note: one card per cloze number n, ordinal n - 1."""
+    return sorted({int(n) - 1 for n in CLOZE_OPEN_RE.findall(text)})
 
 
 def _as_cloze(text: str) -> str:
     return f'<span class="cloze">{text}</span>'
+
+
+def _plain(text: str) -> str:
+    return text
+
+
+def _blank(hint: str | None) -> str:
+    return _as_cloze(f"[{hint or '...'}]")
 
 
 def fill_template(template: str, fields: Mapping[str, str]) -> str:
@@ -62,13 +77,22 @@ def typed_result(field_html: str) -> str:
 
 
 def card_faces(
-    card_type: CardType, templates: list[tuple[str, str, str]], fields: Mapping[str, str]
+    card_type: CardType,
+    templates: list[tuple[str, str, str]],
+    fields: Mapping[str, str],
+    ordinal: int | None = None,
 ) -> tuple[str, str]:
-    """Question and answer HTML of a note's first card, rendered as Anki would render it."""
-    _, front_template, back_template = templates[0]
+    """Question and answer HTML of one of a note's cards, rendered as Anki would render it.
+
+    Without `ordinal`: the note as the site lists it (its first template, every cloze deletion
+    blanked). With it: Anki's card of that ordinal (the template's index, or the cloze number
+    minus one), as the study session asks it."""
+    _, front_template, back_template = templates[0 if card_type.cloze else ordinal or 0]
     front_values, back_values = dict(fields), dict(fields)
     if card_type.cloze:
-        front_values["cloze:Text"], back_values["cloze:Text"] = cloze_faces(fields["Text"])
+        front_values["cloze:Text"], back_values["cloze:Text"] = cloze_faces(
+            fields["Text"], None if ordinal is None else ordinal + 1
+        )
     if card_type.typed_answer:
         front_values["type:Back"] = TYPED_INPUT
         back_values["type:Back"] = typed_result(fields["Back"])

@@ -46,19 +46,23 @@ def cloze_face(
     fill: Callable[[str], str],
     blank: Callable[[str | None], str] | None = None,
     asked: int | None = None,
+    reveal: Callable[[str], str] | None = None,
 ) -> str:
     """`text` as one side of a cloze card: every deletion becomes `fill(answer)`, except the
     asked ones, which become `blank(hint)` — deletion number `asked`, or every deletion when
-    `asked` is None. Without `blank` every deletion is filled in (the answer side).
+    `asked` is None. Without `blank` every deletion is filled in (the answer side), the asked
+    ones as `reveal(answer)` when it is given (Anki highlights only the asked deletion).
 
     Anki, the site, the print layouts and the checks all make their sides with this one walk
     over `CLOZE_RE`; they differ only in how a blank and a filled-in answer look."""
 
     def substitute(match: re.Match[str]) -> str:
-        if blank is not None:
-            number = CLOZE_OPEN_RE.match(match.group(0))
-            if asked is None or (number is not None and int(number.group(1)) == asked):
-                return blank(match.group(2) or None)
+        number = CLOZE_OPEN_RE.match(match.group(0))
+        is_asked = asked is None or (number is not None and int(number.group(1)) == asked)
+        if is_asked and blank is not None:
+            return blank(match.group(2) or None)
+        if is_asked and reveal is not None:
+            return reveal(match.group(1))
         return fill(match.group(1))
 
     return CLOZE_RE.sub(substitute, text)

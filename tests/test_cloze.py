@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from deckgen.faces import cloze_faces
+from deckgen.faces import cloze_faces, cloze_ordinals
 from deckgen.markdown import cloze_face
 from deckgen.render import cloze_faces_as_anki_shows
 
@@ -32,3 +32,15 @@ def test_each_consumer_keeps_its_own_look() -> None:
     assert answer == "A SYN then a SYN-ACK, then ACK."
     assert c1 == "A [...] then a SYN-ACK, then [...]."
     assert c2 == "A SYN then a [reply], then ACK."
+
+
+def test_the_study_session_asks_each_cloze_number_as_anki_does() -> None:
+    # the site's study card of ordinal n - 1: deletion n blanked, the others as plain text; its
+    # answer highlights deletion n only, as Anki's cloze card does
+    front, back = cloze_faces(TEXT, asked=2)
+    assert front == 'A SYN then a <span class="cloze">[reply]</span>, then ACK.'
+    assert back == 'A SYN then a <span class="cloze">SYN-ACK</span>, then ACK.'
+    front, back = cloze_faces(TEXT, asked=1)
+    assert front.count('<span class="cloze">[...]</span>') == 2 and "SYN-ACK" in front
+    assert back.count('<span class="cloze">') == 2 and '<span class="cloze">SYN-ACK' not in back
+    assert cloze_ordinals("{{c3::c}} {{c1::a}} {{c3::again}}") == [0, 2]  # Anki's card ords

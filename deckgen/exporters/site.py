@@ -12,8 +12,9 @@ from urllib.parse import urlencode
 from markupsafe import Markup
 
 from deckgen.atomic import replace_dir
+from deckgen.cardtypes import CardType
 from deckgen.exporters import ExportContext, Option
-from deckgen.faces import card_faces
+from deckgen.faces import card_faces, cloze_ordinals
 from deckgen.notetypes import (
     anki_tags,
     card_css,
@@ -26,7 +27,9 @@ from deckgen.templating import template_environment, template_file
 
 log = logging.getLogger(__name__)
 
-SITE_FILES = ("site/site.css", "site/app.js", "site/theme.js")
+SITE_FILES = ("site/site.css", "site/app.js", "site/theme.js", "site/study.js", "site/study.css")
+# The scheduler, copied byte for byte from its npm tarball (templates/site/vendor/ts-fsrs/README.md)
+SCHEDULER = ("site/vendor/ts-fsrs/ts-fsrs.umd.js", "fsrs.js")
 
 
 def report_url(repository: str, card_id: str, path: str) -> str:
@@ -52,6 +55,7 @@ def site_cards(deck: RenderedDeck, env: Any) -> list[dict[str, Any]]:
         fields = note_fields(deck.deck, rendered, sources_template)
         front, back = card_faces(card.type, templates[card.type.key], fields)
         path = source_file(deck.deck, rendered)
+        ordinals = study_ordinals(card.type, templates[card.type.key], fields)
         cards.append(
             {
                 "id": card.id,
@@ -66,9 +70,38 @@ def site_cards(deck: RenderedDeck, env: Any) -> list[dict[str, Any]]:
                 "front": Markup(front),
                 "back": Markup(back),
                 "report": report_url(deck.deck.info.repository, card.id, path),
+                "ordinals": ordinals,
+                "study": study_faces(card.type, templates[card.type.key], fields, ordinals),
             }
         )
     return cards
+
+
+def study_faces(
+    card_type: CardType,
+    templates: list[tuple[str, str, str]],
+    fields: dict[str, str],
+    ordinals: list[int],
+) -> list[dict[str, Any]]:
+    """Each card of a note that makes several (cloze deletions, both directions), as the study
+    session asks it; a note of one card is studied from the faces the site lists."""
+    if len(ordinals) < 2:
+        return []
+    faces = [card_faces(card_type, templates, fields, n) for n in ordinals]
+    return [
+        {"ord": n, "front": Markup(front), "back": Markup(back)}
+        for n, (front, back) in zip(ordinals, faces, strict=True)
+    ]
+
+
+def study_ordinals(
+    card_type: CardType, templates: list[tuple[str, str, str]], fields: dict[str, str]
+) -> list[int]:
+    """The ordinals of the Anki cards a note makes (what the study session schedules, one by
+    one): the cloze numbers minus one, or the templates' indexes."""
+    if card_type.cloze:
+        return cloze_ordinals(fields["Text"])
+    return list(range(len(templates)))
 
 
 class SiteExporter:
@@ -116,9 +149,8 @@ class SiteExporter:
             staging = Path(tmp) / "site"
             staging.mkdir()
             (staging / "index.html").write_text(page, encoding="utf-8")
-            for name in SITE_FILES:
-                source = template_file(context.templates_dir, name)
-                shutil.copyfile(source, staging / Path(name).name)
+            for name, copy in [*((n, Path(n).name) for n in SITE_FILES), SCHEDULER]:
+                shutil.copyfile(template_file(context.templates_dir, name), staging / copy)
             for media in deck.media:
                 shutil.copyfile(media.path, staging / media.name)  # fields say src="<name>"
             replace_dir(staging, target)

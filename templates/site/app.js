@@ -290,4 +290,5 @@
   applyFilters();
   followHash();
   if (previewing) showEdited();
+  window.deckgenSite = { showTyped: showTyped };  // study.js compares typed answers the same way
 })();
