@@ -48,6 +48,7 @@ from deckgen.publish import Changes, deck_changes
 from deckgen.release import CHANGED_TAG, extend_fields, field_fingerprint
 from deckgen.render import MediaFile, RenderedCard
 from deckgen.sanitize import html_text
+from deckgen.suggest import suggest
 from deckgen.templating import template_environment
 
 if TYPE_CHECKING:
@@ -74,7 +75,12 @@ def profile_collection(profile: str) -> Path:
     from platformdirs import user_data_dir
 
     base = Path(user_data_dir(ANKI_FOLDER, appauthor=False, roaming=True))
-    return base / profile / "collection.anki2"
+    path = base / profile / "collection.anki2"
+    if not path.is_file():  # name the profiles there are, as Anki's profile window lists them
+        names = sorted(p.parent.name for p in base.glob("*/collection.anki2"))
+        known = f"; profiles here: {', '.join(names)}" if names else f"; {base} has no profile"
+        raise refuse(path, f"no Anki profile '{profile}'{suggest(profile, names)}{known}")
+    return path
 
 
 def anki_version() -> str:

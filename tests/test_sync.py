@@ -348,13 +348,22 @@ def test_profile_finds_the_collection_in_ankis_data_folder(
     if not sys.platform.startswith("linux"):
         pytest.skip("Anki's data folder on Linux (XDG_DATA_HOME)")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    assert (
-        profile_collection("User 1") == tmp_path / "data" / "Anki2" / "User 1" / "collection.anki2"
-    )
+    collection = tmp_path / "data" / "Anki2" / "User 1" / "collection.anki2"
     code, out = deckgen("sync", "--cards", str(sample_cards), "--profile", "User 1")
     assert code == 1
-    assert f"{tmp_path / 'data' / 'Anki2' / 'User 1' / 'collection.anki2'}" in out
-    assert "DG905" in out and "no such collection file" in out
+    assert f"{collection}:1:1: DG905 [error] no Anki profile 'User 1'; " in out
+    assert "Anki2 has no profile" in out
+    collection.parent.mkdir(parents=True)
+    collection.write_bytes(b"")
+    assert profile_collection("User 1") == collection
+    (collection.parent.parent / "Work").mkdir()
+    (collection.parent.parent / "Work" / "collection.anki2").write_bytes(b"")
+    code, out = deckgen("sync", "--cards", str(sample_cards), "--profile", "user1")
+    assert code == 1
+    assert (
+        "DG905 [error] no Anki profile 'user1' (did you mean 'User 1'?); profiles here: User 1, "
+        "Work\n" in out
+    )
 
 
 def test_sync_needs_exactly_one_collection() -> None:
