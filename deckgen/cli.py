@@ -1012,7 +1012,7 @@ def _sync_reviews(
         written = plan.counts()["reviews written"]
         _note(f"deckgen: wrote {written} review(s) into {path}", fg="green")
     elif plan.empty:
-        _note(f"deckgen: {path} has every review of {reviews_file}: nothing to do")
+        _note(f"deckgen: nothing to write from {reviews_file} into {path}")
     else:
         _note("deckgen: dry run, nothing written; --apply backs up and writes these reviews")
 

@@ -289,6 +289,13 @@ def test_a_card_reviewed_later_in_anki_is_left_alone(setup: tuple[Path, Path, Pa
         assert col.db.all("select * from revlog where cid = ?", card.id) == log
     finally:
         col.close()
+    code, out = deckgen(
+        "sync", "--cards", str(cards), "--collection", str(collection), "--reviews", str(progress),
+    )  # fmt: skip
+    assert code == 0, out
+    assert "reviewed in Anki  dns-ttl-term:0: last reviewed in Anki 20" in out, out
+    assert "imported          tcp-time-wait-side:0: already in the collection" in out, out
+    assert "nothing to write from" in out
 
 
 def test_a_revlog_id_taken_by_another_card_moves_on_one_ms(
