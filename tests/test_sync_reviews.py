@@ -385,3 +385,25 @@ def test_a_file_that_breaks_the_schema_is_refused_at_the_value(
         "sync", "--cards", str(cards), "--collection", str(collection), "--reviews", str(progress),
     )  # fmt: skip
     assert code == 1 and f"{progress}:3:1: DG906 [error] not a progress file: invalid JSON" in out
+
+
+def test_the_ordinal_names_the_card_of_a_cloze_deletion(
+    setup: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    cards, collection, _ = setup
+    history = {"dns-resolution-order": HISTORIES["dns-ttl-term"]}
+    progress = progress_file(tmp_path / "c2", history, start_of(collection))
+    document = json.loads(progress.read_text())
+    document["cards"][0]["ord"] = 1  # {{c2::TLD}}
+    progress.write_text(json.dumps(document))
+    plan = run(cards, collection, progress, "--apply")
+    assert plan["counts"]["written"] == 1
+    col = Collection(str(collection))
+    try:
+        c1, c2 = card_of(col, "dns-resolution-order", 0), card_of(col, "dns-resolution-order", 1)
+        assert plan["cards"][0]["anki_card"] == c2.id
+        assert col.db.scalar("select count() from revlog where cid = ?", c2.id) == 2
+        assert col.db.scalar("select count() from revlog where cid = ?", c1.id) == 0
+        assert (c2.type, c1.type) == (2, 0)
+    finally:
+        col.close()
