@@ -119,6 +119,22 @@ def read_progress(path: Path, deck_id: str) -> Progress:
             where = locate(text, path, ["cards", index])
             raise bad_file(where, f"card '{key[0]}' ord {key[1]} is in the file twice")
         seen.add(key)
+        times = [
+            ("state", "due"),
+            *((("reviews", n, "review")) for n in range(len(entry["reviews"]))),
+        ]
+        for steps in times:
+            value: Any = entry
+            for step in steps:
+                value = value[step]
+            try:
+                epoch_ms(value)
+            except ValueError:
+                where = locate(text, path, ["cards", index, *steps])
+                raise bad_file(where, f"card '{key[0]}': no such time: {value}") from None
+        if entry["reviews"] and entry["state"]["state"] == 0:
+            where = locate(text, path, ["cards", index, "state", "state"])
+            raise bad_file(where, f"card '{key[0]}': reviewed, yet its state is new (0)")
         reviews = tuple(
             Review(r["rating"], epoch_ms(r["review"]), r["state"], r["duration_ms"])
             for r in entry["reviews"]

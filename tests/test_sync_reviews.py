@@ -380,6 +380,13 @@ def test_a_file_that_breaks_the_schema_is_refused_at_the_value(
     )  # fmt: skip
     assert code == 1 and f"{progress}:{line}:" in out and "DG906" in out, out
     assert digest(collection) == before
+    document["cards"][1]["reviews"][0]["rating"] = 3
+    document["cards"][1]["reviews"][0]["review"] = "2026-13-45T00:00:00.000Z"  # the pattern's
+    progress.write_text(json.dumps(document, indent=1))
+    code, out = deckgen(
+        "sync", "--cards", str(cards), "--collection", str(collection), "--reviews", str(progress),
+    )  # fmt: skip
+    assert code == 1 and "DG906 [error] card 'rust-ownership-rule': no such time" in out, out
     progress.write_text('{\n "version": 1,\n}')
     code, out = deckgen(
         "sync", "--cards", str(cards), "--collection", str(collection), "--reviews", str(progress),
