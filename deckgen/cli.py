@@ -957,12 +957,7 @@ def sync(
     if report_edits is not None:
         write_edits(report_edits, result.edits)
     if output_format == "json":
-        document = plan.document() | {
-            "collection": str(path),
-            "applied": result.applied,
-            "backup": str(result.backup) if result.backup else None,
-        }
-        click.echo(printable(json.dumps(document, indent=2)))
+        _echo_sync_document(plan.document(), path, result.applied, result.backup)
     else:
         _print_plan(plan)
     if report_edits is not None:
@@ -977,18 +972,20 @@ def sync(
         _note("deckgen: dry run, nothing written; --apply backs up and applies this plan")
 
 
+def _echo_sync_document(
+    document: dict[str, Any], path: Path, applied: bool, backup: Path | None
+) -> None:
+    extra = {"collection": str(path), "applied": applied, "backup": str(backup) if backup else None}
+    click.echo(printable(json.dumps(document | extra, indent=2)))
+
+
 def _sync_reviews(
     cards_dir: Path, path: Path, reviews_file: Path, apply: bool, output_format: str
 ) -> None:
     result = run_sync_reviews(cards_dir, path, reviews_file.expanduser(), apply=apply)
     plan = result.plan
     if output_format == "json":
-        document = plan.document() | {
-            "collection": str(path),
-            "applied": result.applied,
-            "backup": str(result.backup) if result.backup else None,
-        }
-        click.echo(printable(json.dumps(document, indent=2)))
+        _echo_sync_document(plan.document(), path, result.applied, result.backup)
     else:
         counts = plan.counts()
         width = max(len(k) for k in counts)
