@@ -140,7 +140,7 @@ def read_progress(path: Path, deck_id: str) -> Progress:
             for r in entry["reviews"]
         )
         for number, (one, two) in enumerate(itertools.pairwise(reviews), 1):
-            if two.time_ms <= one.time_ms:
+            if two.time_ms < one.time_ms:
                 where = locate(text, path, ["cards", index, "reviews", number])
                 raise bad_file(where, f"card '{key[0]}': the reviews are not oldest first")
         cards.append(StudiedCard(entry["card"], entry["ord"], entry["state"], reviews))
@@ -338,9 +338,10 @@ def make_review_plan(col: Collection, progress: Progress, deck_id: str) -> Revie
             int(i): int(ease)
             for i, ease in db.all("select id, ease from revlog where cid = ?", cid)
         }
-        fresh = [r for r in studied.reviews if not _logged(r, existing)]
+        logged = _logged(studied.reviews, existing)
+        fresh = [r for r in studied.reviews if r not in logged]
         first = studied.reviews[0].time_ms
-        ours = {_logged(r, existing) for r in studied.reviews} - {None}
+        ours = set(logged.values())
         later = sorted(i for i in existing if i >= first and i not in ours)
         if later:
             when = datetime.fromtimestamp(later[-1] / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -358,13 +359,17 @@ def make_review_plan(col: Collection, progress: Progress, deck_id: str) -> Revie
     return plan
 
 
-def _logged(review: Review, existing: Mapping[int, int]) -> int | None:
-    """The revlog id of the row this review already has: same card and ease, at its time or
-    the few ms later that a collision moved it."""
-    for moved in range(COLLISION_WINDOW):
-        if existing.get(review.time_ms + moved) == review.rating:
-            return review.time_ms + moved
-    return None
+def _logged(reviews: Sequence[Review], existing: Mapping[int, int]) -> dict[Review, int]:
+    """The reviews the card's revlog already has, with their row's id: same ease, at the
+    review's ms or the few ms later a collision moved it to; each row matches one review."""
+    found: dict[Review, int] = {}
+    for review in reviews:
+        for moved in range(COLLISION_WINDOW):
+            row = review.time_ms + moved
+            if existing.get(row) == review.rating and row not in found.values():
+                found[review] = row
+                break
+    return found
 
 
 COLLISION_WINDOW = 50  # ms: how far a revlog id may be moved on past another row's
