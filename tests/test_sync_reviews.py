@@ -387,6 +387,13 @@ def test_a_file_that_breaks_the_schema_is_refused_at_the_value(
         "sync", "--cards", str(cards), "--collection", str(collection), "--reviews", str(progress),
     )  # fmt: skip
     assert code == 1 and "DG906 [error] card 'rust-ownership-rule': no such time" in out, out
+    document["cards"][1]["reviews"][0]["review"] = document["cards"][1]["state"]["due"]
+    document["cards"].append(document["cards"][0])
+    progress.write_text(json.dumps(document, indent=1))
+    code, out = deckgen(
+        "sync", "--cards", str(cards), "--collection", str(collection), "--reviews", str(progress),
+    )  # fmt: skip
+    assert code == 1 and "DG906 [error] card 'dns-ttl-term' ord 0 is in the file twice" in out
     progress.write_text('{\n "version": 1,\n}')
     code, out = deckgen(
         "sync", "--cards", str(cards), "--collection", str(collection), "--reviews", str(progress),
