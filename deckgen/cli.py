@@ -37,6 +37,8 @@ from deckgen.lint import lint_deck
 from deckgen.load import project_folder
 from deckgen.publish import deck_changes, make_release
 from deckgen.release import change_counts, changelog_section, changes_document
+from deckgen.reviews import STATUSES
+from deckgen.reviews import sync_reviews as run_sync_reviews
 from deckgen.rules import RULES, Severity
 from deckgen.safety import printable
 from deckgen.scaffold import scaffold_card
@@ -884,6 +886,13 @@ def release(cards_dir: Path, version: str, templates_dir: Path | None, no_cache:
     metavar="FILE",
     help="Write every field the learner edited, with its source, as Markdown.",
 )
+@click.option(
+    "--reviews",
+    "reviews_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="PROGRESS.json",
+    help="Instead: write the reviews of the site's exported progress file into the collection.",
+)
 @text_or_json_option("A table for people, or JSON.")
 @templates_option
 @no_cache_option
@@ -895,6 +904,7 @@ def sync(
     theirs: bool,
     delete_retired: bool,
     report_edits: Path | None,
+    reviews_file: Path | None,
     output_format: str,
     templates_dir: Path | None,
     no_cache: bool,
@@ -914,10 +924,25 @@ def sync(
       deckgen sync --profile "User 1"
       deckgen sync --collection "~/.local/share/Anki2/User 1/collection.anki2" --apply
       deckgen sync --profile "User 1" --report-edits my-fixes.md
+      deckgen sync --profile "User 1" --reviews sample-deck-progress-2026-01-05.json --apply
+
+    With --reviews, sync writes only the reviews of a progress file exported by the static
+    site's study session (Progress → Export progress): each review becomes a row of Anki's
+    review log, and each card is scheduled where the site left it. A card reviewed in Anki
+    after its first exported review is left alone; reviews already written are not written
+    again. The same checks, backup and single transaction apply.
     """
     if (collection is None) == (profile is None):
         raise click.UsageError("give the collection: --collection PATH or --profile NAME")
     path = collection.expanduser() if collection is not None else profile_collection(profile or "")
+    if reviews_file is not None:
+        if theirs or delete_retired or report_edits is not None:
+            raise click.UsageError(
+                "--reviews writes reviews only: run --theirs, --delete-retired or "
+                "--report-edits in a sync without it"
+            )
+        _sync_reviews(cards_dir, path, reviews_file, apply, output_format)
+        return
     cache = Cache.for_cards(cards_dir, enabled=not no_cache)
     result = run_sync(
         cards_dir,
@@ -932,12 +957,7 @@ def sync(
     if report_edits is not None:
         write_edits(report_edits, result.edits)
     if output_format == "json":
-        document = plan.document() | {
-            "collection": str(path),
-            "applied": result.applied,
-            "backup": str(result.backup) if result.backup else None,
-        }
-        click.echo(printable(json.dumps(document, indent=2)))
+        _echo_sync_document(plan.document(), path, result.applied, result.backup)
     else:
         _print_plan(plan)
     if report_edits is not None:
@@ -950,6 +970,48 @@ def sync(
         _note(f"deckgen: {path} is in sync with release {plan.release}: nothing to do")
     else:
         _note("deckgen: dry run, nothing written; --apply backs up and applies this plan")
+
+
+def _echo_sync_document(
+    document: dict[str, Any], path: Path, applied: bool, backup: Path | None
+) -> None:
+    extra = {"collection": str(path), "applied": applied, "backup": str(backup) if backup else None}
+    click.echo(printable(json.dumps(document | extra, indent=2)))
+
+
+def _sync_reviews(
+    cards_dir: Path, path: Path, reviews_file: Path, apply: bool, output_format: str
+) -> None:
+    result = run_sync_reviews(cards_dir, path, reviews_file.expanduser(), apply=apply)
+    plan = result.plan
+    if output_format == "json":
+        _echo_sync_document(plan.document(), path, result.applied, result.backup)
+    else:
+        counts = plan.counts()
+        width = max(len(k) for k in counts)
+        for kind, count in counts.items():
+            click.echo(f"{kind:<{width}}  {count}")
+        if plan.cards:
+            click.echo()
+        for item in plan.cards:
+            what = item.detail or STATUSES[item.status]
+            if item.status == "written":
+                what = f"{len(item.entries)} review(s); {what}"
+            click.echo(_line(f"{item.status:<17} {item.card}:{item.ord}: {what}"))
+    if not plan.fsrs and not plan.empty:
+        _note(
+            "deckgen: the collection does not use FSRS (Deck options → FSRS): Anki keeps the "
+            "due dates written, but schedules later answers with SM-2"
+        )
+    if result.backup is not None:
+        _note(f"deckgen: backed up to {result.backup} (Anki: File → Switch Profile → Open Backup)")
+    if result.applied:
+        written = plan.counts()["reviews written"]
+        _note(f"deckgen: wrote {written} review(s) into {path}", fg="green")
+    elif plan.empty:
+        _note(f"deckgen: nothing to write from {reviews_file} into {path}")
+    else:
+        _note("deckgen: dry run, nothing written; --apply backs up and writes these reviews")
 
 
 def _print_plan(plan: SyncPlan) -> None:

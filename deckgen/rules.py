@@ -118,6 +118,12 @@ _RULES = [
         E,
         "a collection open in Anki, of another schema or without this deck; unreleased cards",
     ),
+    Rule(
+        "DG906",
+        "progress-refused",
+        E,
+        "a progress file for `sync --reviews` that breaks its schema or is of another deck",
+    ),
 ]
 
 RULES: dict[str, Rule] = {rule.code: rule for rule in _RULES}

@@ -22,6 +22,7 @@ import html
 import re
 import sqlite3
 import tempfile
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -734,6 +735,11 @@ def make_backup(col: Collection, collection: Path) -> Path:
     from anki.errors import AnkiException
 
     before = set(folder.iterdir())
+    # Anki names a backup by the second: a second sync within the second of the last backup
+    # would replace it (and the state before the first sync with it), so wait for the next one.
+    newest = max((p.stat().st_mtime for p in before), default=0.0)
+    if 0 <= time.time() - newest < 1.0:
+        time.sleep(1.05 - (time.time() - newest))
     try:
         created = col.create_backup(backup_folder=str(folder), force=True, wait_for_completion=True)
     except AnkiException as error:
