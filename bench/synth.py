@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 TOPICS = 40
 CARDS_PER_FILE = 25
@@ -43,8 +43,7 @@ def _sentence(rng: random.Random, n: int) -> str:
     return " ".join(rng.choices(WORDS, weights=_WEIGHTS, k=n)).capitalize()
 
 
-@dataclass(frozen=True)
-class Note:
+class Note(NamedTuple):  # not a dataclass: tests/conftest.py loads this file as no module
     """One card, independent of any tool's format: each writer below spells it its own way."""
 
     id: str
