@@ -1,11 +1,19 @@
-"""deckgen's benchmark: synthetic decks of 1k/10k/50k cards, whole processes and in-process stages.
+"""deckgen's benchmark: synthetic decks, whole processes and in-process stages, beside its peers.
 
-    python bench/run.py                       # 1,000, 10,000 and 50,000 cards
-    python bench/run.py --sizes 1000,10000 --repeat 3 --json bench/results.json
+    python bench/run.py                       # 1,000 and 10,000 cards
+    python bench/run.py --sizes 1000,10000,50000 --repeat 3 --json bench/results.json
 
-Prints a table and writes JSON. Times are medians of --repeat runs; peak memory is the child
-process's maximum resident set size. The floor is genanki writing the same notes, already
-rendered, in a process of its own, so deckgen's .apkg build is reported as a ratio to it.
+Two corpora (bench/synth.py): `zipf`, a mix of prose, lists, code, cloze and reversed cards over a
+Zipf vocabulary, 25 to a file; and `template`, a vocabulary deck of 40 files whose 12-word
+questions share one template, with 40-word answers and Python code on every third card. Each is
+written in every tool's own format and built to .apkg by deckgen and, in the same run, by its
+peers, installed into a venv of their own (ankdown 0.7.1, plain and with --highlight, and
+markdown-anki-decks 1.1.1, which needs click 8.1.8), and by the floor: genanki writing the notes
+deckgen rendered, in a process of its own. Every deckgen figure is reported as a ratio to the
+floor and to `ankdown --highlight` (the peer that highlights code, as deckgen does) of that run.
+
+Prints a Markdown table and writes JSON. Times are medians of --repeat runs; peak memory is the
+child process's maximum resident set size.
 
 This process never imports deckgen: on Linux a child inherits its parent's peak-memory mark, so
 every measurement, in-process stages included, runs in a child of a small parent.
@@ -14,6 +22,7 @@ every measurement, in-process stages included, runs in a child of a small parent
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import shutil
@@ -27,9 +36,24 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from synth import write_deck
+from synth import (
+    Corpus,
+    template_corpus,
+    write_ankdown,
+    write_deck,
+    write_deckgen,
+    write_markdown_anki_decks,
+    zipf_corpus,
+)
 
 PROJECT = Path(__file__).resolve().parent.parent
+CORPORA: dict[str, tuple[Callable[[int], Corpus], str, bool]] = {
+    # name: (the corpus, the deck id's prefix, whether its syllabus has subtopics)
+    "zipf": (zipf_corpus, "synthetic", True),
+    "template": (template_corpus, "template", False),
+}
+PEER_PACKAGES = ["ankdown==0.7.1", "markdown-anki-decks==1.1.1", "click==8.1.8"]
+REFERENCE = "ankdown --highlight"  # the peer every deckgen figure is compared with
 DECKGEN = [sys.executable, "-m", "deckgen"]
 
 FLOOR_SCRIPT = r"""
@@ -132,14 +156,59 @@ def floor(cards: Path, work: Path, repeat: int) -> dict[str, float]:
     )
 
 
-def bench_size(size: int, repeat: int, work: Path) -> dict[str, Any]:
-    folder = work / f"deck-{size}"
+def install_peers(venv: Path) -> Path:
+    """A venv with the peers (made once: an existing one is reused); returns its bin folder."""
+    bin_dir = venv / "bin"
+    if not (bin_dir / "ankdown").exists() or not (bin_dir / "mdankideck").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run(
+            [str(bin_dir / "python"), "-m", "pip", "install", "-q", *PEER_PACKAGES], check=True
+        )
+    return bin_dir
+
+
+def bench_peers(corpus: Corpus, folder: Path, peers: Path, reps: int) -> dict[str, Any]:
+    """Each peer building the corpus, written in its own format, to .apkg."""
+    ankdown = write_ankdown(folder, corpus)
+    decks = write_markdown_anki_decks(folder, corpus)
+    out = folder / "peers-out"
+    out.mkdir(exist_ok=True)
+    commands = {
+        "ankdown": [str(peers / "ankdown"), "-r", str(ankdown), "-p", str(out / "ankdown.apkg")],
+        "ankdown --highlight": [
+            *[str(peers / "ankdown"), "-r", str(ankdown), "-p", str(out / "ankdown-hl.apkg")],
+            "--highlight",
+        ],
+        # one .apkg per file: a file is a deck in markdown-anki-decks
+        "markdown-anki-decks": [str(peers / "mdankideck"), str(decks), str(out)],
+    }
+    return {
+        name: median_of(reps, functools.partial(run_process, command, folder))
+        for name, command in commands.items()
+    }
+
+
+DECKGEN_FIGURES = (
+    "build apkg (cold)",
+    "build apkg (warm)",
+    "build apkg (one card edited)",
+    "lint (cold)",
+    "lint (warm)",
+)
+
+
+def bench_size(
+    corpus_name: str, size: int, repeat: int, work: Path, peers: Path | None
+) -> dict[str, Any]:
+    make, prefix, subtopics = CORPORA[corpus_name]
+    folder = work / f"{corpus_name}-{size}"
     shutil.rmtree(folder, ignore_errors=True)
-    cards = write_deck(folder, size)
+    corpus = make(size)
+    cards = write_deckgen(folder, f"{prefix}-{size}", corpus, subtopics)
     cache_dir = folder / "cache"
     cold_env = {"DECKGEN_NO_CACHE": "1"}
     warm_env = {"DECKGEN_CACHE_DIR": str(cache_dir)}
-    result: dict[str, Any] = {"cards": size}
+    result: dict[str, Any] = {"corpus": corpus_name, "cards": size}
     reps = repeat if size <= 10_000 else 1
 
     build = [*DECKGEN, "build", "-q", "--format", "apkg", "--cards", "cards", "--out", "out"]
@@ -159,15 +228,18 @@ def bench_size(size: int, repeat: int, work: Path) -> dict[str, Any]:
         return run_process(build, folder, warm_env)
 
     result["build apkg (one card edited)"] = median_of(reps, edit_one)
-    package = folder / "out" / f"synthetic-{size}.apkg"
+    package = folder / "out" / f"{prefix}-{size}.apkg"
     result["apkg bytes"] = package.stat().st_size
     result["floor genanki"] = floor(cards, folder, reps)
-    result["ratio build/floor (cold)"] = (
-        result["build apkg (cold)"]["seconds"] / result["floor genanki"]["seconds"]
-    )
-    result["ratio build/floor (warm)"] = (
-        result["build apkg (warm)"]["seconds"] / result["floor genanki"]["seconds"]
-    )
+    if peers is not None:
+        result["peers"] = bench_peers(corpus, folder, peers, reps)
+    references = {"floor": result["floor genanki"]["seconds"]}
+    if "peers" in result:
+        references[REFERENCE] = result["peers"][REFERENCE]["seconds"]
+    result["ratios"] = {
+        figure: {name: result[figure]["seconds"] / seconds for name, seconds in references.items()}
+        for figure in DECKGEN_FIGURES
+    }
     result["ratio incremental/cold"] = (
         result["build apkg (one card edited)"]["seconds"] / result["build apkg (cold)"]["seconds"]
     )
@@ -220,44 +292,86 @@ def bench_shipped(repeat: int, work: Path) -> dict[str, Any]:
     }
 
 
-def print_table(results: dict[str, Any]) -> None:
+def _seconds(value: dict[str, float]) -> str:
+    return f"{value['seconds']:.2f} s"
+
+
+def side_by_side(results: dict[str, Any]) -> list[str]:
+    """One Markdown table per corpus: the floor, the peers and deckgen, a column per size;
+    each deckgen figure with its ratios to the floor and to the reference peer."""
+    lines: list[str] = []
+    for corpus in CORPORA:
+        entries = [e for e in results["sizes"] if e["corpus"] == corpus]
+        if not entries:
+            continue
+        lines += ["", f"{corpus} corpus (.apkg only; medians of {results['repeat']}):", ""]
+        lines.append("| | " + " | ".join(f"{e['cards']:,} cards" for e in entries) + " |")
+        lines.append("|---|" + "---|" * len(entries))
+        rows: list[tuple[str, list[str]]] = [
+            (
+                "genanki, pre-rendered notes (the floor)",
+                [_seconds(e["floor genanki"]) for e in entries],
+            )
+        ]
+        for peer in ("ankdown", "ankdown --highlight", "markdown-anki-decks"):
+            if all(peer in e.get("peers", {}) for e in entries):
+                rows.append((peer, [_seconds(e["peers"][peer]) for e in entries]))
+        for figure in DECKGEN_FIGURES:
+            cells = []
+            for e in entries:
+                ratios = e["ratios"][figure]
+                shown = [f"{ratios['floor']:.1f}× floor"]
+                if REFERENCE in ratios:
+                    shown.append(f"{ratios[REFERENCE]:.2f}× {REFERENCE}")
+                cells.append(f"**{_seconds(e[figure])}** ({', '.join(shown)})")
+            rows.append((f"deckgen {figure}", cells))
+        lines += [f"| {name} | " + " | ".join(cells) + " |" for name, cells in rows]
+    return lines
+
+
+def details(results: dict[str, Any]) -> list[str]:
+    """Everything else measured: peak memory, the in-process stages, sizes, PDF, shipped deck."""
     rows = []
     for entry in results["sizes"]:
-        n = entry["cards"]
-        for key, value in entry.items():
+        n = f"{entry['corpus']} {entry['cards']:,}"
+        measured = {**{k: v for k, v in entry.items() if k != "peers"}, **entry.get("peers", {})}
+        for key, value in measured.items():
             if isinstance(value, dict) and "seconds" in value:
-                rows.append(
-                    (f"{n:,}", key, f"{value['seconds']:.2f} s", f"{value['peak_mb']:.0f} MB")
-                )
-            elif key.startswith("ratio"):
-                rows.append((f"{n:,}", key, f"{value:.2f}×", ""))
+                rows.append((n, key, _seconds(value), f"{value['peak_mb']:.0f} MB"))
+        rows.append((n, "ratio incremental/cold", f"{entry['ratio incremental/cold']:.2f}×", ""))
         for stage, seconds in entry["stages"].items():
-            rows.append((f"{n:,}", f"stage: {stage}", f"{seconds:.2f} s", ""))
-        rows.append((f"{n:,}", "apkg size", f"{entry['apkg bytes'] / 1e6:.1f} MB", ""))
-    if "linearity 50k/10k" in results:
-        rows.append(("", "build time 50k/10k (cold)", f"{results['linearity 50k/10k']:.2f}", ""))
+            rows.append((n, f"stage: {stage}", f"{seconds:.2f} s", ""))
+        rows.append((n, "apkg size", f"{entry['apkg bytes'] / 1e6:.1f} MB", ""))
+    for key, value in results.items():
+        if key.startswith("linearity"):
+            rows.append(("", key, f"{value:.2f}", ""))
     if "pdf 2000" in results:
         v = results["pdf 2000"]
-        rows.append(
-            ("2,000", "build pdf (cold)", f"{v['seconds']:.2f} s", f"{v['peak_mb']:.0f} MB")
-        )
+        rows.append(("zipf 2,000", "build pdf (cold)", _seconds(v), f"{v['peak_mb']:.0f} MB"))
     for key, value in results.get("shipped", {}).items():
-        rows.append(("shipped", key, f"{value['seconds']:.2f} s", f"{value['peak_mb']:.0f} MB"))
+        rows.append(("shipped", key, _seconds(value), f"{value['peak_mb']:.0f} MB"))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    header = ("cards", "measure", "time", "peak")
-    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
-    for row in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
+    header = ("deck", "measure", "time", "peak")
+    table = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
+    table += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
+    return table
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--sizes", default="1000,10000,50000")
+    parser.add_argument("--sizes", default="1000,10000", help="card counts (50000 is optional)")
+    parser.add_argument("--corpora", default=",".join(CORPORA), help="zipf, template or both")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--json", type=Path, default=Path("bench/results.json"))
     parser.add_argument("--skip-pdf", action="store_true")
+    parser.add_argument("--no-peers", action="store_true", help="deckgen and the floor only")
+    parser.add_argument(
+        "--peers-venv",
+        type=Path,
+        help="install the peers here, or reuse them (default: a venv in the temporary folder)",
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -270,21 +384,36 @@ def main() -> None:
             floor_data(Path(rest[0]), Path(rest[1]))
         return
     sizes = [int(s) for s in args.sizes.split(",") if s]
+    corpora = [c for c in args.corpora.split(",") if c]
+    for corpus in corpora:
+        if corpus not in CORPORA:
+            parser.error(f"unknown corpus {corpus!r} (known: {', '.join(CORPORA)})")
     with tempfile.TemporaryDirectory(prefix="deckgen-bench-") as tmp:
         work = Path(tmp)
+        peers = None
+        if not args.no_peers:
+            print(f"installing {', '.join(PEER_PACKAGES)}…", file=sys.stderr, flush=True)
+            peers = install_peers(args.peers_venv or work / "peers")
         results: dict[str, Any] = {
-            "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
+            "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+            "command": " ".join(["python", "bench/run.py", *sys.argv[1:]]),
+            "commit": subprocess.run(
+                ["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT, capture_output=True, text=True
+            ).stdout.strip(),
+            "repeat": args.repeat,
+            "peers": [] if peers is None else PEER_PACKAGES,
         }
         results["sizes"] = []
-        for size in sizes:
-            print(f"benchmarking {size:,} cards…", file=sys.stderr, flush=True)
-            results["sizes"].append(bench_size(size, args.repeat, work))
-        by_size = {e["cards"]: e for e in results["sizes"]}
-        if 10_000 in by_size and 50_000 in by_size:
-            results["linearity 50k/10k"] = (
-                by_size[50_000]["build apkg (cold)"]["seconds"]
-                / by_size[10_000]["build apkg (cold)"]["seconds"]
-            )
+        for corpus in corpora:
+            for size in sizes:
+                print(f"benchmarking {corpus} {size:,} cards…", file=sys.stderr, flush=True)
+                results["sizes"].append(bench_size(corpus, size, args.repeat, work, peers))
+            by_size = {e["cards"]: e for e in results["sizes"] if e["corpus"] == corpus}
+            if 10_000 in by_size and 50_000 in by_size:
+                results[f"linearity 50k/10k cold ({corpus})"] = (
+                    by_size[50_000]["build apkg (cold)"]["seconds"]
+                    / by_size[10_000]["build apkg (cold)"]["seconds"]
+                )
         if not args.skip_pdf:
             print("benchmarking the 2,000-card PDF…", file=sys.stderr, flush=True)
             results["pdf 2000"] = bench_pdf_2000(work)
@@ -292,7 +421,7 @@ def main() -> None:
         results["shipped"] = bench_shipped(args.repeat, work)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=2) + "\n")
-    print_table(results)
+    print("\n".join([*side_by_side(results), "", *details(results)]))
     print(f"\nwrote {args.json}", file=sys.stderr)
 
 

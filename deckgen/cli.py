@@ -2,54 +2,25 @@
 
 from __future__ import annotations
 
-import json
-import logging
 import os
 import sys
-import time
-import tomllib
-import traceback
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
 from deckgen import __version__
-from deckgen.atomic import empty_or_missing
-from deckgen.build import build as run_build
-from deckgen.cache import Cache
 from deckgen.cardtypes import CARD_TYPES
-from deckgen.compile import load_deck
-from deckgen.deckconfig import DECK_FILE
 from deckgen.errors import DeckgenError, Diagnostic, Location, os_error_diagnostic
-from deckgen.exporters import (
-    ENTRY_POINT_GROUP,
-    Option,
-    available_exporters,
-    declared_options,
-    default_formats,
-    exporter_options,
-)
-from deckgen.history import UNRELEASED
-from deckgen.ids import read_lock, write_lock
-from deckgen.lint import lint_deck
-from deckgen.load import project_folder
-from deckgen.publish import deck_changes, make_release
-from deckgen.release import change_counts, changelog_section, changes_document
-from deckgen.reviews import STATUSES
-from deckgen.reviews import sync_reviews as run_sync_reviews
 from deckgen.rules import RULES, Severity
-from deckgen.safety import printable
-from deckgen.scaffold import scaffold_card
-from deckgen.selection import SelectionError
-from deckgen.starter import write_starter
-from deckgen.stats import coverage, coverage_footnotes
-from deckgen.suggest import suggest
-from deckgen.sync import Plan as SyncPlan
-from deckgen.sync import profile_collection, write_edits
-from deckgen.sync import sync as run_sync
-from deckgen.templating import default_templates_dir
+
+# Only the light modules above are imported up front, so that `deckgen --version` and
+# `deckgen --help` start at once: each command imports the stages it runs when it runs, and the
+# exporters (whose options are `deckgen build`'s flags) load when build parses or shows its help.
+if TYPE_CHECKING:
+    from deckgen.exporters import Option
+    from deckgen.sync import Plan as SyncPlan
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -59,6 +30,19 @@ EXIT_INTERNAL_ERROR = 70  # EX_SOFTWARE (sysexits.h): deckgen's own bug, not the
 def _color() -> bool | None:
     # click strips colour when the stream is not a terminal; NO_COLOR turns it off everywhere.
     return False if os.environ.get("NO_COLOR") else None
+
+
+def printable(text: str) -> str:
+    """deckgen.safety.printable, imported when first needed (its patterns compile on import)."""
+    from deckgen.safety import printable as safe
+
+    return safe(text)
+
+
+def _json(document: object, *, ensure_ascii: bool = False) -> str:
+    import json
+
+    return printable(json.dumps(document, indent=2, ensure_ascii=ensure_ascii))
 
 
 def _line(text: str) -> str:
@@ -122,7 +106,7 @@ def _print_diagnostics(
             "errors": sum(d.severity is Severity.ERROR for d in diagnostics),
             "warnings": sum(d.severity is Severity.WARNING for d in diagnostics),
         }
-        click.echo(printable(json.dumps(payload, indent=2, ensure_ascii=False)), err=err)
+        click.echo(_json(payload), err=err)
         return
     for d in diagnostics:
         if output_format == "github":
@@ -164,6 +148,8 @@ def _verbose(ctx: click.Context) -> bool:
 
 
 def _traceback(error: BaseException) -> None:
+    import traceback
+
     click.echo(printable("".join(traceback.format_exception(error))), err=True, nl=False)
 
 
@@ -204,9 +190,11 @@ class DeckgenCommand(click.Command):
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise  # usage errors and deliberate exits are click's to report
-        except SelectionError as error:
-            raise click.UsageError(error.diagnostics[0].message) from None
         except DeckgenError as error:
+            from deckgen.selection import SelectionError
+
+            if isinstance(error, SelectionError):
+                raise click.UsageError(error.diagnostics[0].message) from None
             self._fail(ctx, error)
         except BrokenPipeError:
             raise  # `deckgen build | head`: click's main exits quietly
@@ -253,6 +241,8 @@ def text_or_json_option(help_text: str) -> Callable[[F], F]:
 def discover_cards(start: Path) -> Path | None:
     """The deck's cards folder for a command run in `start`: `start` itself when it holds
     deck.yaml, else the nearest `cards/` with a deck.yaml in `start` or a folder above it."""
+    from deckgen.deckconfig import DECK_FILE
+
     if (start / DECK_FILE).is_file():
         return start
     for folder in (start, *start.parents):
@@ -319,6 +309,8 @@ def no_cache_option(function: F) -> F:
 
 
 def _format_help() -> str:
+    from deckgen.exporters import available_exporters
+
     lines = [f"{name}: {cls.description}" for name, cls in available_exporters().items()]
     return "Output format; repeat for several. Installed: " + "; ".join(lines) + "."
 
@@ -327,28 +319,67 @@ def _flag_parameter(option: Option) -> str:
     return f"opt_{option.name}"
 
 
-def exporter_options_decorator(function: F) -> F:
-    """A flag for every option the installed exporters declare (--paper, --grid, …), plus the
-    generic -o NAME=VALUE: the command line is made from the declarations, not written here."""
-    for option in reversed(list(declared_options(available_exporters().values()).values())):
+def exporter_flags() -> list[click.Parameter]:
+    """The generic -o NAME=VALUE, then a flag for every option the installed exporters declare
+    (--paper, --grid, …): the command line is made from the declarations, not written here."""
+    from deckgen.exporters import available_exporters, declared_options
+
+    flags: list[click.Parameter] = [
+        click.Option(
+            ["-o", "--option", "option_values"],
+            multiple=True,
+            metavar="NAME=VALUE",
+            help="Set an exporter option by name; repeat for several (see `deckgen formats`).",
+        )
+    ]
+    for option in declared_options(available_exporters().values()).values():
         if option.hidden:
             continue
         default = f" (default: {option.default})" if option.default is not None else ""
-        function = click.option(
-            option.flag,
-            _flag_parameter(option),
-            type=click.Choice(option.choices) if option.choices else str,
-            default=None,
-            help=f"{option.help}{default}",
-        )(function)
-    return click.option(
-        "-o",
-        "--option",
-        "option_values",
-        multiple=True,
-        metavar="NAME=VALUE",
-        help="Set an exporter option by name; repeat for several (see `deckgen formats`).",
-    )(function)
+        flags.append(
+            click.Option(
+                [option.flag, _flag_parameter(option)],
+                type=click.Choice(option.choices) if option.choices else str,
+                default=None,
+                help=f"{option.help}{default}",
+            )
+        )
+    return flags
+
+
+class BuildCommand(DeckgenCommand):
+    """`deckgen build`, whose --format help and exporter flags come from the installed
+    exporters: they are loaded (each exporter imports its libraries) only the first time the
+    command's parameters are needed, to parse its arguments or show its help, never for
+    `deckgen --help` or another command."""
+
+    _params: list[click.Parameter]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._exporters_loaded = True  # the parameters click is given are set as they are
+        super().__init__(*args, **kwargs)
+        self._exporters_loaded = False
+
+    @property
+    def params(self) -> list[click.Parameter]:
+        if not self._exporters_loaded:
+            self._exporters_loaded = True
+            self._params = self._with_exporters(self._params)
+        return self._params
+
+    @params.setter
+    def params(self, value: list[click.Parameter]) -> None:
+        self._params = value
+
+    @staticmethod
+    def _with_exporters(params: list[click.Parameter]) -> list[click.Parameter]:
+        """The exporter flags after --templates; the installed formats in --format's help."""
+        names = [p.name for p in params]
+        for param in params:
+            if param.name == "formats" and isinstance(param, click.Option):
+                param.help = _format_help()
+        at = names.index("templates_dir") + 1
+        return [*params[:at], *exporter_flags(), *params[at:]]
 
 
 def _given_options(values: tuple[str, ...], flags: Mapping[str, str | None]) -> dict[str, str]:
@@ -366,6 +397,8 @@ def _given_options(values: tuple[str, ...], flags: Mapping[str, str | None]) -> 
 
 
 def _unknown_format(name: str, installed: Mapping[str, object]) -> str:
+    from deckgen.suggest import suggest
+
     message = f"'{name}' is not an installed format (installed: {', '.join(installed)})"
     if name in source_tree_formats():
         message += (
@@ -382,6 +415,10 @@ SOURCE_PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
 
 def source_tree_formats() -> set[str]:
     """The formats the source checkout's pyproject.toml declares (empty for a wheel install)."""
+    import tomllib
+
+    from deckgen.exporters import ENTRY_POINT_GROUP
+
     try:
         data = tomllib.loads(SOURCE_PYPROJECT.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError):
@@ -405,6 +442,8 @@ def cli(verbose: bool) -> None:
       deckgen lint                       # check every card, with file:line messages
       deckgen stats                      # cards per section and topic against the syllabus
     """
+    import logging
+
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
@@ -412,7 +451,7 @@ def cli(verbose: bool) -> None:
     )
 
 
-@cli.command(failure_note=_build_failure_note)
+@cli.command(cls=BuildCommand, failure_note=_build_failure_note)
 @cards_option
 @click.option(
     "--out",
@@ -422,7 +461,7 @@ def cli(verbose: bool) -> None:
     help="Folder to write the outputs into. Default: dist/ beside the cards folder (inside "
     "the deck's folder for a flat deck, whose deck.yaml is not in a cards/ folder).",
 )
-@click.option("--format", "formats", multiple=True, metavar="FORMAT", help=_format_help())
+@click.option("--format", "formats", multiple=True, metavar="FORMAT", help="Output format.")
 @tag_option
 @click.option(
     "--exclude-tag",
@@ -431,8 +470,7 @@ def cli(verbose: bool) -> None:
     metavar="TAG",
     help="Leave out cards with this tag or a tag under it; a tag no card has is an error.",
 )
-@templates_option
-@exporter_options_decorator
+@templates_option  # then the exporters' options (BuildCommand)
 @no_cache_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress messages, only errors.")
 def build(
@@ -466,6 +504,10 @@ def build(
     -o NAME=VALUE, and can default from `options:` in deck.yaml or from
     [tool.deckgen.options] in pyproject.toml.
     """
+    from deckgen.build import build as run_build
+    from deckgen.exporters import available_exporters, default_formats
+    from deckgen.load import project_folder
+
     if out_dir is None:  # the project's dist/, wherever in the project the command runs
         out_dir = click.Path(file_okay=False, path_type=Path).convert(
             _from_here(project_folder(cards_dir)) / "dist", None, click.get_current_context()
@@ -513,6 +555,8 @@ def formats(output_format: str) -> None:
       deckgen formats
       deckgen formats --format json
     """
+    from deckgen.exporters import available_exporters, exporter_options
+
     rows: list[dict[str, Any]] = []
     for name, exporter in available_exporters().items():
         options = [o for o in exporter_options(exporter) if not o.hidden]
@@ -534,7 +578,7 @@ def formats(output_format: str) -> None:
             }
         )
     if output_format == "json":
-        click.echo(printable(json.dumps({"formats": rows}, indent=2, ensure_ascii=False)))
+        click.echo(_json({"formats": rows}))
         return
     for row in rows:
         marker = " (default)" if row["default"] else ""
@@ -591,6 +635,9 @@ def lint(
       deckgen lint --strict --print-check
       deckgen lint --strict --print-check --format github
     """
+    from deckgen.cache import Cache
+    from deckgen.lint import lint_deck
+
     cache = Cache.for_cards(cards_dir, enabled=not no_cache)
     result = lint_deck(cards_dir, print_check=print_check, cache=cache)
     diagnostics = [d for d in result.diagnostics if _within(d.location.path, paths)]
@@ -645,6 +692,9 @@ def stats(cards_dir: Path, output_format: str) -> None:
       deckgen stats
       deckgen stats --format json
     """
+    from deckgen.compile import load_deck
+    from deckgen.stats import coverage, coverage_footnotes
+
     deck = load_deck(cards_dir)
     rows = coverage(deck)
     if output_format == "json":
@@ -662,7 +712,7 @@ def stats(cards_dir: Path, output_format: str) -> None:
                 for r in rows
             ],
         }
-        click.echo(printable(json.dumps(payload, indent=2, ensure_ascii=False)))
+        click.echo(_json(payload))
         return
     levels = [deck.info.section.label.lower()] if deck.syllabus.sections else []
     heading = " / ".join([*levels, "topic", "subtopic"])
@@ -710,6 +760,9 @@ def copy_templates(folder: Path) -> None:
     """
     import shutil
 
+    from deckgen.atomic import empty_or_missing
+    from deckgen.templating import default_templates_dir
+
     if not empty_or_missing(folder):
         raise click.UsageError(f"{folder} is not an empty folder: nothing was copied")
     shutil.copytree(default_templates_dir(), folder, dirs_exist_ok=True)
@@ -732,6 +785,8 @@ def init(folder: Path) -> None:
     Examples:
       deckgen init spanish-verbs && cd spanish-verbs && deckgen build
     """
+    from deckgen.starter import write_starter
+
     try:
         written = write_starter(folder)
     except ValueError as error:
@@ -770,6 +825,8 @@ def new(cards_dir: Path, topic: str, question: str, card_id: str | None, card_ty
       deckgen new tcp-time-wait "How long does TIME_WAIT last?"
       deckgen new dnssec --type cloze
     """
+    from deckgen.scaffold import scaffold_card
+
     try:
         made = scaffold_card(cards_dir, topic, question, card_id, card_type)
     except ValueError as error:
@@ -818,10 +875,17 @@ def changes(
       deckgen changes --since v2026.12 --format markdown
       deckgen changes --check      # after deckgen release, in the release workflow
     """
+    import time
+
+    from deckgen.cache import Cache
+    from deckgen.history import UNRELEASED
+    from deckgen.publish import deck_changes
+    from deckgen.release import changelog_section, changes_document
+
     cache = Cache.for_cards(cards_dir, enabled=not no_cache)
     found = deck_changes(cards_dir, since, templates_dir, cache)
     if output_format == "json":
-        click.echo(printable(json.dumps(changes_document(found.since, found.changes), indent=2)))
+        click.echo(_json(changes_document(found.since, found.changes), ensure_ascii=True))
     elif output_format == "markdown":
         click.echo(changelog_section(UNRELEASED, int(time.time()), found.changes), nl=False)
     else:
@@ -852,6 +916,10 @@ def release(cards_dir: Path, version: str, templates_dir: Path | None, no_cache:
     Examples:
       deckgen release v2026.12
     """
+    from deckgen.cache import Cache
+    from deckgen.publish import make_release
+    from deckgen.release import change_counts
+
     cache = Cache.for_cards(cards_dir, enabled=not no_cache)
     recorded = make_release(cards_dir, version, templates_dir, cache)
     for path in recorded.paths:
@@ -932,6 +1000,10 @@ def sync(
     after its first exported review is left alone; reviews already written are not written
     again. The same checks, backup and single transaction apply.
     """
+    from deckgen.cache import Cache
+    from deckgen.sync import profile_collection, write_edits
+    from deckgen.sync import sync as run_sync
+
     if (collection is None) == (profile is None):
         raise click.UsageError("give the collection: --collection PATH or --profile NAME")
     path = collection.expanduser() if collection is not None else profile_collection(profile or "")
@@ -976,13 +1048,15 @@ def _echo_sync_document(
     document: dict[str, Any], path: Path, applied: bool, backup: Path | None
 ) -> None:
     extra = {"collection": str(path), "applied": applied, "backup": str(backup) if backup else None}
-    click.echo(printable(json.dumps(document | extra, indent=2)))
+    click.echo(_json(document | extra, ensure_ascii=True))
 
 
 def _sync_reviews(
     cards_dir: Path, path: Path, reviews_file: Path, apply: bool, output_format: str
 ) -> None:
-    result = run_sync_reviews(cards_dir, path, reviews_file.expanduser(), apply=apply)
+    from deckgen.reviews import STATUSES, sync_reviews
+
+    result = sync_reviews(cards_dir, path, reviews_file.expanduser(), apply=apply)
     plan = result.plan
     if output_format == "json":
         _echo_sync_document(plan.document(), path, result.applied, result.backup)
@@ -1060,6 +1134,9 @@ def retire(cards_dir: Path, card_id: str, reason: str) -> None:
     Examples:
       deckgen retire tcp-old-card --reason "merged into tcp-time-wait-side"
     """
+    from deckgen.ids import read_lock, write_lock
+    from deckgen.suggest import suggest
+
     record = read_lock(cards_dir)
     if card_id in record.retired:
         raise click.UsageError(
@@ -1096,6 +1173,8 @@ _UNKNOWN = Location(Path())  # the cards did not load: where a card is cannot be
 def _card_location(cards_dir: Path, card_id: str) -> Location | None:
     """Where the card with this id is, None when no card has it, _UNKNOWN when the cards do
     not load."""
+    from deckgen.compile import load_deck
+
     try:
         deck = load_deck(cards_dir)
     except DeckgenError:

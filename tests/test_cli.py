@@ -138,3 +138,55 @@ def test_every_command_has_help(command: list[str]) -> None:
 def test_build_help_lists_installed_formats() -> None:
     result = CliRunner().invoke(cli, ["build", "--help"])
     assert "apkg: Anki package" in " ".join(result.output.split())
+
+
+# What a command imports, read in a fresh interpreter after it ran: the stages, the exporters
+# and their libraries load only for the commands that use them (`deckgen --version` and
+# `deckgen --help` start in a fraction of the time a build takes to import).
+LOADED_MODULES = """
+import sys
+from deckgen.cli import main
+try:
+    main()
+finally:
+    print("\\n".join(sorted(sys.modules)), file=sys.stderr)
+"""
+HEAVY = ("markdown_it", "jinja2", "genanki", "typst", "pygments", "anki", "watchfiles", "yaml")
+NOT_FOR_HELP = ("deckgen.build", "deckgen.exporters", "deckgen.plugins", "deckgen.compile")
+
+
+def loaded_by(*args: str) -> tuple[str, set[str]]:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", LOADED_MODULES, *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return done.stdout, set(done.stderr.split())
+
+
+@pytest.mark.parametrize("args", [["--version"], ["--help"], ["rules"]])
+def test_version_and_help_import_neither_the_stages_nor_their_libraries(args: list[str]) -> None:
+    out, modules = loaded_by(*args)
+    assert out.strip()
+    assert "deckgen.cli" in modules and "click" in modules  # what was read is the listing
+    heavy = {m for m in modules if m.split(".")[0] in HEAVY or m.startswith(NOT_FOR_HELP)}
+    assert not heavy
+
+
+def test_help_lists_every_command_with_its_one_line_help() -> None:
+    out, _ = loaded_by("--help")
+    listed = " ".join(out.split())
+    for name, command in cli.commands.items():
+        short = command.get_short_help_str(limit=200)
+        assert short and f"{name} {short[:20]}" in listed
+
+
+def test_build_help_loads_the_exporters_for_their_flags() -> None:
+    out, modules = loaded_by("build", "--help")
+    assert "deckgen.exporters.pdf" in modules and "--paper" in out
+    assert "deckgen.build" not in modules  # the build itself is imported only when it runs
