@@ -137,9 +137,16 @@ def write_collection(
             package.write_to_db(conn.cursor(), timestamp, id_gen)
         # Anki updates a note only when the package's copy is newer: each note carries the time
         # of the release in which it last changed, so an unchanged note reads as up to date.
+        # By rowid: genanki's schema has no index on guid, so `WHERE guid = ?` scanned the whole
+        # table once per note (quadratic: 34 s of a warm 10,000-card build).
+        note_ids = dict(conn.execute("SELECT guid, id FROM notes"))
         conn.executemany(
-            "UPDATE notes SET mod = ? WHERE guid = ?",
-            sorted((moment, guid) for guid, moment in (note_times or {}).items()),
+            "UPDATE notes SET mod = ? WHERE id = ?",
+            [
+                (moment, note_ids[guid])
+                for moment, guid in sorted((m, g) for g, m in (note_times or {}).items())
+                if guid in note_ids
+            ],
         )
         conn.commit()
         # genanki rewrites the `col` row once per deck, which leaves freed pages holding old
