@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from deckgen.build import build
-from tests.conftest import CHROMIUM, PROJECT
+from tests.conftest import CHROMIUM, PROJECT, without_sections
 
 playwright = pytest.importorskip("playwright.sync_api")
 fsrs = pytest.importorskip("fsrs")
@@ -341,6 +341,21 @@ def test_one_click_reviews_a_section_or_a_topic(browser: Any, site: Path) -> Non
     assert (tab.input_value("#filter-section"), tab.input_value("#filter-topic")) == ("lang", "")
     rust = ["rust-two-mut-borrows:0", "rust-ownership-rule:0", "rust-ownership-rule:1"]
     assert queue(tab) == rust
+
+
+def test_one_click_reviews_a_topic_in_a_deck_without_sections(
+    browser: Any, sample_cards: Path, tmp_path: Path, epoch: Callable[[int], None]
+) -> None:
+    without_sections(sample_cards)
+    tab = open_tab(browser, build_site(sample_cards, tmp_path / "dist"))
+    assert tab.locator("#filter-section").count() == 0
+    labels = tab.locator("button.review-section").evaluate_all(
+        "buttons => buttons.map(b => b.getAttribute('aria-label'))"
+    )
+    assert labels == ["Review TCP", "Review DNS", "Review Rust"]
+    tab.click("button.review-section[aria-label='Review DNS']")
+    assert tab.input_value("#filter-topic") == "dns"
+    assert shown(tab) == "dns-ttl-term:0"
 
 
 def test_undo_restores_the_card_as_it_was(browser: Any, site: Path) -> None:
