@@ -16,6 +16,7 @@ import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 from deckgen.atomic import check_output_folder
 from deckgen.cache import Cache
@@ -34,7 +35,7 @@ from deckgen.history import ReleaseRecord
 from deckgen.load import load_sources, project_folder
 from deckgen.model import DeckInfo
 from deckgen.notetypes import card_template_problems
-from deckgen.release import Stamp, build_clock, release_stamps
+from deckgen.release import ShippedNote, Stamp, build_clock, release_stamps, shipped_notes
 from deckgen.render import RenderedDeck
 from deckgen.selection import select_cards, selection_suffix
 from deckgen.templating import syntax_problems, template_environment, template_problem
@@ -73,17 +74,24 @@ def _stamps(
     templates_dir: Path | None,
     clock: int,
     origin: str,
-) -> dict[str, Stamp]:
-    """When each note last changed (deckgen.release); a broken --templates file is located."""
+) -> tuple[dict[str, ShippedNote], dict[str, Stamp]]:
+    """Each note as the package ships it, and when it last changed (deckgen.release); a broken
+    --templates file is located."""
     try:
-        return release_stamps(history, deck, templates_dir, clock, origin)
+        notes = shipped_notes(deck, template_environment(templates_dir))
+        return notes, release_stamps(history, notes, clock, origin)
     except DeckgenError:
         raise
     except Exception as error:  # the note types' templates are rendered to fingerprint them
-        problem = template_problem(error, templates_dir) if templates_dir is not None else None
-        if problem is None:
-            raise
-        raise DeckgenError([problem]) from error
+        _located(error, templates_dir)
+
+
+def _located(error: Exception, templates_dir: Path | None) -> NoReturn:
+    """Raise a failure of your templates as its located DG120, and any other as it is."""
+    problem = template_problem(error, templates_dir) if templates_dir is not None else None
+    if problem is None:
+        raise error
+    raise DeckgenError([problem]) from error
 
 
 def _check_templates(templates_dir: Path, deck: RenderedDeck) -> None:
@@ -94,10 +102,7 @@ def _check_templates(templates_dir: Path, deck: RenderedDeck) -> None:
             env = template_environment(templates_dir)
             problems = card_template_problems(env, deck.deck, templates_dir)
         except Exception as error:  # rendering them to check them: a render-time mistake
-            problem = template_problem(error, templates_dir)
-            if problem is None:
-                raise
-            problems = [problem]
+            _located(error, templates_dir)
     if problems:
         raise DeckgenError(problems)
 
@@ -189,7 +194,7 @@ def build(
     if templates_dir is not None:  # before anything is written
         _check_templates(templates_dir, selected)
     clock, origin = build_clock(cards_dir, templates_dir)
-    stamped = _stamps(compiled.history, selected, templates_dir, clock, origin)
+    notes, stamped = _stamps(compiled.history, selected, templates_dir, clock, origin)
     context = ExportContext(
         stem=f"{info.id}{selection_suffix(include, exclude, info.section.tag)}",
         timestamp=clock,
@@ -197,6 +202,7 @@ def build(
         options=resolved,
         note_times={card_id: stamp.time for card_id, stamp in stamped.items()},
         note_tags={card_id: (stamp.tag,) for card_id, stamp in stamped.items()},
+        note_fields={card_id: note.fields for card_id, note in notes.items()},
     )
     paths = _export(selected, chosen, out_dir, context, say)
     cache.prune()

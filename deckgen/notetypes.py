@@ -7,7 +7,7 @@ with `deckgen.faces.fill_template`, so a card looks the same in both.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
 
 import genanki
@@ -18,6 +18,7 @@ from deckgen.cardtypes import ANKI_FIELDS, CARD_TYPES, CONTENT_FIELDS
 from deckgen.errors import Diagnostic, Location
 from deckgen.highlight import pygments_css
 from deckgen.model import Deck
+from deckgen.plugins import ExportContext
 from deckgen.render import RenderedCard
 from deckgen.suggest import suggest
 from deckgen.templating import traced_render
@@ -136,6 +137,15 @@ def source_file(deck: Deck, rendered: RenderedCard) -> str:
         return path.relative_to(deck.root.parent).as_posix()
     except ValueError:
         return path.name
+
+
+def context_fields(
+    context: ExportContext, deck: Deck, rendered: RenderedCard, sources_template: jinja2.Template
+) -> Mapping[str, str]:
+    """The note's fields as the build rendered them for the release stamps, or rendered here
+    for a context that does not carry them (an exporter run on its own)."""
+    fields = context.note_fields.get(rendered.card.id)
+    return fields if fields is not None else note_fields(deck, rendered, sources_template)
 
 
 def note_fields(

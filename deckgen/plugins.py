@@ -34,6 +34,9 @@ class ExportContext:
     # the tags that say in which release (see deckgen.release).
     note_times: Mapping[str, int] = field(default_factory=dict)
     note_tags: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Per card id, its note's fields (deckgen.notetypes.note_fields), rendered once by the
+    # build for the release stamps; an exporter reads them with notetypes.context_fields.
+    note_fields: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

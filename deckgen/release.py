@@ -37,7 +37,7 @@ from deckgen.model import Card
 from deckgen.notetypes import anki_tags, card_css, card_templates, note_fields
 from deckgen.render import RenderedDeck
 from deckgen.sanitize import html_text
-from deckgen.templating import default_templates_dir, template_environment
+from deckgen.templating import default_templates_dir
 from deckgen.vcs import git
 
 CHANGED_TAG = "deckgen::changed::"  # + the version in which the note last changed
@@ -152,11 +152,6 @@ def shipped_notes(deck: RenderedDeck, env: jinja2.Environment) -> dict[str, Ship
     return result
 
 
-def note_fingerprints(deck: RenderedDeck, env: jinja2.Environment) -> dict[str, str]:
-    """Card id → the digest of its note (shipped_notes)."""
-    return {card_id: note.fingerprint for card_id, note in shipped_notes(deck, env).items()}
-
-
 def field_fingerprint(value: str) -> str:
     """The digest of one field's value, as releases.json keeps it. NFC first: Anki may
     normalize a note's text when it imports it, and that is not the learner's edit."""
@@ -223,16 +218,11 @@ def clock_problem(
 
 
 def release_stamps(
-    history: ReleaseRecord,
-    deck: RenderedDeck,
-    templates_dir: Path | None,
-    clock: int,
-    origin: str,
+    history: ReleaseRecord, notes: Mapping[str, ShippedNote], clock: int, origin: str
 ) -> dict[str, Stamp]:
-    """Every card's stamp for a build at `clock`; raise DeckgenError when the clock would not
-    reach learners (see clock_problem)."""
-    fingerprints = note_fingerprints(deck, template_environment(templates_dir))
-    stamped = stamps(history, fingerprints, clock)
+    """Every card's stamp for a build at `clock` (`notes`: shipped_notes of the deck); raise
+    DeckgenError when the clock would not reach learners (see clock_problem)."""
+    stamped = stamps(history, {card_id: n.fingerprint for card_id, n in notes.items()}, clock)
     changed = any(s.version == UNRELEASED for s in stamped.values())
     problem = clock_problem(history, clock, origin, changed)
     if problem is not None:

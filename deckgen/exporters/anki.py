@@ -30,7 +30,7 @@ from deckgen.notetypes import (
     anki_tags,
     card_css,
     card_templates,
-    note_fields,
+    context_fields,
     note_guid,
 )
 from deckgen.render import MediaFile, RenderedDeck
@@ -211,7 +211,9 @@ class AnkiExporter:
             card = rendered.card
             note = genanki.Note(
                 model=models[card.type.key],
-                fields=list(note_fields(deck.deck, rendered, sources_template).values()),
+                fields=list(
+                    context_fields(context, deck.deck, rendered, sources_template).values()
+                ),
                 tags=[*anki_tags(deck.deck, rendered), *context.note_tags.get(card.id, ())],
                 guid=note_guid(info.id, card.id),
             )

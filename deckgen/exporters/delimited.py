@@ -9,7 +9,7 @@ from typing import ClassVar
 
 from deckgen.atomic import atomic_output
 from deckgen.exporters import ExportContext, Option
-from deckgen.notetypes import anki_tags, note_fields, note_guid
+from deckgen.notetypes import anki_tags, context_fields, note_guid
 from deckgen.render import RenderedDeck
 from deckgen.safety import csv_cell, guid_cell
 from deckgen.templating import template_environment
@@ -37,7 +37,7 @@ def rows(deck: RenderedDeck, context: ExportContext, dialect: str = "anki") -> l
     dropped = []
     for rendered in deck.cards:
         card = rendered.card
-        fields = note_fields(deck.deck, rendered, sources_template)
+        fields = context_fields(context, deck.deck, rendered, sources_template)
         extra = footer.render(fields=fields).strip()
         if card.type.cloze:  # Anki's stock Cloze note type: Text and Back Extra
             front, back = fields["Text"], extra
