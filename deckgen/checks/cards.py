@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import bisect
-import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 from deckgen.checks.fields import MAX_ANSWER_ITEMS
-from deckgen.checks.registry import card_rule
+from deckgen.checks.registry import Field, card_rule, field_rule
 from deckgen.errors import DiagnosticSink, Location
-from deckgen.markdown import CLOZE_OPEN_RE, make_parser
+from deckgen.markdown import CLOZE_OPEN_RE
 from deckgen.model import Card, Deck, Text
 
 # Possessive runs: with plain `\s*\d*\s*` a `{{c` followed by thousands of spaces and no `:` is
@@ -176,15 +175,10 @@ class _Shape:
     code: bool
 
 
-@functools.cache
-def _parser() -> MarkdownIt:
-    return make_parser()
-
-
-def _shape(text: Text) -> _Shape:
+def _shape(tokens: list[Token]) -> _Shape:
     words: list[str] = []
     items, code = 0, False
-    for token in _parser().parse(text.markdown):
+    for token in tokens:
         items += token.type == "list_item_open"
         code = code or token.type in ("fence", "code_block")
         words.extend(child.content for child in token.children or () if child.type == "text")
@@ -235,22 +229,27 @@ def _some(items: list[str], shown: int) -> str:
     return ", ".join(items[:shown]) + (", …" if len(items) > shown else "")
 
 
-@card_rule("DG312")
-def several_facts(card: Card, deck: Deck, sink: DiagnosticSink) -> None:
+@field_rule("DG312")
+def several_facts(field: Field, sink: DiagnosticSink) -> None:
     """One fact per card: a question asking several things, an answer listing many items or
     packing many figures. A cloze card asks its deletions one at a time and has no question,
-    so only its length is checked (DG310)."""
+    so only its length is checked (DG310). Read from the tokens the compile stage parsed."""
+    card = field.card
     if card.type.cloze or card.front is None or card.back is None:
         return
-    question, answer = _shape(card.front), _shape(card.back)
-    asks = question_asks(question.prose, code_reading=question.code)
-    if asks:
-        sink.report(
-            Location(card.path, card.front.line),
-            f"question of '{card.id}' asks {len(asks) + 1} things ({_some(asks, 3)}): "
-            "one fact per card — split it, or make it a cloze",
-            "DG312",
-        )
+    if field.name == "front":
+        question = _shape(field.tokens)
+        asks = question_asks(question.prose, code_reading=question.code)
+        if asks:
+            sink.report(
+                Location(card.path, card.front.line),
+                f"question of '{card.id}' asks {len(asks) + 1} things ({_some(asks, 3)}): "
+                "one fact per card — split it, or make it a cloze",
+                "DG312",
+            )
+    if field.name != "back":
+        return
+    answer = _shape(field.tokens)
     if MAX_FACT_LIST_ITEMS < answer.items <= MAX_ANSWER_ITEMS:  # longer lists are DG310's
         sink.report(
             Location(card.path, card.back.line),
