@@ -286,8 +286,11 @@ class Cache:
             return None
         return payload
 
-    def get(self, namespace: str, key: str) -> Any:
-        """The cached value, or None on a miss; never raises, and never unpickles unsigned data."""
+    def get(self, namespace: str, key: str, *, counted: bool = True) -> Any:
+        """The cached value, or None on a miss; never raises, and never unpickles unsigned data.
+
+        `counted=False`: a lookup that only helps a miss (the earlier cards of a changed file)
+        is left out of `hits` and `misses`, which count whole results."""
         if self.folder is None:
             return None
         try:
@@ -295,14 +298,14 @@ class Cache:
         except OSError:  # missing, a link (O_NOFOLLOW), unreadable
             payload = None
         if payload is None:
-            self.misses += 1
+            self.misses += counted
             return None
         try:
             value = pickle.loads(payload)
         except Exception:  # signed by us but unreadable now, e.g. a class that changed shape
-            self.misses += 1
+            self.misses += counted
             return None
-        self.hits += 1
+        self.hits += counted
         return value
 
     def put(self, namespace: str, key: str, value: Any) -> None:

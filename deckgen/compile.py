@@ -284,7 +284,7 @@ def _compile_files(sources: Sources, cache: Cache) -> list[FileResult]:
         if isinstance(cached, FileResult) and stamps_match(cached.stamps):
             results[index] = cached
         else:
-            previous = cache.get("cards", fingerprint(config, str(path)))
+            previous = cache.get("cards", fingerprint(config, str(path)), counted=False)
             kept = previous if isinstance(previous, dict) else None
             jobs.append((index, key, (path, data, info, syllabus, root, kept)))
     workers = min(os.cpu_count() or 1, 4)

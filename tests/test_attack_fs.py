@@ -93,7 +93,7 @@ def entry_names(cards: Path, scratch: Path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.delenv(ENV_DIR)
     names = [p.relative_to(scratch) for p in sorted(scratch.rglob("*")) if p.is_file()]
     shutil.rmtree(scratch)
-    assert len(names) == 3  # one per card file of the sample deck
+    assert len(names) == 6  # per card file of the sample deck: its result, its cards' results
     return names
 
 
@@ -198,7 +198,7 @@ def test_forged_pickle_entries_never_run(
 def test_damaged_entries_are_misses(sample_cards: Path, mutate: Callable[[bytes], bytes]) -> None:
     cold = lint_deck(sample_cards)
     entries = [p for p in cache_folder(sample_cards).rglob("*") if p.is_file()]
-    assert len(entries) == 3
+    assert len(entries) == 6  # per card file: its result and its cards' results
     for entry in entries:
         entry.write_bytes(mutate(entry.read_bytes()))
     cache = Cache.for_cards(sample_cards)
@@ -225,7 +225,8 @@ def test_a_signed_entry_that_does_not_unpickle_is_a_miss(
 
 def test_a_valid_entry_copied_to_another_key_is_a_miss(sample_cards: Path) -> None:
     lint_deck(sample_cards)
-    first, second, _third = sorted(p for p in cache_folder(sample_cards).rglob("*") if p.is_file())
+    files = cache_folder(sample_cards) / "files"  # the whole-file results
+    first, second, _third = sorted(p for p in files.rglob("*") if p.is_file())
     second.write_bytes(first.read_bytes())
     cache = Cache.for_cards(sample_cards)
     lint_deck(sample_cards, cache=cache)
