@@ -21,8 +21,9 @@ from typing import NoReturn
 from deckgen.atomic import check_output_folder
 from deckgen.cache import Cache
 from deckgen.check import check_deck
+from deckgen.clock import build_clock
 from deckgen.compile import compile_deck
-from deckgen.deckconfig import DECK_FILE
+from deckgen.deckfiles import DECK_FILE, project_folder
 from deckgen.errors import DeckgenError, Diagnostic, Location, os_error_diagnostic
 from deckgen.exporters import (
     ExportContext,
@@ -32,10 +33,10 @@ from deckgen.exporters import (
     resolve_options,
 )
 from deckgen.history import ReleaseRecord
-from deckgen.load import load_sources, project_folder
+from deckgen.load import load_sources
 from deckgen.model import DeckInfo
 from deckgen.notetypes import card_template_problems
-from deckgen.release import ShippedNote, Stamp, build_clock, release_stamps, shipped_notes
+from deckgen.release import ShippedNote, Stamp, release_stamps, shipped_notes
 from deckgen.render import RenderedDeck
 from deckgen.selection import select_cards, selection_suffix
 from deckgen.templating import syntax_problems, template_environment, template_problem

@@ -241,7 +241,7 @@ def text_or_json_option(help_text: str) -> Callable[[F], F]:
 def discover_cards(start: Path) -> Path | None:
     """The deck's cards folder for a command run in `start`: `start` itself when it holds
     deck.yaml, else the nearest `cards/` with a deck.yaml in `start` or a folder above it."""
-    from deckgen.deckconfig import DECK_FILE
+    from deckgen.deckfiles import DECK_FILE
 
     if (start / DECK_FILE).is_file():
         return start
@@ -319,19 +319,23 @@ def _flag_parameter(option: Option) -> str:
     return f"opt_{option.name}"
 
 
+def option_value_option(function: F) -> F:
+    return click.option(
+        "-o",
+        "--option",
+        "option_values",
+        multiple=True,
+        metavar="NAME=VALUE",
+        help="Set an exporter option by name; repeat for several (see `deckgen formats`).",
+    )(function)
+
+
 def exporter_flags() -> list[click.Parameter]:
-    """The generic -o NAME=VALUE, then a flag for every option the installed exporters declare
-    (--paper, --grid, …): the command line is made from the declarations, not written here."""
+    """A flag for every option the installed exporters declare (--paper, --grid, …): the
+    command line is made from the declarations, not written here."""
     from deckgen.exporters import available_exporters, declared_options
 
-    flags: list[click.Parameter] = [
-        click.Option(
-            ["-o", "--option", "option_values"],
-            multiple=True,
-            metavar="NAME=VALUE",
-            help="Set an exporter option by name; repeat for several (see `deckgen formats`).",
-        )
-    ]
+    flags: list[click.Parameter] = []
     for option in declared_options(available_exporters().values()).values():
         if option.hidden:
             continue
@@ -349,20 +353,22 @@ def exporter_flags() -> list[click.Parameter]:
 
 class BuildCommand(DeckgenCommand):
     """`deckgen build`, whose --format help and exporter flags come from the installed
-    exporters: they are loaded (each exporter imports its libraries) only the first time the
-    command's parameters are needed, to parse its arguments or show its help, never for
-    `deckgen --help` or another command."""
+    exporters: they are loaded (each exporter imports its libraries) only when the command
+    line holds an option that is not one of the command's own, or asks for help — never for
+    `deckgen build` with its own options, whose up-to-date check (deckgen.uptodate) must not
+    pay for importing every exporter, and never for `deckgen --help` or another command."""
 
     _params: list[click.Parameter]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._exporters_loaded = True  # the parameters click is given are set as they are
+        self._own_only = False
         super().__init__(*args, **kwargs)
         self._exporters_loaded = False
 
     @property
     def params(self) -> list[click.Parameter]:
-        if not self._exporters_loaded:
+        if not self._exporters_loaded and not self._own_only:
             self._exporters_loaded = True
             self._params = self._with_exporters(self._params)
         return self._params
@@ -371,15 +377,35 @@ class BuildCommand(DeckgenCommand):
     def params(self, value: list[click.Parameter]) -> None:
         self._params = value
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        self._own_only = not self._exporters_loaded and _own_options_only(args, self._params)
+        try:
+            return super().parse_args(ctx, args)
+        finally:
+            self._own_only = False
+
     @staticmethod
     def _with_exporters(params: list[click.Parameter]) -> list[click.Parameter]:
-        """The exporter flags after --templates; the installed formats in --format's help."""
+        """The exporter flags after -o; the installed formats in --format's help."""
         names = [p.name for p in params]
         for param in params:
             if param.name == "formats" and isinstance(param, click.Option):
                 param.help = _format_help()
-        at = names.index("templates_dir") + 1
+        at = names.index("option_values") + 1
         return [*params[:at], *exporter_flags(), *params[at:]]
+
+
+def _own_options_only(args: Sequence[str], params: Sequence[click.Parameter]) -> bool:
+    """Whether every option on the command line is one of `params` (not an exporter's flag,
+    not --help): then the command is parsed without loading the exporters. A value that looks
+    like an option (`--tag -x`) only costs loading them."""
+    own = {name for p in params if isinstance(p, click.Option) for name in p.opts}
+    for arg in args:
+        if arg == "--":
+            break
+        if arg.startswith("-") and arg.split("=", 1)[0] not in own:
+            return False
+    return True
 
 
 def _given_options(values: tuple[str, ...], flags: Mapping[str, str | None]) -> dict[str, str]:
@@ -470,7 +496,8 @@ def cli(verbose: bool) -> None:
     metavar="TAG",
     help="Leave out cards with this tag or a tag under it; a tag no card has is an error.",
 )
-@templates_option  # then the exporters' options (BuildCommand)
+@templates_option
+@option_value_option  # then the exporters' flags (BuildCommand)
 @no_cache_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress messages, only errors.")
 def build(
@@ -504,24 +531,39 @@ def build(
     -o NAME=VALUE, and can default from `options:` in deck.yaml or from
     [tool.deckgen.options] in pyproject.toml.
     """
-    from deckgen.build import build as run_build
-    from deckgen.exporters import available_exporters, default_formats
-    from deckgen.load import project_folder
+    from deckgen import uptodate
+    from deckgen.cache import Cache
+    from deckgen.deckfiles import project_folder
 
     if out_dir is None:  # the project's dist/, wherever in the project the command runs
         out_dir = click.Path(file_okay=False, path_type=Path).convert(
             _from_here(project_folder(cards_dir)) / "dist", None, click.get_current_context()
         )
     options = _given_options(option_values, flags)
-    installed = available_exporters()
-    for name in formats:
-        if name not in installed:
-            raise click.BadParameter(_unknown_format(name, installed), param_hint="--format")
 
     def progress(message: str) -> None:
         if not quiet:
             _note(f"deckgen: {message}", fg="cyan")
 
+    cache = Cache.for_cards(cards_dir, enabled=not no_cache)
+    key = None
+    if cache.folder is not None:
+        key = uptodate.build_key(
+            cards_dir, out_dir, formats, include, exclude, templates_dir, options
+        )
+    last = uptodate.recorded(cache, uptodate.NAMESPACE_BUILD, key)
+    if last is not None:
+        progress("nothing changed since the last build: its outputs are up to date")
+        _built(last.paths, last.diagnostics, len(last.card_paths), quiet)
+        return
+
+    from deckgen.build import build as run_build
+    from deckgen.exporters import available_exporters, default_formats
+
+    installed = available_exporters()
+    for name in formats:
+        if name not in installed:
+            raise click.BadParameter(_unknown_format(name, installed), param_hint="--format")
     result = run_build(
         cards_dir,
         out_dir,
@@ -533,16 +575,19 @@ def build(
         options=options,
         use_cache=not no_cache,
     )
-    for path in result.paths:
-        click.echo(_line(str(path)))
+    card_paths = [rendered.card.path for rendered in result.deck.cards]
+    uptodate.record(cache, uptodate.NAMESPACE_BUILD, key, result.paths, result.warnings, card_paths)
+    _built([str(p) for p in result.paths], result.warnings, len(card_paths), quiet)
+
+
+def _built(paths: Sequence[str], warnings: Sequence[Diagnostic], notes: int, quiet: bool) -> None:
+    """What a build says when done: the paths on stdout, then its warnings and a summary."""
+    for path in paths:
+        click.echo(_line(path))
     if not quiet:
-        if result.warnings:
-            _print_diagnostics(result.warnings, err=True)
-        _note(
-            f"deckgen: built {len(result.deck.cards)} notes into {len(result.paths)} file(s)",
-            fg="green",
-            bold=True,
-        )
+        if warnings:
+            _print_diagnostics(warnings, err=True)
+        _note(f"deckgen: built {notes} notes into {len(paths)} file(s)", fg="green", bold=True)
 
 
 @cli.command()
@@ -635,12 +680,22 @@ def lint(
       deckgen lint --strict --print-check
       deckgen lint --strict --print-check --format github
     """
+    from deckgen import uptodate
     from deckgen.cache import Cache
-    from deckgen.lint import lint_deck
 
     cache = Cache.for_cards(cards_dir, enabled=not no_cache)
-    result = lint_deck(cards_dir, print_check=print_check, cache=cache)
-    diagnostics = [d for d in result.diagnostics if _within(d.location.path, paths)]
+    key = uptodate.lint_key(cards_dir, print_check) if cache.folder is not None else None
+    last = uptodate.recorded(cache, uptodate.NAMESPACE_LINT, key)
+    if last is not None:  # nothing changed since a lint without errors
+        found, card_paths = last.diagnostics, [Path(p) for p in last.card_paths]
+    else:
+        from deckgen.lint import lint_deck
+
+        result = lint_deck(cards_dir, print_check=print_check, cache=cache)
+        found, card_paths = result.diagnostics, [c.path for c in result.deck.cards]
+        if not any(d.severity is Severity.ERROR for d in found):
+            uptodate.record(cache, uptodate.NAMESPACE_LINT, key, [], found, card_paths)
+    diagnostics = [d for d in found if _within(d.location.path, paths)]
     _print_diagnostics(diagnostics, output_format)
     errors = [d for d in diagnostics if d.severity is Severity.ERROR]
     warnings = [d for d in diagnostics if d.severity is Severity.WARNING]
@@ -648,10 +703,10 @@ def lint(
     if output_format == "text":
         verdict = "failed" if failed else "passed"
         count = (
-            f"{len(result.deck.cards)} cards"
+            f"{len(card_paths)} cards"
             if not paths
-            else f"{sum(_within(c.path, paths) for c in result.deck.cards)} of"
-            f" {len(result.deck.cards)} cards in the given paths"
+            else f"{sum(_within(c, paths) for c in card_paths)} of"
+            f" {len(card_paths)} cards in the given paths"
         )
         _note(f"lint {verdict}: {count}, {_summary(diagnostics)}", fg="red" if failed else "green")
     sys.exit(1 if failed else 0)
@@ -761,7 +816,7 @@ def copy_templates(folder: Path) -> None:
     import shutil
 
     from deckgen.atomic import empty_or_missing
-    from deckgen.templating import default_templates_dir
+    from deckgen.deckfiles import default_templates_dir
 
     if not empty_or_missing(folder):
         raise click.UsageError(f"{folder} is not an empty folder: nothing was copied")

@@ -53,6 +53,28 @@ class FileResult:
     unchecked: tuple[str, ...] = ()  # ids of the cards of a file that failed as a whole
 
 
+@dataclass(frozen=True)
+class CardResult:
+    """What one card yields once its file is parsed: kept per card, so that editing one card
+    of a large file renders and checks only that card again (see `card_key`)."""
+
+    rendered: RenderedCard
+    media: tuple[MediaFile, ...]
+    diagnostics: tuple[Diagnostic, ...]  # of its field and card rules
+    stamps: tuple[tuple[str, tuple[int, int] | None], ...]  # other files its result read
+
+
+CardResults = dict[str, CardResult]  # card_key -> result, for the cards of one file
+
+
+def card_key(card: Card) -> str:
+    """Everything a card's result depends on besides the deck's configuration: all its fields,
+    its place (line numbers are in its messages) and its type's key (the type's definition is
+    deckgen's code, in every fingerprint)."""
+    parts = (getattr(card, f.name) for f in dataclasses.fields(card) if f.name != "type")
+    return fingerprint(card.type.key, repr(tuple(parts)))
+
+
 FILE_BUDGET_SECONDS = 5.0
 FILE_BUDGET_ENV = "DECKGEN_FILE_BUDGET_SECONDS"
 
@@ -115,17 +137,25 @@ def within_budget(seconds: float, work: Callable[[], _T]) -> _T | None:
 
 
 def compile_file(
-    path: Path, data: bytes, info: DeckInfo, syllabus: Syllabus, root: Path
-) -> FileResult:
+    path: Path,
+    data: bytes,
+    info: DeckInfo,
+    syllabus: Syllabus,
+    root: Path,
+    previous: CardResults | None = None,
+) -> tuple[FileResult, CardResults]:
     """Parse, render and check one card file (its field and card rules): all that needs no
-    other card file.
+    other card file. A card whose `card_key` is in `previous` (and whose other files are
+    unchanged) is taken from there; the second value is every card's result, to keep.
 
     Bounded by `file_budget()`: a file that takes longer yields no cards and one DG112 error,
     however its cost was built (a lexer gone cubic, a parser gone quadratic, …).
     """
     budget = file_budget()
     current: list[Card] = []  # the card being checked, to name it if time runs out
-    result = within_budget(budget, lambda: _compile_file(path, data, info, syllabus, root, current))
+    result = within_budget(
+        budget, lambda: _compile_file(path, data, info, syllabus, root, current, previous or {})
+    )
     if result is not None:
         return result
     where = f"card '{current[-1].id}' (line {current[-1].location.line})" if current else "parsing"
@@ -136,19 +166,26 @@ def compile_file(
         "file, or shorten its longest code block, formula or cloze text",
         "DG112",
     )
-    return FileResult(
+    failed = FileResult(
         cards=(), rendered=(), media=(), diagnostics=tuple(sink.items), stamps=(), complete=False
     )
+    return failed, {}
 
 
 def _compile_file(
-    path: Path, data: bytes, info: DeckInfo, syllabus: Syllabus, root: Path, current: list[Card]
-) -> FileResult:
+    path: Path,
+    data: bytes,
+    info: DeckInfo,
+    syllabus: Syllabus,
+    root: Path,
+    current: list[Card],
+    previous: CardResults,
+) -> tuple[FileResult, CardResults]:
     sink = DiagnosticSink()
     unchecked: list[tuple[str, int]] = []
     cards = parse_card_bytes(path, data, syllabus, sink, unchecked)
     if unchecked:
-        return FileResult(
+        failed = FileResult(
             cards=(),
             rendered=(),
             media=(),
@@ -156,6 +193,7 @@ def _compile_file(
             stamps=(),
             unchecked=tuple(card_id for card_id, _ in unchecked),
         )
+        return failed, {}
     deck = Deck(info=info, syllabus=syllabus, cards=tuple(cards), root=root)
     renderer = CardRenderer(deck, sink)
     field_rules, card_rules = field_rule.bound(sink), card_rule.bound(sink)
@@ -165,20 +203,41 @@ def _compile_file(
         for check, reporting in field_rules:
             check(field, reporting)
 
-    renderer.field_hook = check_field
-    rendered = []
-    for card in cards:
-        current.append(card)
-        rendered.append(renderer.render(card))
+    def compute(card: Card) -> CardResult:
+        renderer.touched = set()  # what this card reads; Field adds its link targets too
+        start = len(sink.items)
+        rendered = renderer.render(card)
         for check, reporting in card_rules:
             check(card, deck, reporting)
-    return FileResult(
-        cards=tuple(cards),
-        rendered=tuple(rendered),
-        media=tuple(renderer.media.values()),
+        return CardResult(
+            rendered=rendered,
+            media=tuple(renderer.media[name] for name in rendered.media),
+            diagnostics=tuple(sink.items[start:]),
+            stamps=tuple(sorted((str(p), file_stamp(p)) for p in renderer.touched)),
+        )
+
+    renderer.field_hook = check_field
+    results: CardResults = {}
+    media: dict[str, MediaFile] = {}
+    for card in cards:
+        current.append(card)
+        key = card_key(card)
+        kept = previous.get(key)
+        if kept is not None and stamps_match(kept.stamps):
+            sink.extend(kept.diagnostics)
+        else:
+            kept = compute(card)
+        results[key] = kept
+        media.update((m.name, m) for m in kept.media)
+    file_stamps = {path: stamp for r in results.values() for path, stamp in r.stamps}
+    done = FileResult(
+        cards=tuple(r.rendered.card for r in results.values()),
+        rendered=tuple(r.rendered for r in results.values()),
+        media=tuple(media.values()),
         diagnostics=tuple(sink.items),
-        stamps=tuple(sorted((str(p), file_stamp(p)) for p in renderer.touched)),
+        stamps=tuple(sorted(file_stamps.items())),
     )
+    return done, results
 
 
 def _with_unchecked_note(
@@ -202,7 +261,10 @@ def _with_unchecked_note(
     return tuple(out)
 
 
-def _compile_file_job(job: tuple[Path, bytes, DeckInfo, Syllabus, Path]) -> FileResult:
+Job = tuple[Path, bytes, DeckInfo, Syllabus, Path, CardResults | None]
+
+
+def _compile_file_job(job: Job) -> tuple[FileResult, CardResults]:
     return compile_file(*job)
 
 
@@ -215,14 +277,16 @@ def _compile_files(sources: Sources, cache: Cache) -> list[FileResult]:
     root, info, syllabus = sources.root, sources.info, sources.syllabus
     config = fingerprint(repr(info), repr(syllabus), str(root), str(root.resolve()))
     results: dict[int, FileResult] = {}
-    jobs: list[tuple[int, str, tuple[Path, bytes, DeckInfo, Syllabus, Path]]] = []
+    jobs: list[tuple[int, str, Job]] = []
     for index, (path, data) in enumerate(sources.files):
         key = fingerprint(config, str(path), data)
         cached = cache.get("files", key)
         if isinstance(cached, FileResult) and stamps_match(cached.stamps):
             results[index] = cached
         else:
-            jobs.append((index, key, (path, data, info, syllabus, root)))
+            previous = cache.get("cards", fingerprint(config, str(path)))
+            kept = previous if isinstance(previous, dict) else None
+            jobs.append((index, key, (path, data, info, syllabus, root, kept)))
     workers = min(os.cpu_count() or 1, 4)
     forking = "fork" in multiprocessing.get_all_start_methods()  # cheap workers on Linux
     if len(jobs) >= PARALLEL_MIN_FILES and workers > 1 and forking:
@@ -231,11 +295,13 @@ def _compile_files(sources: Sources, cache: Cache) -> list[FileResult]:
             computed = list(pool.map(_compile_file_job, [job for _, _, job in jobs], chunksize=8))
     else:
         computed = [compile_file(*job) for _, _, job in jobs]
-    for (index, key, _), result in zip(jobs, computed, strict=True):
+    for (index, key, job), (result, per_card) in zip(jobs, computed, strict=True):
         # A file cut short by its time budget is tried again next run (a faster machine may
         # finish it), so only complete results are cached.
         if result.complete:
             cache.put("files", key, result)
+        if per_card:  # the cards of this file as they are now, for the next edit of it
+            cache.put("cards", fingerprint(config, str(job[0])), per_card)
         results[index] = result
     log.info("compile: %d files from cache, %d compiled", len(results) - len(jobs), len(jobs))
     return [results[index] for index in sorted(results)]

@@ -20,6 +20,7 @@ from deckgen.configfile import (
     read_config_text,
     without_lines,
 )
+from deckgen.deckfiles import DECK_FILE, SYLLABUS_FILE
 from deckgen.errors import DiagnosticSink, Location
 from deckgen.model import DeckInfo, Section, SectionNames, Subtopic, Syllabus, Topic
 from deckgen.safety import (
@@ -32,8 +33,6 @@ from deckgen.starter import slug
 from deckgen.suggest import suggest
 from deckgen.vcs import git
 
-DECK_FILE = "deck.yaml"
-SYLLABUS_FILE = "syllabus.yaml"
 # A real syllabus has tens of entries; these keep a hostile one from costing minutes.
 MAX_SYLLABUS_SECTIONS = 500
 MAX_SYLLABUS_TOPICS = 2_000

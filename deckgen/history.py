@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from deckgen.atomic import atomic_output
+from deckgen.clock import MAX_CLOCK_SKEW_SECONDS
 from deckgen.configfile import read_config_text
 from deckgen.errors import DeckgenError, Diagnostic, DiagnosticSink, Location
 
 RECORD_FILE = "releases.json"
 MAX_RECORD_BYTES = 64 * 1024 * 1024  # some 300,000 cards; the file is machine-written
-MAX_CLOCK_SKEW_SECONDS = 300  # Anki 2.1.54 refuses packages stamped in the future
 UNRELEASED = "unreleased"
 VERSION_RE = re.compile(r"v?[0-9][0-9A-Za-z]*(?:[.+-][0-9A-Za-z]+){0,8}")
 MAX_VERSION_LENGTH = 40

@@ -5,12 +5,12 @@ parser of one card file (deckgen.cardfile), which the compile stage runs on each
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from deckgen.cardfile import heading_ids, parse_card_file
-from deckgen.deckconfig import SYLLABUS_FILE, check_section_tag, load_deck_info, load_syllabus
+from deckgen.deckconfig import check_section_tag, load_deck_info, load_syllabus
+from deckgen.deckfiles import SYLLABUS_FILE, deck_files
 from deckgen.errors import Diagnostic, DiagnosticSink, Location
 from deckgen.history import ReleaseRecord, read_record
 from deckgen.ids import IdLock, read_lock
@@ -21,36 +21,6 @@ log = logging.getLogger(__name__)
 
 # Limits that keep a hostile or broken file from hanging a build (a real card file is ~10 KiB).
 MAX_FILE_BYTES = 128 * 1024
-
-
-# What a deck folder may hold besides cards, never read as card files: hidden folders (.git,
-# .venv), the build's output and dependencies, and a project's own documents at the top, so
-# a flat deck (deck.yaml beside its card files, no cards/ folder) can be a project of its own.
-NOT_CARD_FOLDERS = {"dist", "node_modules"}  # at the top of the deck folder
-NOT_CARD_FILES = {"readme.md", "changelog.md", "contributing.md", "license.md"}  # at the top
-
-
-def project_folder(cards_dir: Path) -> Path:
-    """The folder of the deck's project: the one holding a `cards/` folder (its dist/,
-    CHANGELOG.md and pyproject.toml are there), or a flat deck's own folder."""
-    cards = Path(os.path.abspath(cards_dir))  # noqa: PTH100 (no symlinks resolved)
-    return cards.parent if cards.name == "cards" else cards
-
-
-def deck_files(cards_dir: Path, pattern: str) -> list[Path]:
-    """Files under the cards folder that match `pattern`, without what NOT_CARD_* name, in a
-    stable order."""
-
-    def wanted(path: Path) -> bool:
-        parts = path.relative_to(cards_dir).parts
-        if any(part.startswith(".") for part in parts):
-            return False
-        if len(parts) == 1:
-            return parts[0].lower() not in NOT_CARD_FILES
-        return parts[0] not in NOT_CARD_FOLDERS
-
-    found = (p for p in cards_dir.rglob(pattern) if wanted(p))
-    return sorted(found, key=lambda p: p.relative_to(cards_dir).as_posix())
 
 
 def card_files(cards_dir: Path) -> list[Path]:

@@ -8,15 +8,15 @@ from pathlib import Path
 
 from deckgen.cache import Cache
 from deckgen.check import CheckedDeck
+from deckgen.clock import build_clock
+from deckgen.deckfiles import project_folder
 from deckgen.errors import DeckgenError, Diagnostic, Location
 from deckgen.history import ReleaseRecord, version_problem, write_record
 from deckgen.ids import write_lock
 from deckgen.lint import lint_deck
-from deckgen.load import project_folder
 from deckgen.release import (
     Change,
     ShippedNote,
-    build_clock,
     changelog_section,
     changes,
     clock_problem,

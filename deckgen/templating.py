@@ -15,14 +15,8 @@ import jinja2.ext
 import jinja2.lexer
 import markupsafe
 
+from deckgen.deckfiles import default_templates_dir
 from deckgen.errors import Diagnostic, Location
-
-PACKAGE_TEMPLATES = Path(__file__).parent / "templates"  # in an installed wheel
-SOURCE_TEMPLATES = Path(__file__).parent.parent / "templates"  # in a source checkout
-
-
-def default_templates_dir() -> Path:
-    return SOURCE_TEMPLATES if SOURCE_TEMPLATES.is_dir() else PACKAGE_TEMPLATES
 
 
 class TemplateOutside(jinja2.TemplateError):

@@ -42,7 +42,8 @@ def test_warm_build_is_byte_identical_to_cold(
 def test_cache_hits_and_misses_follow_the_files(sample_cards: Path) -> None:
     cache = Cache.for_cards(sample_cards)
     lint_deck(sample_cards, cache=cache)
-    assert (cache.hits, cache.misses) == (0, 3)  # three card files, all new
+    # three card files, all new: no result for any file, nor for its cards (see the next test)
+    assert (cache.hits, cache.misses) == (0, 6)
     cache = Cache.for_cards(sample_cards)
     lint_deck(sample_cards, cache=cache)
     assert (cache.hits, cache.misses) == (3, 0)
@@ -50,9 +51,41 @@ def test_cache_hits_and_misses_follow_the_files(sample_cards: Path) -> None:
     tcp.write_text(tcp.read_text().replace("active closer", "side that closes first"))
     cache = Cache.for_cards(sample_cards)
     result = lint_deck(sample_cards, cache=cache)
-    assert (cache.hits, cache.misses) == (2, 1)
+    assert (cache.hits, cache.misses) == (3, 1)  # two files; the cards of the edited one
     card = next(c for c in result.rendered.cards if c.card.id == "tcp-time-wait-side")
     assert "side that closes first" in card.back
+
+
+def test_editing_one_card_renders_only_that_card_again(
+    sample_cards: Path,
+    tmp_path: Path,
+    epoch: Callable[[int], None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Per-card results: the other cards of the edited file come from the cache, and the
+    build is byte-identical to a cold one of the edited deck (messages included)."""
+    from deckgen.render import CardRenderer
+
+    tcp = sample_cards / "net" / "tcp.md"
+    extra = "\n## tcp-extra\nQ: What is an MSL?\n\nA: The maximum segment lifetime.\n"
+    tcp.write_text(tcp.read_text() + extra)
+    build(sample_cards, tmp_path / "first", formats=FORMATS)  # fills the cache
+    tcp.write_text(tcp.read_text().replace("active closer", "side that closes first"))
+    rendered: list[str] = []
+    real = CardRenderer.render
+
+    def counting(self: CardRenderer, card: object) -> object:
+        rendered.append(card.id)  # type: ignore[attr-defined]
+        return real(self, card)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(CardRenderer, "render", counting)
+    warm = build(sample_cards, tmp_path / "warm", formats=FORMATS)
+    assert rendered == ["tcp-time-wait-side"]
+    monkeypatch.setattr(CardRenderer, "render", real)
+    cold = build(sample_cards, tmp_path / "cold", formats=FORMATS, use_cache=False)
+    assert outputs(tmp_path / "warm") == outputs(tmp_path / "cold")
+    assert warm.warnings == cold.warnings  # the cached card's DG311 (no Source:) is kept
+    assert any(w.code == "DG311" and "tcp-extra" in w.message for w in warm.warnings)
 
 
 def test_a_changed_image_invalidates_the_cached_file(
@@ -110,7 +143,7 @@ def test_print_check_results_are_cached_per_card(
     cold = Cache.for_cards(sample_cards)
     found = overflows(cold)
     assert len(found) == 1 and "rust-long" in found[0]
-    assert (cold.hits, cold.misses) == (0, files + cards)
+    assert (cold.hits, cold.misses) == (0, 2 * files + cards)  # each file, and its cards
     entries = [p for p in (cache_folder(sample_cards) / "print").rglob("*") if p.is_file()]
     assert len(entries) == cards  # one layout result per card, on disk
 

@@ -11,7 +11,8 @@ from click.testing import CliRunner
 
 from deckgen.build import build
 from deckgen.cli import cli
-from deckgen.templating import default_templates_dir, traced_render
+from deckgen.deckfiles import default_templates_dir
+from deckgen.templating import traced_render
 from deckgen.typstmarkup import typst_environment
 from tests.ankiutil import import_package, open_collection
 

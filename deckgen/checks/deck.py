@@ -6,7 +6,7 @@ import re
 
 from deckgen.checks.registry import Records, deck_rule
 from deckgen.checks.similarity import MAX_NEAR_DUPLICATE_COMPARISONS, first_near_duplicates
-from deckgen.deckconfig import DECK_FILE
+from deckgen.deckfiles import DECK_FILE
 from deckgen.errors import DiagnosticSink, Location
 from deckgen.media import MAX_MEDIA_BYTES
 from deckgen.model import Deck

@@ -207,15 +207,19 @@ class AnkiExporter:
             return decks[name]
 
         anki_deck(info.name)
+        times: dict[str, int] = {}  # by GUID, for the notes whose time the history sets
         for rendered in deck.cards:
             card = rendered.card
+            guid = note_guid(info.id, card.id)
+            if card.id in context.note_times:
+                times[guid] = context.note_times[card.id]
             note = genanki.Note(
                 model=models[card.type.key],
                 fields=list(
                     context_fields(context, deck.deck, rendered, sources_template).values()
                 ),
                 tags=[*anki_tags(deck.deck, rendered), *context.note_tags.get(card.id, ())],
-                guid=note_guid(info.id, card.id),
+                guid=guid,
             )
             path = deck.deck.deck_path(card)
             # Anki's importer walks a card's parent decks by name and stops at the first one
@@ -228,9 +232,6 @@ class AnkiExporter:
 
         target = out_dir / f"{context.stem}{self.suffix}"
         package = genanki.Package([decks[name] for name in sorted(decks)])
-        times = {
-            note_guid(info.id, card_id): moment for card_id, moment in context.note_times.items()
-        }
         write_apkg(package, deck.media, target, context.timestamp, times)
         log.info("wrote %s: %d notes, %d media", target, len(deck.cards), len(deck.media))
         return [target]

@@ -9,6 +9,7 @@ from typing import ClassVar
 
 from deckgen.atomic import atomic_output
 from deckgen.cache import Cache, file_stamp, fingerprint
+from deckgen.deckfiles import default_templates_dir
 from deckgen.errors import DeckgenError, DiagnosticSink
 from deckgen.exporters import ExportContext, Option
 from deckgen.printing import (
@@ -22,7 +23,6 @@ from deckgen.printing import (
     sheet_page,
 )
 from deckgen.render import RenderedCard, RenderedDeck
-from deckgen.templating import default_templates_dir
 
 log = logging.getLogger(__name__)
 
