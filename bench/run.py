@@ -2,6 +2,7 @@
 
     python bench/run.py                       # 1,000 and 10,000 cards
     python bench/run.py --sizes 1000,10000,50000 --repeat 3 --json bench/results.json
+    python bench/run.py --only site --json /tmp/site.json   # the static site alone
 
 Two corpora (bench/synth.py): `zipf`, a mix of prose, lists, code, cloze and reversed cards over a
 Zipf vocabulary, 25 to a file; and `template`, a vocabulary deck of 40 files whose 12-word
@@ -11,6 +12,11 @@ peers, installed into a venv of their own (ankdown 0.7.1, plain and with --highl
 markdown-anki-decks 1.1.1, which needs click 8.1.8), and by the floor: genanki writing the notes
 deckgen rendered, in a process of its own. Every deckgen figure is reported as a ratio to the
 floor and to `ankdown --highlight` (the peer that highlights code, as deckgen does) of that run.
+
+The static site of a 20,000-card Zipf deck (`--site-cards`) is opened in headless Chromium
+(playwright, and the browser tests/conftest.py finds): first contentful paint, the load event, and
+the time from each key typed into the search to the frame that shows its results, against the
+targets (first paint ≤ 1 s, ≤ 50 ms a keystroke). `--skip-site` leaves it out.
 
 Prints a Markdown table and writes JSON. Times are medians of --repeat runs; peak memory is the
 child process's maximum resident set size.
@@ -292,6 +298,90 @@ def bench_shipped(repeat: int, work: Path) -> dict[str, Any]:
     }
 
 
+SITE_QUERY = "packet window"  # typed one key at a time into the site's search
+SITE_TARGETS = {"first paint ms": 1000.0, "search keystroke ms (median)": 50.0}
+# Run in the page before its own scripts: the time of each key, and the time of the frame after
+# the page handled it (its search runs on the input event; the next frame shows the results).
+SITE_HOOK = """
+window.__keys = [];
+window.addEventListener('keydown', () => { window.__t0 = performance.now(); }, true);
+document.addEventListener('DOMContentLoaded', () => {
+  document.getElementById('search').addEventListener('input', () => {
+    const t0 = window.__t0;
+    requestAnimationFrame(() => setTimeout(() => window.__keys.push(performance.now() - t0)));
+  });
+});
+"""
+
+
+def site_timings(index: Path, repeat: int) -> dict[str, float]:
+    """The site in headless Chromium (run by `--child site`): first contentful paint, the load
+    event, and the time from each key typed into the search to the frame that shows its results;
+    medians of `repeat` fresh tabs."""
+    sys.path.insert(0, str(PROJECT))
+    from playwright.sync_api import sync_playwright
+
+    from tests.conftest import CHROMIUM_ARGS, find_chromium
+
+    chromium = find_chromium()
+    if chromium is None:
+        raise RuntimeError("no Chromium (see tests/conftest.py's find_chromium)")
+    runs = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        for _ in range(repeat):
+            tab = browser.new_page(viewport={"width": 1200, "height": 900})
+            tab.add_init_script(SITE_HOOK)
+            tab.goto(index.as_uri())
+            paint, load = tab.evaluate(
+                """() => [performance.getEntriesByName('first-contentful-paint')[0].startTime,
+                performance.getEntriesByType('navigation')[0].loadEventStart]"""
+            )
+            tab.click("#search")
+            for n, key in enumerate(SITE_QUERY, start=1):
+                tab.keyboard.press("Space" if key == " " else key)
+                tab.evaluate(  # a promise, not wait_for_function: the page's CSP forbids eval
+                    "n => new Promise(r => { const c = () => __keys.length >= n ? r() : "
+                    "setTimeout(c, 5); c(); })",
+                    n,
+                )
+            keys = tab.evaluate("__keys")
+            runs.append(
+                {
+                    "first paint ms": paint,
+                    "load event ms": load,
+                    "search keystroke ms (median)": statistics.median(keys),
+                    "search keystroke ms (slowest)": max(keys),
+                }
+            )
+            tab.close()
+        browser.close()
+    return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+
+
+def bench_site(work: Path, size: int, repeat: int) -> dict[str, Any]:
+    """The static site of the Zipf deck of `size` cards: its build, its size on disk and its
+    timings in headless Chromium against the targets."""
+    folder = work / f"site-{size}"
+    shutil.rmtree(folder, ignore_errors=True)
+    write_deck(folder, size)
+    command = [*DECKGEN, "build", "-q", "--format", "html", "--cards", "cards", "--out", "out"]
+    result: dict[str, Any] = {"cards": size, "query": SITE_QUERY}
+    result["build html (cold)"] = run_process(command, folder, {"DECKGEN_NO_CACHE": "1"})
+    (site,) = (folder / "out").iterdir()
+    files = sorted(site.iterdir())
+    result["files"] = len(files)
+    result["index.html bytes"] = (site / "index.html").stat().st_size
+    result["bytes"] = sum(f.stat().st_size for f in files)
+    timings_json = folder / "site.json"
+    run_process(child("site", str(site / "index.html"), str(timings_json), str(repeat)), folder)
+    result["browser"] = json.loads(timings_json.read_text())
+    result["targets met"] = {
+        key: result["browser"][key] <= limit for key, limit in SITE_TARGETS.items()
+    }
+    return result
+
+
 def _seconds(value: dict[str, float]) -> str:
     return f"{value['seconds']:.2f} s"
 
@@ -350,6 +440,20 @@ def details(results: dict[str, Any]) -> list[str]:
         rows.append(("zipf 2,000", "build pdf (cold)", _seconds(v), f"{v['peak_mb']:.0f} MB"))
     for key, value in results.get("shipped", {}).items():
         rows.append(("shipped", key, _seconds(value), f"{value['peak_mb']:.0f} MB"))
+    if "site" in results:
+        site = results["site"]
+        n = f"site {site['cards']:,}"
+        build = site["build html (cold)"]
+        rows.append((n, "build html (cold)", _seconds(build), f"{build['peak_mb']:.0f} MB"))
+        rows.append((n, "site on disk", f"{site['bytes'] / 1e6:.1f} MB", f"{site['files']} files"))
+        for key, value in site["browser"].items():
+            met = site["targets met"].get(key)
+            limit = (
+                ""
+                if met is None
+                else f"≤ {SITE_TARGETS[key]:.0f} ms: {'met' if met else 'NOT met'}"
+            )
+            rows.append((n, key, f"{value:.0f} ms", limit))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     header = ("deck", "measure", "time", "peak")
     table = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
@@ -372,6 +476,13 @@ def main() -> None:
         type=Path,
         help="install the peers here, or reuse them (default: a venv in the temporary folder)",
     )
+    parser.add_argument(
+        "--only", choices=["site"], help="measure this part alone (site: the static site)"
+    )
+    parser.add_argument("--skip-site", action="store_true", help="no static site measurement")
+    parser.add_argument(
+        "--site-cards", type=int, default=20_000, help="the site's deck size (default 20000)"
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -382,6 +493,9 @@ def main() -> None:
             Path(target).write_text(json.dumps(stages))
         elif task == "floor":
             floor_data(Path(rest[0]), Path(rest[1]))
+        elif task == "site":
+            index, target, repeat = rest
+            Path(target).write_text(json.dumps(site_timings(Path(index), int(repeat))))
         return
     sizes = [int(s) for s in args.sizes.split(",") if s]
     corpora = [c for c in args.corpora.split(",") if c]
@@ -391,7 +505,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="deckgen-bench-") as tmp:
         work = Path(tmp)
         peers = None
-        if not args.no_peers:
+        if not args.no_peers and args.only is None:
             print(f"installing {', '.join(PEER_PACKAGES)}…", file=sys.stderr, flush=True)
             peers = install_peers(args.peers_venv or work / "peers")
         results: dict[str, Any] = {
@@ -404,7 +518,7 @@ def main() -> None:
             "peers": [] if peers is None else PEER_PACKAGES,
         }
         results["sizes"] = []
-        for corpus in corpora:
+        for corpus in corpora if args.only is None else []:
             for size in sizes:
                 print(f"benchmarking {corpus} {size:,} cards…", file=sys.stderr, flush=True)
                 results["sizes"].append(bench_size(corpus, size, args.repeat, work, peers))
@@ -414,11 +528,17 @@ def main() -> None:
                     by_size[50_000]["build apkg (cold)"]["seconds"]
                     / by_size[10_000]["build apkg (cold)"]["seconds"]
                 )
-        if not args.skip_pdf:
+        if not args.skip_pdf and args.only is None:
             print("benchmarking the 2,000-card PDF…", file=sys.stderr, flush=True)
             results["pdf 2000"] = bench_pdf_2000(work)
-        print("benchmarking the shipped deck…", file=sys.stderr, flush=True)
-        results["shipped"] = bench_shipped(args.repeat, work)
+        if args.only is None:
+            print("benchmarking the shipped deck…", file=sys.stderr, flush=True)
+            results["shipped"] = bench_shipped(args.repeat, work)
+        if not args.skip_site:
+            print(
+                f"benchmarking the site of {args.site_cards:,} cards…", file=sys.stderr, flush=True
+            )
+            results["site"] = bench_site(work, args.site_cards, args.repeat)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=2) + "\n")
     print("\n".join([*side_by_side(results), "", *details(results)]))

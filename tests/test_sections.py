@@ -50,7 +50,7 @@ def test_a_deck_without_sections_builds_to_anki_as_deck_then_topic(
     page = (tmp_path / "dist" / "sample-deck-site" / "index.html").read_text()
     assert 'id="filter-section"' not in page and "All sections" not in page
     assert 'class="section"' not in page and 'data-section=""' in page
-    assert '<section class="topic" data-topic="tcp">\n    <h2>TCP</h2>' in page
+    assert '<section class="topic" data-topic="tcp" data-group="0">\n    <h2>TCP</h2>' in page
 
     sheet = PdfReader(next(p for p in result.paths if p.name.endswith("-sheet-a4.pdf")))
     top = [item.title for item in sheet.outline if not isinstance(item, list)]

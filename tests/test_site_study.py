@@ -130,7 +130,11 @@ def test_the_vendored_scheduler_is_the_pinned_release_and_ships_as_is(site: Path
     assert "MIT License" in (VENDOR / "LICENSE").read_text("utf-8")
     assert (site.parent / "fsrs.js").read_bytes() == vendored
     html = site.read_text("utf-8")
-    assert '<script src="fsrs.js"></script>\n<script src="study.js"></script>' in html
+    # deferred, after the cards' data files: study.js reads the deck's cards when it starts
+    assert (
+        '<script src="cards-1.js" defer></script>\n'
+        '<script src="fsrs.js" defer></script>\n<script src="study.js" defer></script>'
+    ) in html
 
 
 def test_ts_fsrs_defaults_are_the_python_fsrs_defaults(browser: Any, site: Path) -> None:
@@ -624,7 +628,7 @@ def test_the_site_with_its_study_session_builds_byte_identically(
         return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
     assert files(first) == files(second)
-    assert {"fsrs.js", "study.js", "study.css"} <= set(files(first))
+    assert {"fsrs.js", "study.js", "study.css", "cards-1.js"} <= set(files(first))
 
 
 # --------------------------------------------------------------------------- charts

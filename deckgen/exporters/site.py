@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 import tempfile
@@ -23,6 +24,7 @@ from deckgen.notetypes import (
     source_file,
 )
 from deckgen.render import RenderedDeck
+from deckgen.sanitize import html_text
 from deckgen.templating import template_environment, template_file
 
 log = logging.getLogger(__name__)
@@ -30,6 +32,12 @@ log = logging.getLogger(__name__)
 SITE_FILES = ("site/site.css", "site/app.js", "site/theme.js", "site/study.js", "site/study.css")
 # The scheduler, copied byte for byte from its npm tarball (templates/site/vendor/ts-fsrs/README.md)
 SCHEDULER = ("site/vendor/ts-fsrs/ts-fsrs.umd.js", "fsrs.js")
+# index.html lists the first LISTED cards itself, so that a deck of any size paints at once; every
+# card is also in the data files, CHUNK to a file, which app.js reads to search, filter and show
+# the others (never more than it needs on the screen: it renders LISTED at a time, and more as
+# the learner scrolls).
+LISTED = 100
+CHUNK = 1000
 
 
 def report_url(repository: str, card_id: str, path: str) -> str:
@@ -105,7 +113,8 @@ def study_ordinals(
 
 
 class SiteExporter:
-    """Writes `<stem>-site/`: index.html, its CSS and script, and the media it shows."""
+    """Writes `<stem>-site/`: index.html, the cards' data files (cards-1.js, …), its CSS and
+    script, and the media it shows."""
 
     name: ClassVar[str] = "html"
     suffix: ClassVar[str] = ""
@@ -121,23 +130,16 @@ class SiteExporter:
         env = template_environment(context.templates_dir)
         cards = site_cards(deck, env)
         outline = deck.deck.syllabus.outline(cards, lambda c: (c["section"], c["topic"]))
-        groups = [
-            {
-                "id": section.id if section else "",
-                "title": section.title if section else "",
-                "topics": [
-                    {"id": topic.id, "title": topic.title, "cards": members}
-                    for topic, members in topics
-                ],
-            }
-            for section, topics in outline
-        ]
+        groups, ordered = site_groups(outline)
+        chunks = data_files(ordered, env.get_template("site/card.html").module.entry)  # type: ignore[attr-defined]
         page = env.get_template("site/index.html").render(
             deck=deck.deck.info,
             groups=groups,
             sectioned=bool(deck.deck.syllabus.sections),
             section=deck.deck.info.section,
             count=len(cards),
+            listed=LISTED,
+            chunks=list(chunks),
             selection=", ".join(deck.deck.selection),
             tags=sorted({t for c in cards for t in c["tags"]}),
             css=Markup(card_css(env)),
@@ -149,6 +151,8 @@ class SiteExporter:
             staging = Path(tmp) / "site"
             staging.mkdir()
             (staging / "index.html").write_text(page, encoding="utf-8")
+            for name, text in chunks.items():
+                (staging / name).write_text(text, encoding="utf-8")
             for name, copy in [*((n, Path(n).name) for n in SITE_FILES), SCHEDULER]:
                 shutil.copyfile(template_file(context.templates_dir, name), staging / copy)
             for media in deck.media:
@@ -156,3 +160,60 @@ class SiteExporter:
             replace_dir(staging, target)
         log.info("wrote %s (%d cards)", target, len(cards))
         return [target]
+
+
+def site_groups(outline: Any) -> tuple[list[dict[str, Any]], list[tuple[int, dict[str, Any]]]]:
+    """The sections and topics of the page, each topic with the cards index.html lists (the
+    first LISTED of the deck, in syllabus order) and its number (`group`, which the data files
+    give each card); and every card in that order, with the number of its topic."""
+    groups: list[dict[str, Any]] = []
+    ordered: list[tuple[int, dict[str, Any]]] = []
+    for section, topics in outline:
+        shown: list[dict[str, Any]] = []
+        for topic, members in topics:
+            number = sum(len(g["topics"]) for g in groups) + len(shown)
+            room = max(0, LISTED - len(ordered))
+            ordered += [(number, card) for card in members]
+            shown.append(
+                {"id": topic.id, "title": topic.title, "group": number, "cards": members[:room]}
+            )
+        groups.append(
+            {
+                "id": section.id if section else "",
+                "title": section.title if section else "",
+                "topics": shown,
+                "listed": any(t["cards"] for t in shown),
+            }
+        )
+    return groups, ordered
+
+
+def data_files(ordered: list[tuple[int, dict[str, Any]]], entry: Any) -> dict[str, str]:
+    """The cards as scripts that hand them to app.js (no fetch() from file://): `cards-N.js`,
+    each `deckgenCards(N, [[id, section, topic, topic number, tags, ordinals, text, html], …])`.
+    `text` is what the search looks in (the id and the text of every face); `html` is the card's
+    article, rendered and escaped here by site/card.html like the ones index.html lists."""
+    files = {}
+    for n, start in enumerate(range(0, len(ordered), CHUNK), start=1):
+        rows = [
+            [
+                card["id"],
+                card["section"] or "",
+                card["topic"],
+                number,
+                card["tags"],
+                card["ordinals"],
+                search_text(card),
+                str(entry(card)),
+            ]
+            for number, card in ordered[start : start + CHUNK]
+        ]
+        body = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+        files[f"cards-{n}.js"] = f"deckgenCards({n}, {body});\n"
+    return files
+
+
+def search_text(card: dict[str, Any]) -> str:
+    """What the site's search looks in: the card id, then the text of the faces it shows."""
+    faces = [card["front"], card["back"]] + [f[k] for f in card["study"] for k in ("front", "back")]
+    return " ".join([card["id"], *(html_text(face) for face in faces)])

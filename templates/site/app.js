@@ -5,7 +5,6 @@
 
   var deckId = document.body.getAttribute("data-deck") || "deck";
   var markKey = "deckgen:" + deckId + ":marked";
-  var entries = Array.prototype.slice.call(document.querySelectorAll("article.entry"));
   var $ = function (id) { return document.getElementById(id); };
   var search = $("search"), sectionSel = $("filter-section"), topicSel = $("filter-topic");
   var tagSel = $("filter-tag"), onlyMarked = $("only-marked"), status = $("status");
@@ -22,6 +21,55 @@
     try { localStorage.setItem(key, JSON.stringify(value)); } catch (e) { /* private mode */ }
   }
   var marked = new Set(load(markKey, []));
+
+  // ------------------------------------------------------------------ the cards
+  // Every card is a record, in the page's order, from the data files (cards-N.js, each a call of
+  // deckgenCards). Its article is the one index.html lists, or one made from the HTML deckgen
+  // rendered for it, only when it is to be shown: the page holds the cards on the screen and
+  // the next ones, never the whole deck.
+  var LISTED = Number(document.body.getAttribute("data-listed")) || 100;
+  var records = [], byId = new Map(), listed = new Map(), topics = [];
+  document.querySelectorAll("main article.entry").forEach(function (a) { listed.set(a.id, a); });
+  document.querySelectorAll("main section.topic").forEach(function (section, i) {
+    var n = Number(section.getAttribute("data-group"));
+    topics[isNaN(n) ? i : n] = section;
+  });
+  function add(id, section, topic, group, tags, ords, text, html) {
+    if (byId.has(id)) return;
+    var rec = { index: records.length, id: id, section: section, topic: topic, group: group, tags: tags, ords: ords,
+      text: text.toLowerCase(), html: html, el: listed.get(id) || null };
+    records.push(rec); byId.set(id, rec);
+    if (rec.el) prepare(rec.el);
+    changed();
+  }
+  window.deckgenCards = function (n, rows) {
+    rows.forEach(function (r) { add(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]); });
+  };
+  // Without data files (an index.html of one's own that lists every card): the listed cards.
+  function fromPage() {
+    listed.forEach(function (a) {
+      var section = a.closest("section.topic");
+      var faces = Array.prototype.map.call(a.querySelectorAll(".face, .study-q, .study-a"),
+        function (f) { return f.textContent; });
+      add(a.id, a.getAttribute("data-section") || "", a.getAttribute("data-topic") || "",
+        section ? topics.indexOf(section) : 0, (a.getAttribute("data-tags") || "").split(" ").filter(Boolean),
+        (a.getAttribute("data-ords") || "").split(" ").filter(Boolean).map(Number),
+        [a.id].concat(faces).join(" "), null);
+    });
+  }
+  // The card's article, made from its HTML the first time it is wanted. The HTML was rendered
+  // and escaped by deckgen (site/card.html), as index.html's own cards were: the browser parses
+  // it, inert, in a template; nothing of it is put together here.
+  function element(rec) {
+    if (!rec.el) {
+      var template = document.createElement("template");
+      template.innerHTML = rec.html;
+      rec.el = template.content.firstElementChild;
+      rec.html = null;
+      prepare(rec.el);
+    }
+    return rec.el;
+  }
 
   // ------------------------------------------------------------------ theme
   var toggle = $("theme-toggle");
@@ -100,52 +148,113 @@
     button.textContent = shown ? "Hide answer" : "Show answer";
     if (studying && entry === current()) $("study-reveal").textContent = button.textContent;
   }
-  function setMarked(entry, on) {
-    if (on) marked.add(entry.id); else marked.delete(entry.id);
+  function showMarked(entry, on) {
     entry.classList.toggle("marked", on);
     var button = entry.querySelector("button.mark");
     button.setAttribute("aria-pressed", String(on));
     button.textContent = on ? "Marked" : "Mark";
+  }
+  function setMarked(entry, on) {
+    if (on) marked.add(entry.id); else marked.delete(entry.id);
+    marksChanged++;
+    showMarked(entry, on);
     save(markKey, Array.from(marked));
   }
-  entries.forEach(function (entry) {
-    entry.querySelector("button.reveal").addEventListener("click", function () { reveal(entry); });
+  function prepare(entry) {
     var typed = entry.querySelector("input.typeans");
-    if (typed) {
-      typed.setAttribute("maxlength", String(MAX_TYPED));
-      typed.addEventListener("keydown", function (event) {
-        if (event.key === "Enter") { event.preventDefault(); reveal(entry, true); }
-      });
+    if (typed) typed.setAttribute("maxlength", String(MAX_TYPED));
+    if (marked.has(entry.id)) showMarked(entry, true);
+  }
+  // One listener for every card, those made later too.
+  var main = $("cards");
+  main.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("button");
+    var entry = button && button.closest("article.entry");
+    if (!entry || !main.contains(entry)) return;
+    if (button.classList.contains("reveal")) reveal(entry);
+    else if (button.classList.contains("mark")) { setMarked(entry, !marked.has(entry.id)); showWindow(); }
+  });
+  main.addEventListener("keydown", function (event) {
+    var entry = event.target.closest && event.target.closest("article.entry");
+    if (entry && event.key === "Enter" && event.target.matches("input.typeans")) {
+      event.preventDefault(); reveal(entry, true);
     }
-    entry.querySelector("button.mark").addEventListener("click", function () {
-      setMarked(entry, !marked.has(entry.id)); applyFilters();
-    });
-    if (marked.has(entry.id)) setMarked(entry, true);
   });
 
   // ------------------------------------------------------------------ filters
-  function matches(entry) {
-    var q = search.value.trim().toLowerCase();
-    if (sectionSel && sectionSel.value && entry.getAttribute("data-section") !== sectionSel.value) return false;
-    if (topicSel.value && entry.getAttribute("data-topic") !== topicSel.value) return false;
+  // The cards that match, computed once per change of the search or a filter. Typing on in the
+  // search box looks only among the cards the shorter text matched.
+  var matched = [], matchedFor = null, matchedText = "", marksChanged = 0, dataChanged = 0;
+  function changed() { dataChanged++; }
+  function matches(rec, q) {
+    if (sectionSel && sectionSel.value && rec.section !== sectionSel.value) return false;
+    if (topicSel.value && rec.topic !== topicSel.value) return false;
     if (tagSel.value) {
-      var tags = entry.getAttribute("data-tags").split(" ");
-      if (!tags.some(function (t) { return t === tagSel.value || t.indexOf(tagSel.value + "::") === 0; })) return false;
+      var tag = tagSel.value;
+      if (!rec.tags.some(function (t) { return t === tag || t.indexOf(tag + "::") === 0; })) return false;
     }
-    if (onlyMarked.checked && !marked.has(entry.id)) return false;
-    if (q && (entry.id + " " + entry.textContent).toLowerCase().indexOf(q) < 0) return false;
-    return true;
+    if (onlyMarked.checked && !marked.has(rec.id)) return false;
+    return !q || rec.text.indexOf(q) >= 0;
   }
-  function visible() { return entries.filter(function (e) { return !e.hidden; }); }
-  function applyFilters() {
-    entries.forEach(function (entry) { entry.hidden = !matches(entry); });
-    document.querySelectorAll("section.topic, section.section").forEach(function (section) {
-      section.hidden = !section.querySelector("article.entry:not([hidden])");
+  function selection() {
+    var q = search.value.trim().toLowerCase();
+    var key = [sectionSel ? sectionSel.value : "", topicSel.value, tagSel.value, onlyMarked.checked,
+      onlyMarked.checked ? marksChanged : 0, dataChanged].join("\u0000");
+    if (key === matchedFor && q === matchedText) return matched;
+    var from = key === matchedFor && q.indexOf(matchedText) >= 0 ? matched : records;
+    matched = from.filter(function (rec) { return matches(rec, q); });
+    matchedFor = key; matchedText = q;
+    return matched;
+  }
+
+  // ------------------------------------------------------------------ what the page shows
+  // A window of the matching cards, `first` to `last`: LISTED of them, and LISTED more each time
+  // the learner scrolls near the end (or asks for the earlier ones, after a permalink).
+  var first = 0, last = LISTED, shown = [], more = $("more"), earlier = $("earlier");
+  if (!more) { more = document.createElement("p"); more.hidden = true; main.after(more); }
+  function render(list) {
+    var previous = shown, after = new Map(), now = new Set(), groups = new Set();
+    list.forEach(function (rec) {
+      var entry = element(rec), topic = topics[rec.group] || main;
+      var before = after.has(topic) ? after.get(topic).nextElementSibling : topic.querySelector(":scope > article.entry");
+      if (entry !== before) topic.insertBefore(entry, before);
+      after.set(topic, entry); now.add(entry); groups.add(topic);
     });
-    var n = visible().length;
-    status.textContent = n === entries.length ? n + " cards" : n + " of " + entries.length + " cards";
-    if (studying) { order = visible(); position = Math.min(position, Math.max(order.length - 1, 0)); showStudyCard(); }
+    previous.forEach(function (entry) { if (!now.has(entry)) entry.remove(); });
+    shown = list.map(function (rec) { return rec.el; });
+    topics.forEach(function (topic) { if (topic) topic.hidden = !groups.has(topic); });
+    document.querySelectorAll("main section.section").forEach(function (section) {
+      section.hidden = !section.querySelector("section.topic:not([hidden])");
+    });
   }
+  function showWindow() {
+    var list = selection();
+    first = Math.min(first, Math.max(list.length - 1, 0));
+    render(list.slice(first, last));
+    more.hidden = last >= list.length;
+    if (earlier) earlier.hidden = first === 0;
+    var n = list.length;
+    status.textContent = n === records.length ? n + " cards" : n + " of " + records.length + " cards";
+    main.setAttribute("data-shown", String(shown.length));
+    requestAnimationFrame(nearTheEnd);
+  }
+  function applyFilters() {
+    first = 0; last = LISTED;
+    if (studying) { order = selection().slice(); position = Math.min(position, Math.max(order.length - 1, 0)); showStudyCard(); return; }
+    showWindow();
+  }
+  // More cards when the end of the list comes near the screen.
+  function nearTheEnd() {
+    if (studying || more.hidden || more.getBoundingClientRect().top > innerHeight * 3) return;
+    last += LISTED;
+    showWindow();
+  }
+  if (window.IntersectionObserver) {
+    new IntersectionObserver(function (seen) { if (seen[0].isIntersecting) nearTheEnd(); },
+      { rootMargin: "0px 0px 200% 0px" }).observe(more);
+  }
+  window.addEventListener("scroll", function () { if (!more.hidden) requestAnimationFrame(nearTheEnd); }, { passive: true });
+  if (earlier) earlier.querySelector("button").addEventListener("click", function () { first = Math.max(0, first - LISTED); showWindow(); });
   // The section filter is there only when the syllabus has sections.
   [search, sectionSel, topicSel, tagSel, onlyMarked].filter(Boolean).forEach(function (el) {
     el.addEventListener("input", applyFilters);
@@ -154,10 +263,12 @@
 
   // ------------------------------------------------------------------ study mode
   var studying = false, order = [], position = 0;
-  function current() { return order[position]; }
+  function current() { return order[position] ? element(order[position]) : undefined; }
   function showStudyCard() {
-    entries.forEach(function (e) { e.classList.remove("current"); });
-    order.forEach(function (e, i) { e.style.display = i === position ? "" : "none"; });
+    shown.forEach(function (e) { e.classList.remove("current"); });
+    render(order[position] ? [order[position]] : []);
+    more.hidden = true;
+    if (earlier) earlier.hidden = true;
     var entry = current();
     $("study-position").textContent = order.length ? "Card " + (position + 1) + " of " + order.length : "No cards match";
     if (!entry) return;
@@ -169,7 +280,7 @@
     window.scrollTo(0, 0);
   }
   function startStudy() {
-    order = visible();
+    order = selection().slice();
     if (!order.length) return;
     studying = true; position = 0;
     document.body.classList.add("studying");
@@ -181,7 +292,8 @@
     studying = false;
     document.body.classList.remove("studying");
     $("study-bar").hidden = true;
-    entries.forEach(function (e) { e.style.display = ""; e.classList.remove("current"); });
+    shown.forEach(function (e) { e.classList.remove("current"); });
+    showWindow();
     $("study-start").focus();
   }
   function move(step) {
@@ -224,13 +336,17 @@
   // The card with this id, shown whatever the filters say; null when no card has it. The id is
   // data (a URL fragment, the preview's status): looked up by getElementById, never a selector.
   function showEntry(id, mark) {
-    var entry = id && document.getElementById(id);
-    if (!entry || !entry.classList.contains("entry")) return null;
-    if (entry.hidden) {
+    var rec = typeof id === "string" ? byId.get(id) : null;
+    if (!rec) return null;
+    var at = selection().indexOf(rec);
+    if (at < 0) {
       search.value = ""; if (sectionSel) sectionSel.value = ""; topicSel.value = ""; tagSel.value = ""; onlyMarked.checked = false;
       applyFilters();
+      at = selection().indexOf(rec);
     }
-    entries.forEach(function (e) { e.classList.remove(mark); });
+    if (at < first || at >= last) { first = at; last = at + LISTED; showWindow(); }
+    records.forEach(function (r) { if (r.el) r.el.classList.remove(mark); });
+    var entry = element(rec);
     entry.classList.add(mark);
     return entry;
   }
@@ -287,8 +403,30 @@
     poll();
   }
 
-  applyFilters();
-  followHash();
-  if (previewing) showEdited();
-  window.deckgenSite = { showTyped: showTyped };  // study.js compares typed answers the same way
+  // The data files run after the page is parsed (they are deferred): then the page shows its
+  // window of cards, and a permalink's card.
+  function start() {
+    if (!records.length) fromPage();
+    showWindow();
+    followHash();
+    if (previewing) showEdited();
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+  // study.js asks for the cards, the current selection and a card's article here, and compares
+  // typed answers the same way.
+  var chosen = { list: null, set: null };
+  window.deckgenSite = {
+    showTyped: showTyped,
+    cards: function () { if (!records.length) fromPage(); return records; },
+    selection: selection,
+    selected: function () {
+      var list = selection();
+      if (chosen.list !== list) { chosen.list = list; chosen.set = new Set(list); }
+      return chosen.set;
+    },
+    card: function (id) { return byId.get(id); },
+    position: function (rec) { return rec.index; },
+    element: element
+  };
 })();

@@ -8,7 +8,7 @@
   "use strict";
 
   var $ = function (id) { return document.getElementById(id); };
-  if (!window.FSRS || !$("review")) return;  // a templates folder without the study session
+  if (!window.FSRS || !$("review") || !window.deckgenSite) return;  // a templates folder without the study session
   var F = window.FSRS;
   var deckId = document.body.getAttribute("data-deck") || "deck";
   var storeKey = "deckgen:" + deckId + ":progress";  // every file:// page shares one storage
@@ -88,24 +88,20 @@
   }
 
   // ------------------------------------------------------------------ the deck's study cards
-  var entries = Array.prototype.slice.call(document.querySelectorAll("article.entry"));
-  function ordsOf(entry) {
-    var ords = (entry.getAttribute("data-ords") || "").split(" ").filter(Boolean).map(Number);
-    return ords.length ? ords : [0];
-  }
+  // The deck's cards and the current selection (search, section, topic, tag, marks) are app.js's.
+  var site = window.deckgenSite;
   function cardsOf(list) {
     var out = [];
-    list.forEach(function (entry) {
-      ordsOf(entry).forEach(function (ord) {
-        out.push({ key: keyOf(entry.id, ord), id: entry.id, ord: ord, entry: entry });
+    list.forEach(function (rec) {
+      ordsOfRec(rec).forEach(function (ord) {
+        out.push({ key: keyOf(rec.id, ord), id: rec.id, ord: ord, rec: rec });
       });
     });
     return out;
   }
   var known = {};
-  cardsOf(entries).forEach(function (c) { known[c.key] = true; });
-  // The current selection (search, section, topic, tag, marks): app.js hides what it filters out.
-  function selected() { return cardsOf(entries.filter(function (e) { return !e.hidden; })); }
+  cardsOf(site.cards()).forEach(function (c) { known[c.key] = true; });
+  function selected() { return cardsOf(site.selection()); }
 
   function dayStart(t) {
     var d = new Date(t - ROLLOVER);
@@ -124,18 +120,35 @@
   function dueTime(rec) { return Date.parse(rec.state.due); }
 
   // Due cards first (the most overdue first), then new cards in deck order up to the day's limit;
-  // with nothing left, a learning card due within the learn-ahead limit.
+  // with nothing left, a learning card due within the learn-ahead limit. The cards with progress
+  // are looked at one by one, the new ones only until the day's are found: a large deck's
+  // thousands of untouched cards cost nothing at each keystroke of the search.
+  function ordsOfRec(rec) { return rec.ords.length ? rec.ords : [0]; }
   function buildQueue(t) {
     var due = [], fresh = [], ahead = [], time = t.getTime();
     var room = Math.max(0, progress.settings.new_per_day - introducedToday(time));
-    selected().forEach(function (c) {
-      var rec = progress.cards[c.key];
-      if (isNew(rec)) { if (fresh.length < room) fresh.push(c); return; }
+    var list = site.selection(), keys = Object.keys(progress.cards);
+    var chosen = keys.length ? site.selected() : null;
+    keys.forEach(function (key) {
+      var rec = progress.cards[key], note = site.card(rec.card);
+      if (isNew(rec) || !note || !chosen.has(note) || ordsOfRec(note).indexOf(rec.ord) < 0) return;
+      var c = { key: key, id: note.id, ord: rec.ord, rec: note };
       var at = dueTime(rec);
       if (at <= time) due.push(c);
       else if (rec.state.state !== F.State.Review && at <= time + LEARN_AHEAD) ahead.push(c);
     });
-    var byDue = function (a, b) { return dueTime(progress.cards[a.key]) - dueTime(progress.cards[b.key]); };
+    for (var i = 0; i < list.length && fresh.length < room; i++) {
+      var ords = ordsOfRec(list[i]);
+      for (var j = 0; j < ords.length && fresh.length < room; j++) {
+        var key = keyOf(list[i].id, ords[j]);
+        if (isNew(progress.cards[key])) fresh.push({ key: key, id: list[i].id, ord: ords[j], rec: list[i] });
+      }
+    }
+    // the most overdue first; cards due at the same moment in deck order
+    var byDue = function (a, b) {
+      return dueTime(progress.cards[a.key]) - dueTime(progress.cards[b.key]) ||
+        site.position(a.rec) - site.position(b.rec) || a.ord - b.ord;
+    };
     due.sort(byDue); ahead.sort(byDue);
     return { due: due, fresh: fresh, ahead: ahead, room: room,
       cards: due.length || fresh.length ? due.concat(fresh) : ahead.slice(0, 1) };
@@ -158,9 +171,10 @@
   var ratings = $("review-ratings"), rateButtons = Array.prototype.slice.call(ratings.querySelectorAll("button.rate"));
 
   function faces(c) {
-    var face = c.entry.querySelector('.study-face[data-ord="' + c.ord + '"]');
+    var entry = site.element(c.rec);
+    var face = entry.querySelector('.study-face[data-ord="' + c.ord + '"]');
     return face ? [face.querySelector(".study-q"), face.querySelector(".study-a")]
-      : [c.entry.querySelector(".face.front"), c.entry.querySelector(".face.back")];
+      : [entry.querySelector(".face.front"), entry.querySelector(".face.back")];
   }
   function copy(face, className) {
     var box = document.createElement("div");
@@ -239,7 +253,7 @@
     if (!last) return;
     if (last.previous) progress.cards[last.key] = last.previous; else delete progress.cards[last.key];
     save();
-    showNext(cardsOf(entries).filter(function (c) { return c.key === last.key; })[0]);
+    showNext(cardsOf(site.cards()).filter(function (c) { return c.key === last.key; })[0]);
   }
   function start() {
     reviewing = true;
@@ -506,9 +520,9 @@
     if ($("progress").hidden) return;
     var t = now().getTime(), today = dayStart(t), cards = selected();
     var recs = cards.map(function (c) { return progress.cards[c.key]; }).filter(Boolean);
-    var notes = entries.filter(function (e) { return !e.hidden; }).length;
+    var notes = site.selection().length;
     $("progress-scope").textContent = "· " + cards.length + " cards from " + notes + " notes" +
-      (notes < entries.length ? " in the current selection" : "");
+      (notes < site.cards().length ? " in the current selection" : "");
     // cards by state
     var n = { "new": cards.length - recs.length, learning: 0, review: 0 };
     recs.forEach(function (r) {
