@@ -229,7 +229,7 @@ def _compile_file(
             kept = compute(card)
         results[key] = kept
         media.update((m.name, m) for m in kept.media)
-    file_stamps = {path: stamp for r in results.values() for path, stamp in r.stamps}
+    file_stamps = {name: stamp for r in results.values() for name, stamp in r.stamps}
     done = FileResult(
         cards=tuple(r.rendered.card for r in results.values()),
         rendered=tuple(r.rendered for r in results.values()),

@@ -288,14 +288,19 @@ def shipped_deck() -> Deck:
     return load_deck(PROJECT / "cards")
 
 
-@pytest.fixture(scope="session")
-def synthetic_deck(tmp_path_factory: pytest.TempPathFactory) -> Deck:
-    """The benchmark's generated deck of 600 cards (bench/synth.py): many similar questions."""
+def bench_synth() -> Any:
+    """The benchmark's deck generator, bench/synth.py (not a package: loaded from its file)."""
     spec = importlib.util.spec_from_file_location("synth", PROJECT / "bench" / "synth.py")
     assert spec is not None and spec.loader is not None
     synth = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(synth)
-    return load_deck(synth.write_deck(tmp_path_factory.mktemp("synthetic"), 600))
+    return synth
+
+
+@pytest.fixture(scope="session")
+def synthetic_deck(tmp_path_factory: pytest.TempPathFactory) -> Deck:
+    """The benchmark's generated deck of 600 cards (bench/synth.py): many similar questions."""
+    return load_deck(bench_synth().write_deck(tmp_path_factory.mktemp("synthetic"), 600))
 
 
 # --------------------------------------------------------------------------- one shared browser

@@ -3,7 +3,6 @@ files (cards-N.js), and the page holds only the window of them that is on the sc
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 from pathlib import Path
@@ -13,7 +12,7 @@ import pytest
 
 from deckgen.build import build
 from deckgen.exporters.site import CHUNK, LISTED
-from tests.conftest import CHROMIUM, PROJECT
+from tests.conftest import CHROMIUM, bench_synth
 
 playwright = pytest.importorskip("playwright.sync_api")
 
@@ -25,12 +24,8 @@ CARDS = 2_500
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    spec = importlib.util.spec_from_file_location("synth", PROJECT / "bench" / "synth.py")
-    assert spec is not None and spec.loader is not None
-    synth = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(synth)
     folder = tmp_path_factory.mktemp("large")
-    cards = synth.write_deck(folder, CARDS)
+    cards = bench_synth().write_deck(folder, CARDS)
     (built,) = build(cards, folder / "dist", formats=["html"], use_cache=False).paths
     return built  # type: ignore[no-any-return]
 

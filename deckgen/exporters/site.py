@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import shutil
@@ -168,10 +169,11 @@ def site_groups(outline: Any) -> tuple[list[dict[str, Any]], list[tuple[int, dic
     give each card); and every card in that order, with the number of its topic."""
     groups: list[dict[str, Any]] = []
     ordered: list[tuple[int, dict[str, Any]]] = []
+    numbers = itertools.count()
     for section, topics in outline:
         shown: list[dict[str, Any]] = []
         for topic, members in topics:
-            number = sum(len(g["topics"]) for g in groups) + len(shown)
+            number = next(numbers)
             room = max(0, LISTED - len(ordered))
             ordered += [(number, card) for card in members]
             shown.append(
