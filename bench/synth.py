@@ -105,18 +105,23 @@ def zipf_corpus(cards: int, seed: int = 7) -> Corpus:
 LANGUAGES = ("Spanish", "French", "German", "Italian", "Portuguese")
 
 
+TEMPLATE_CARDS_PER_FILE = 250  # past 10,000 cards, more files: deckgen's limit is 128 KiB a file
+
+
 def template_corpus(cards: int, seed: int = 11) -> Corpus:
-    """A vocabulary deck: 40 files of 12-word questions sharing one template, whose varying
-    words come from the Zipf vocabulary (no two cards ask the same words, so none is a near
-    duplicate of another: they share their most frequent words instead), 40-word answers, and
-    Python code in the answer of every third card."""
+    """A vocabulary deck: 40 files (more past 10,000 cards, 250 to a file) of 12-word questions
+    sharing one template, whose varying words come from the Zipf vocabulary (no two cards ask
+    the same words, so none is a near duplicate of another: they share their most frequent
+    words instead), 40-word answers, and Python code in the answer of every third card."""
     rng = random.Random(seed)
-    per_file = -(-cards // TOPICS)
+    file_count = max(TOPICS, -(-cards // TEMPLATE_CARDS_PER_FILE))
+    per_file = -(-cards // file_count)
     asked: set[frozenset[str]] = set()
     files: Corpus = []
-    for topic in range(TOPICS):
+    for number in range(file_count):
+        topic = number % TOPICS
         notes = []
-        for n in range(topic * per_file, min((topic + 1) * per_file, cards)):
+        for n in range(number * per_file, min((number + 1) * per_file, cards)):
             while True:  # three different words, in a combination no earlier card asks
                 slots = (rng.choice(LANGUAGES), *rng.choices(WORDS, weights=_WEIGHTS, k=3))
                 if len(set(slots)) == 4 and frozenset(slots) not in asked:
@@ -131,7 +136,7 @@ def template_corpus(cards: int, seed: int = 11) -> Corpus:
                 code = CODE["python"].format(a=rng.randrange(2, 9), b=rng.randrange(10, 99))
                 answer += f"\n\n```python\n{code}\n```"
             notes.append(Note(f"v{n:06d}", None, "basic", question, answer, _source(rng)))
-        files.append((f"r{topic % 5}/f{topic:05d}", topic, notes))
+        files.append((f"r{topic % 5}/f{number:05d}", topic, notes))
     return files
 
 

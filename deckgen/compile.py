@@ -18,7 +18,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -268,12 +268,23 @@ def _compile_file_job(job: Job) -> tuple[FileResult, CardResults]:
     return compile_file(*job)
 
 
-PARALLEL_MIN_FILES = 48  # below this, starting worker processes costs more than it saves
+# Below this much Markdown to compile, starting worker processes costs more than it saves
+# (a forked worker is ready in milliseconds; each file's result comes back pickled).
+PARALLEL_MIN_BYTES = 64 * 1024
+
+
+def parallel_workers(jobs: Sequence[Job]) -> int:
+    """How many processes compile these files: one, unless there is enough work for more
+    and workers can be forked (Linux) rather than started afresh."""
+    workers = min(os.cpu_count() or 1, 4, len(jobs))
+    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return workers if sum(len(job[1]) for job in jobs) >= PARALLEL_MIN_BYTES else 1
 
 
 def _compile_files(sources: Sources, cache: Cache) -> list[FileResult]:
     """Every card file's result, from the cache where its inputs are unchanged, else computed
-    (in worker processes when there are many)."""
+    (in worker processes when there is enough to compile)."""
     root, info, syllabus = sources.root, sources.info, sources.syllabus
     config = fingerprint(repr(info), repr(syllabus), str(root), str(root.resolve()))
     results: dict[int, FileResult] = {}
@@ -287,14 +298,19 @@ def _compile_files(sources: Sources, cache: Cache) -> list[FileResult]:
             previous = cache.get("cards", fingerprint(config, str(path)), counted=False)
             kept = previous if isinstance(previous, dict) else None
             jobs.append((index, key, (path, data, info, syllabus, root, kept)))
-    workers = min(os.cpu_count() or 1, 4)
-    forking = "fork" in multiprocessing.get_all_start_methods()  # cheap workers on Linux
-    if len(jobs) >= PARALLEL_MIN_FILES and workers > 1 and forking:
+    work = [job for _, _, job in jobs]
+    workers = parallel_workers(work)
+    if workers > 1:
+        # Largest files first, one at a time: the workers finish together (map keeps order).
+        order = sorted(range(len(work)), key=lambda i: -len(work[i][1]))
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            computed = list(pool.map(_compile_file_job, [job for _, _, job in jobs], chunksize=8))
+            done = dict(
+                zip(order, pool.map(_compile_file_job, [work[i] for i in order]), strict=True)
+            )
+        computed = [done[i] for i in range(len(work))]
     else:
-        computed = [compile_file(*job) for _, _, job in jobs]
+        computed = [compile_file(*job) for job in work]
     for (index, key, job), (result, per_card) in zip(jobs, computed, strict=True):
         # A file cut short by its time budget is tried again next run (a faster machine may
         # finish it), so only complete results are cached.

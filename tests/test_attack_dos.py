@@ -31,15 +31,16 @@ from markdown_it.token import Token
 from mdit_py_plugins.front_matter import front_matter_plugin
 from mdit_py_plugins.texmath import texmath_plugin
 
+import deckgen.compile as compile_module
 from deckgen.cache import Cache
 from deckgen.cardfile import MAX_LINE_CHARS
 from deckgen.checks.cards import _CLOZE_LIKE_RE
 from deckgen.checks.deck import check_near_duplicates
 from deckgen.checks.similarity import first_near_duplicates, near_duplicates, question_words
-from deckgen.compile import FILE_BUDGET_ENV, PARALLEL_MIN_FILES, load_deck, within_budget
+from deckgen.compile import FILE_BUDGET_ENV, load_deck, within_budget
 from deckgen.errors import DiagnosticSink
 from deckgen.lint import lint_deck
-from deckgen.load import MAX_FILE_BYTES
+from deckgen.load import MAX_FILE_BYTES, load_sources
 from deckgen.markdown import CLOZE_RE, make_parser
 from deckgen.model import Card, Deck
 from tests.conftest import PROJECT, cpu_seconds
@@ -464,12 +465,17 @@ def test_the_budget_restores_the_signal_handler_and_an_outer_timer(sample_cards:
 def test_the_budget_also_holds_in_worker_processes(
     sample_cards: Path, write_card: Callable[[str, str], Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for n in range(PARALLEL_MIN_FILES):
+    for n in range(8):
         write_card(
             f"lang/f{n}.md",
             f"{FRONT}## rust-f{n}\nQ: Which rule number {n}?\n\nA: x\n\nSource: RFC 9293\n",
         )
     write_card("lang/slow.md", within_file_limits(systemd_spaces(SLOW)))
+    monkeypatch.setattr(compile_module, "PARALLEL_MIN_BYTES", 0)  # so few bytes: workers anyway
+    sources = load_sources(sample_cards)
+    config = (sources.info, sources.syllabus, sources.root, None)
+    jobs = [(path, data, *config) for path, data in sources.files]
+    assert compile_module.parallel_workers(jobs) > 1
     monkeypatch.setenv(FILE_BUDGET_ENV, "0.2")
     result = lint_deck(sample_cards, cache=Cache(None))
     stopped = [d for d in result.diagnostics if d.code == "DG112"]

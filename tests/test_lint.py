@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from deckgen.checks.deck import MEDIA_WARNING_BYTES
-from deckgen.checks.similarity import near_duplicates, question_words
+from deckgen.checks.similarity import _similar_sets, near_duplicates, question_words
 from deckgen.cli import cli
 from deckgen.lint import lint_deck
 from deckgen.media import MAX_MEDIA_BYTES
@@ -345,6 +347,36 @@ def test_near_duplicates_match_brute_force(shipped_deck: Deck) -> None:
         assert fast == brute
         compared += len(brute)
     assert compared  # the real deck has similar questions at 0.5, so this compares something
+
+
+# A small vocabulary, so that random sets share words often and land on every side of the
+# threshold; word frequencies, set sizes and thresholds vary the prefixes the join indexes.
+_VOCABULARY = [f"w{n}" for n in range(9)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    sets=st.lists(
+        st.frozensets(st.sampled_from(_VOCABULARY), min_size=1, max_size=9), max_size=40
+    ).map(lambda found: list(dict.fromkeys(found))),
+    threshold=st.sampled_from([0.2, 0.3, 0.5, 0.6, 2 / 3, 0.7, 0.75, 0.8, 0.9, 1.0]),
+)
+def test_the_similarity_join_finds_exactly_the_pairs_brute_force_finds(
+    sets: list[frozenset[str]], threshold: float
+) -> None:
+    """Every pair at or over the threshold, each once, with its similarity: what comparing
+    every pair finds (the join's prefixes must never drop one)."""
+    found: list[tuple[int, int, float]] = []
+    assert _similar_sets(sets, threshold, None, lambda i, j, s: found.append((i, j, s))) is None
+    joined = {(min(i, j), max(i, j)): s for i, j, s in found}
+    assert len(joined) == len(found)
+    brute = {
+        (i, j): len(a & b) / len(a | b)
+        for i, a in enumerate(sets)
+        for j, b in enumerate(sets[i + 1 :], start=i + 1)
+        if len(a & b) / len(a | b) >= threshold
+    }
+    assert joined == brute
 
 
 def test_shipped_deck_passes_strict_lint() -> None:

@@ -25,10 +25,11 @@ def question_words(card: Card) -> list[str]:
 
 
 # The similarity join's work for one lint run, counted in index entries probed plus words
-# compared when verifying a candidate; 4 million is about 2.5 s. The shipped deck needs 77,
-# bench/synth.py's decks 112 thousand (10,000 cards) and 2.9 million (50,000 cards: the count
-# grows with the square of the cards sharing words). Questions written to share their rarest
-# words reach it with one 128 KiB file, so past it the check stops and says so (DG112).
+# compared when verifying a candidate; 4 million is about 2.5 s. The shipped deck needs 138,
+# bench/synth.py's decks 40 to 57 thousand (10,000 cards) and 0.8 to 1.0 million (50,000
+# cards). Questions written to share their rarest words reach it with one 128 KiB file (the
+# count grows with the square of the cards sharing them), so past it the check stops and says
+# so (DG112).
 MAX_NEAR_DUPLICATE_COMPARISONS = 4_000_000
 
 
@@ -43,6 +44,14 @@ def _question_groups(cards: Iterable[Card]) -> tuple[list[frozenset[str]], list[
     return list(groups), list(groups.values())
 
 
+def _overlap_needed(threshold: float, size: int, other: int) -> int:
+    """The fewest shared words that give sets of these sizes a Jaccard similarity of at least
+    `threshold`: shared / (|A| + |B| - shared) >= t exactly when shared >= t / (1 + t) *
+    (|A| + |B|). Rounded down when within float error of a whole number: one too few only
+    lengthens a prefix, one too many would drop pairs."""
+    return max(1, math.ceil(threshold / (1 + threshold) * (size + other) - 1e-9))
+
+
 def _similar_sets(
     sets: Sequence[frozenset[str]],
     threshold: float,
@@ -53,48 +62,51 @@ def _similar_sets(
     similarity >= threshold (a callback, so that memory need not grow with the pairs); return
     the index of the set at which `limit` comparisons ran out, or None when the join finished.
 
-    An exact all-pairs similarity join (PPJoin, Xiao et al. 2008) instead of comparing every
-    pair: with each set's words ordered rarest first, two sets that reach the threshold must
-    share a word among the first `len - ceil(threshold * len) + 1` of each (prefix filter); sets
-    are visited by size, so a smaller earlier set cannot match (length filter) and only a shorter
-    prefix needs indexing; and the position of a shared prefix word bounds how large the overlap
-    can still become (positional filter). Only the survivors are compared in full.
+    An exact all-pairs similarity join with prefix filtering (Chaudhuri et al. 2006; Xiao et al.
+    2008's PPJoin) on pairs of words instead of words. With each set's words in one global
+    order (rarest first), two sets sharing at least `o` words share, among the first `len - o +
+    2` words of each, the first two words they share. Sets are visited by size, so an earlier
+    one is never larger: a set of size t is indexed under the word pairs of its first `t -
+    o(t, t) + 2` words (what any later, larger set must share with it) and probes with the
+    first `s - o(s, smallest candidate) + 2`. Keyed by pairs, one frequent word shared (a
+    template's questions share their common words and differ in the rest) no longer makes a
+    candidate: the candidates are the sets sharing two of their rarer words. On
+    bench/synth.py's template deck this is 57 thousand comparisons at 10,000 cards and 0.8
+    million at 50,000 (by single words: 0.33 and 7.0 million); it still grows faster than the
+    cards, as pairs of frequent words recur.
+    A set too small to need two shared words (o(t, t) = 1: a one-word question at 0.8) goes in
+    an index of single words. Every candidate is then compared in full, so the result is
+    exactly the all-pairs one (tests/test_lint.py checks it against brute force).
     """
     by_size = sorted(range(len(sets)), key=lambda n: len(sets[n]))  # stable: first asked first
     frequency = Counter(w for words in sets for w in words)
-    index: dict[str, list[tuple[int, int]]] = defaultdict(list)  # word -> (visit, position)
+    singles: dict[str, list[int]] = defaultdict(list)  # word -> visits of sets indexed by words
+    pairs: dict[tuple[str, str], list[int]] = defaultdict(list)  # word pair -> visits
     work = 0
     for x, n in enumerate(by_size):
         words = sets[n]
         size = len(words)
         ranked = sorted(words, key=lambda w: (frequency[w], w))
-        prefix_length = size - math.ceil(threshold * size) + 1
-        # Sets arrive by size, so only a shorter prefix needs indexing (the "mid-prefix").
-        index_length = size - math.ceil(2 * threshold / (1 + threshold) * size) + 1
-        overlap: dict[int, int] = {}
-        for i, word in enumerate(ranked[:prefix_length]):
-            entries = index[word]
+        smallest = max(1, math.ceil(threshold * size - 1e-9))  # length filter
+        needed = _overlap_needed(threshold, size, smallest)
+        candidates: dict[int, None] = {}
+        probes: list[list[int]] = [singles[w] for w in ranked[: size - needed + 1] if w in singles]
+        prefix = ranked[: size - needed + 2]
+        probes += [
+            pairs[key]
+            for i, first in enumerate(prefix)
+            for second in prefix[i + 1 :]
+            if (key := (first, second)) in pairs
+        ]
+        for entries in probes:
             work += len(entries)
             if limit is not None and work > limit:
                 return n
-            for y, j in entries:
-                other_size = len(sets[by_size[y]])
-                if other_size < threshold * size:  # length filter
-                    continue
-                seen = overlap.get(y, 0)
-                if seen < 0:
-                    continue
-                needed = math.ceil(threshold / (1 + threshold) * (size + other_size))
-                if seen + 1 + min(size - i - 1, other_size - j - 1) >= needed:
-                    overlap[y] = seen + 1
-                else:
-                    overlap[y] = -1  # cannot reach the threshold any more
-            if i < index_length:
-                entries.append((x, i))
-        for y, seen in overlap.items():
-            if seen <= 0:
-                continue
+            candidates.update(dict.fromkeys(entries))
+        for y in candidates:
             other = sets[by_size[y]]
+            if len(other) < threshold * size:  # length filter
+                continue
             work += len(other)  # the intersection walks the smaller set, which is `other`
             if limit is not None and work > limit:
                 return n
@@ -102,6 +114,15 @@ def _similar_sets(
             similarity = shared / (size + len(other) - shared)
             if similarity >= threshold:
                 found(n, by_size[y], similarity)
+        own = _overlap_needed(threshold, size, size)
+        if own < 2:
+            for word in ranked[: size - own + 1]:
+                singles[word].append(x)
+        else:
+            indexed = ranked[: size - own + 2]
+            for i, first in enumerate(indexed):
+                for second in indexed[i + 1 :]:
+                    pairs[first, second].append(x)
     return None
 
 
