@@ -181,8 +181,7 @@ def build(
         raise ValueError(f"unknown format(s): {', '.join(unknown)}")
 
     cache = Cache.for_cards(cards_dir, enabled=use_cache)
-    sources = load_sources(cards_dir)
-    compiled = compile_deck(sources, cache)
+    compiled = compile_deck(load_sources(cards_dir), cache)  # the files' bytes not kept past it
     checked = check_deck(compiled)  # the PDF exporter measures print overflow as it writes
     if checked.errors:
         raise DeckgenError(checked.errors)

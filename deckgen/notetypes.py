@@ -6,7 +6,9 @@ with `deckgen.faces.fill_template`, so a card looks the same in both.
 
 from __future__ import annotations
 
+import functools
 import re
+import sys
 from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
 
@@ -132,9 +134,13 @@ def anki_tags(deck: Deck, rendered: RenderedCard) -> list[str]:
 
 def source_file(deck: Deck, rendered: RenderedCard) -> str:
     """The card's file relative to the project (the folder holding the cards folder)."""
-    path = rendered.card.path
+    return _project_relative(deck.root.parent, rendered.card.path)
+
+
+@functools.lru_cache(maxsize=4096)  # a file's cards share it: computed, and held, once per file
+def _project_relative(project: Path, path: Path) -> str:
     try:
-        return path.relative_to(deck.root.parent).as_posix()
+        return path.relative_to(project).as_posix()
     except ValueError:
         return path.name
 
@@ -162,9 +168,10 @@ def note_fields(
     meta = {
         "Extra": rendered.extra,
         "Sources": sources,
-        "Breadcrumb": str(escape(breadcrumb)),
+        # Interned: the cards of a topic, or of a file, share one string.
+        "Breadcrumb": sys.intern(str(escape(breadcrumb))),
         "CardId": card.id,
-        "SourceFile": str(escape(source_file(deck, rendered))),
+        "SourceFile": sys.intern(str(escape(source_file(deck, rendered)))),
     }
     content = {
         ANKI_FIELDS[name]: getattr(rendered, CONTENT_FIELDS[name]) for name in card.type.fields

@@ -15,7 +15,7 @@ import tempfile
 import time
 import warnings
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import ClassVar
 
@@ -33,7 +33,7 @@ from deckgen.notetypes import (
     context_fields,
     note_guid,
 )
-from deckgen.render import MediaFile, RenderedDeck
+from deckgen.render import MediaFile, RenderedCard, RenderedDeck
 from deckgen.templating import template_environment
 
 log = logging.getLogger(__name__)
@@ -186,6 +186,23 @@ def write_apkg(
                 _zip_file(archive, str(index), file.path, date_time)
 
 
+class _DeckOfNotesMadeLate(genanki.Deck):  # type: ignore[misc]
+    """A genanki deck whose notes are made only while it is written, then dropped: a 50,000-card
+    package holds one deck's Note objects at a time rather than all of them (genanki 0.13.1's
+    `Deck.write_to_db` reads `self.notes`, as `Package.write_to_db` calls it deck by deck)."""
+
+    def __init__(self, deck_id: int, name: str, description: str) -> None:
+        super().__init__(deck_id, name, description)
+        self.makers: list[Callable[[], genanki.Note]] = []
+
+    def write_to_db(self, cursor: sqlite3.Cursor, timestamp: float, id_gen: Iterator[int]) -> None:
+        self.notes = [make() for make in self.makers]
+        try:
+            super().write_to_db(cursor, timestamp, id_gen)
+        finally:
+            self.notes = []
+
+
 class AnkiExporter:
     """Writes `<stem>.apkg`: one Anki package with nested decks <Deck>::<Section>::<Topic>
     (<Deck>::<Topic> without sections)."""
@@ -200,14 +217,25 @@ class AnkiExporter:
         models = build_models(deck.deck, env)
         sources_template = env.get_template("anki/sources.html")
         info = deck.deck.info
-        decks: dict[str, genanki.Deck] = {}
+        decks: dict[str, _DeckOfNotesMadeLate] = {}
 
-        def anki_deck(name: str) -> genanki.Deck:
+        def anki_deck(name: str) -> _DeckOfNotesMadeLate:
             if name not in decks:
                 # Anki's deck overview shows the description as HTML: give it plain text only.
                 description = html.escape(info.description) if name == info.name else ""
-                decks[name] = genanki.Deck(deck_id_for(info.id, name), name, description)
+                decks[name] = _DeckOfNotesMadeLate(deck_id_for(info.id, name), name, description)
             return decks[name]
+
+        def note_maker(rendered: RenderedCard, guid: str) -> Callable[[], genanki.Note]:
+            card = rendered.card
+            return lambda: genanki.Note(
+                model=models[card.type.key],
+                fields=list(
+                    context_fields(context, deck.deck, rendered, sources_template).values()
+                ),
+                tags=[*anki_tags(deck.deck, rendered), *context.note_tags.get(card.id, ())],
+                guid=guid,
+            )
 
         anki_deck(info.name)
         times: dict[str, int] = {}  # by GUID, for the notes whose time the history sets
@@ -216,14 +244,6 @@ class AnkiExporter:
             guid = note_guid(info.id, card.id)
             if card.id in context.note_times:
                 times[guid] = context.note_times[card.id]
-            note = genanki.Note(
-                model=models[card.type.key],
-                fields=list(
-                    context_fields(context, deck.deck, rendered, sources_template).values()
-                ),
-                tags=[*anki_tags(deck.deck, rendered), *context.note_tags.get(card.id, ())],
-                guid=guid,
-            )
             path = deck.deck.deck_path(card)
             # Anki's importer walks a card's parent decks by name and stops at the first one
             # missing from the package: ship every level so the top deck (and its
@@ -231,7 +251,7 @@ class AnkiExporter:
             parts = path.split("::")
             for depth in range(2, len(parts)):
                 anki_deck("::".join(parts[:depth]))
-            anki_deck(path).add_note(note)
+            anki_deck(path).makers.append(note_maker(rendered, guid))
 
         target = out_dir / f"{context.stem}{self.suffix}"
         package = genanki.Package([decks[name] for name in sorted(decks)])
