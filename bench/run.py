@@ -5,7 +5,8 @@
     python bench/run.py --only site --json /tmp/site.json   # the static site alone
 
 Two corpora (bench/synth.py): `zipf`, a mix of prose, lists, code, cloze and reversed cards over a
-Zipf vocabulary, 25 to a file; and `template`, a vocabulary deck of 40 files whose 12-word
+Zipf vocabulary, 25 to a file; and `template`, a vocabulary deck of 40 files (250 cards to a
+file past 10,000) whose 12-word
 questions share one template, with 40-word answers and Python code on every third card. Each is
 written in every tool's own format and built to .apkg by deckgen and, in the same run, by its
 peers, installed into a venv of their own (ankdown 0.7.1, plain and with --highlight, and
@@ -18,7 +19,9 @@ The static site of a 20,000-card Zipf deck (`--site-cards`) is opened in headles
 the time from each key typed into the search to the frame that shows its results, against the
 targets (first paint ≤ 1 s, ≤ 50 ms a keystroke). `--skip-site` leaves it out.
 
-Prints a Markdown table and writes JSON. Times are medians of --repeat runs; peak memory is the
+Also measured: `deckgen --version` and `--help`, a 2,000-card PDF and the shipped deck. Prints
+the Markdown tables, then issue 17's targets, each met or not by this run (also in the JSON,
+under "targets"). Times are medians of --repeat runs (50,000 cards: one run); peak memory is the
 child process's maximum resident set size.
 
 This process never imports deckgen: on Linux a child inherits its parent's peak-memory mark, so
@@ -167,8 +170,13 @@ def install_peers(venv: Path) -> Path:
     bin_dir = venv / "bin"
     if not (bin_dir / "ankdown").exists() or not (bin_dir / "mdankideck").exists():
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        # Without SOURCE_DATE_EPOCH: wheel refuses one that is set but empty, and the peers'
+        # wheels need no fixed clock.
+        env = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
         subprocess.run(
-            [str(bin_dir / "python"), "-m", "pip", "install", "-q", *PEER_PACKAGES], check=True
+            [str(bin_dir / "python"), "-m", "pip", "install", "-q", *PEER_PACKAGES],
+            check=True,
+            env=env,
         )
     return bin_dir
 
@@ -223,6 +231,7 @@ def bench_size(
     result["lint (cold)"] = median_of(reps, lambda: run_process(lint, folder, cold_env))
     run_process(build, folder, warm_env)  # fill the cache
     result["build apkg (warm)"] = median_of(reps, lambda: run_process(build, folder, warm_env))
+    run_process(lint, folder, warm_env)  # a lint of its own to replay
     result["lint (warm)"] = median_of(reps, lambda: run_process(lint, folder, warm_env))
 
     edits = iter(range(1_000_000))
@@ -270,6 +279,92 @@ def bench_size(
     return result
 
 
+def bench_startup(repeat: int, work: Path) -> dict[str, dict[str, float]]:
+    """`deckgen --version` and `deckgen --help`: what every command pays before its work."""
+    return {
+        f"deckgen {flag}": median_of(
+            max(repeat, 5), functools.partial(run_process, [*DECKGEN, flag], work)
+        )
+        for flag in ("--version", "--help")
+    }
+
+
+def _target(name: str, measured: float, limit: float, unit: str) -> dict[str, Any]:
+    return {
+        "target": name,
+        "measured": measured,
+        "limit": limit,
+        "unit": unit,
+        "met": measured <= limit,
+    }
+
+
+def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Issue 17's targets, each against what this run measured (those it measured)."""
+    found = []
+    for e in results["sizes"]:
+        n = f"{e['corpus']} {e['cards']:,}"
+        ratios = e["ratios"]
+        if e["cards"] <= 10_000 and REFERENCE in ratios["build apkg (cold)"]:
+            found.append(
+                _target(
+                    f"{n}: build cold vs {REFERENCE}",
+                    ratios["build apkg (cold)"][REFERENCE],
+                    1.0,
+                    "×",
+                )
+            )
+        if e["cards"] == 10_000:
+            found.append(
+                _target(
+                    f"{n}: build warm vs the floor", ratios["build apkg (warm)"]["floor"], 1.5, "×"
+                )
+            )
+            found.append(
+                _target(
+                    f"{n}: one card edited vs the floor",
+                    ratios["build apkg (one card edited)"]["floor"],
+                    2.0,
+                    "×",
+                )
+            )
+            found.append(_target(f"{n}: lint warm", e["lint (warm)"]["seconds"], 0.5, "s"))
+        if e["cards"] == 50_000:
+            peak = max(v["peak_mb"] for k, v in e.items() if k in DECKGEN_FIGURES)
+            found.append(_target(f"{n}: peak memory", peak, 300, "MB"))
+    for key, value in results.items():
+        if key.startswith("linearity"):
+            found.append(_target(key, value, 5.0, "×"))
+    for name, value in results.get("startup", {}).items():
+        found.append(_target(name, value["seconds"], 0.1, "s"))
+    if "pdf 2000" in results:
+        found.append(_target("pdf 2,000 cards cold", results["pdf 2000"]["seconds"], 4.0, "s"))
+        found.append(
+            _target("pdf 2,000 cards peak memory", results["pdf 2000"]["peak_mb"], 2048, "MB")
+        )
+    if "site" in results:
+        for key, value in results["site"]["browser"].items():
+            if key in SITE_TARGETS:
+                found.append(
+                    _target(
+                        f"site {results['site']['cards']:,}: {key}", value, SITE_TARGETS[key], "ms"
+                    )
+                )
+    return found
+
+
+def targets_table(found: list[dict[str, Any]]) -> list[str]:
+    lines = ["", "| target | measured | limit | |", "|---|---|---|---|"]
+    for t in found:
+        value = f"{t['measured']:.2f}" if t["unit"] in ("×", "s") else f"{t['measured']:.0f}"
+        limit = f"{t['limit']:g}"
+        lines.append(
+            f"| {t['target']} | {value} {t['unit']} | ≤ {limit} {t['unit']} | "
+            f"{'met' if t['met'] else '**not met**'} |"
+        )
+    return lines
+
+
 def bench_pdf_2000(work: Path) -> dict[str, float]:
     folder = work / "deck-pdf-2000"
     shutil.rmtree(folder, ignore_errors=True)
@@ -288,13 +383,12 @@ def bench_shipped(repeat: int, work: Path) -> dict[str, Any]:
         "--out",
         str(work / "shipped"),
     ]
+    warm = {"DECKGEN_CACHE_DIR": str(work / "c")}
+    cold = median_of(repeat, lambda: run_process(command, work, {"DECKGEN_NO_CACHE": "1"}))
+    run_process(command, work, warm)  # fill the cache
     return {
-        "every default format (cold)": median_of(
-            repeat, lambda: run_process(command, work, {"DECKGEN_NO_CACHE": "1"})
-        ),
-        "every default format (warm)": median_of(
-            repeat, lambda: run_process(command, work, {"DECKGEN_CACHE_DIR": str(work / "c")})
-        ),
+        "every default format (cold)": cold,
+        "every default format (warm)": median_of(repeat, lambda: run_process(command, work, warm)),
     }
 
 
@@ -438,6 +532,8 @@ def details(results: dict[str, Any]) -> list[str]:
     if "pdf 2000" in results:
         v = results["pdf 2000"]
         rows.append(("zipf 2,000", "build pdf (cold)", _seconds(v), f"{v['peak_mb']:.0f} MB"))
+    for key, value in results.get("startup", {}).items():
+        rows.append(("", key, _seconds(value), f"{value['peak_mb']:.0f} MB"))
     for key, value in results.get("shipped", {}).items():
         rows.append(("shipped", key, _seconds(value), f"{value['peak_mb']:.0f} MB"))
     if "site" in results:
@@ -528,6 +624,8 @@ def main() -> None:
                     by_size[50_000]["build apkg (cold)"]["seconds"]
                     / by_size[10_000]["build apkg (cold)"]["seconds"]
                 )
+        if args.only is None:
+            results["startup"] = bench_startup(args.repeat, work)
         if not args.skip_pdf and args.only is None:
             print("benchmarking the 2,000-card PDF…", file=sys.stderr, flush=True)
             results["pdf 2000"] = bench_pdf_2000(work)
@@ -539,9 +637,11 @@ def main() -> None:
                 f"benchmarking the site of {args.site_cards:,} cards…", file=sys.stderr, flush=True
             )
             results["site"] = bench_site(work, args.site_cards, args.repeat)
+    results["targets"] = targets(results)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=2) + "\n")
     print("\n".join([*side_by_side(results), "", *details(results)]))
+    print("\n".join(targets_table(results["targets"])))
     print(f"\nwrote {args.json}", file=sys.stderr)
 
 
