@@ -39,6 +39,7 @@ from deckgen.notetypes import card_template_problems
 from deckgen.release import ShippedNote, Stamp, release_stamps, shipped_notes
 from deckgen.render import RenderedDeck
 from deckgen.selection import select_cards, selection_suffix
+from deckgen.status import NO_STATUS, Status
 from deckgen.templating import syntax_problems, template_environment, template_problem
 
 log = logging.getLogger(__name__)
@@ -75,11 +76,12 @@ def _stamps(
     templates_dir: Path | None,
     clock: int,
     origin: str,
+    status: Status,
 ) -> tuple[dict[str, ShippedNote], dict[str, Stamp]]:
     """Each note as the package ships it, and when it last changed (deckgen.release); a broken
     --templates file is located."""
     try:
-        notes = shipped_notes(deck, template_environment(templates_dir))
+        notes = shipped_notes(deck, template_environment(templates_dir), status)
         return notes, release_stamps(history, notes, clock, origin)
     except DeckgenError:
         raise
@@ -171,8 +173,10 @@ def build(
     progress: Progress | None = None,
     options: Mapping[str, str] | None = None,
     use_cache: bool = True,
+    status: Status = NO_STATUS,
 ) -> BuildResult:
-    """Compile the cards into every requested format; nothing is written if any card is bad."""
+    """Compile the cards into every requested format; nothing is written if any card is bad.
+    `progress` is told each stage as it starts, `status` how far a long one has got."""
     say = progress or (lambda _message: None)
     exporters = available_exporters()
     chosen = list(dict.fromkeys(formats)) or default_formats()
@@ -181,7 +185,8 @@ def build(
         raise ValueError(f"unknown format(s): {', '.join(unknown)}")
 
     cache = Cache.for_cards(cards_dir, enabled=use_cache)
-    compiled = compile_deck(load_sources(cards_dir), cache)  # the files' bytes not kept past it
+    # the files' bytes are not kept past it
+    compiled = compile_deck(load_sources(cards_dir), cache, status)
     checked = check_deck(compiled)  # the PDF exporter measures print overflow as it writes
     if checked.errors:
         raise DeckgenError(checked.errors)
@@ -194,7 +199,7 @@ def build(
     if templates_dir is not None:  # before anything is written
         _check_templates(templates_dir, selected)
     clock, origin = build_clock(cards_dir, templates_dir)
-    notes, stamped = _stamps(compiled.history, selected, templates_dir, clock, origin)
+    notes, stamped = _stamps(compiled.history, selected, templates_dir, clock, origin, status)
     context = ExportContext(
         stem=f"{info.id}{selection_suffix(include, exclude, info.section.tag)}",
         timestamp=clock,
@@ -203,6 +208,7 @@ def build(
         note_times={card_id: stamp.time for card_id, stamp in stamped.items()},
         note_tags={card_id: (stamp.tag,) for card_id, stamp in stamped.items()},
         note_fields={card_id: note.fields for card_id, note in notes.items()},
+        status=status,
     )
     paths = _export(selected, chosen, out_dir, context, say)
     cache.prune()

@@ -36,6 +36,7 @@ from deckgen.load import Sources, drop_duplicate_ids, load_sources, parse_card_b
 from deckgen.model import Card, Deck, DeckInfo, Syllabus, Text
 from deckgen.render import CardRenderer, MediaFile, RenderedCard, RenderedDeck
 from deckgen.rules import Severity
+from deckgen.status import NO_STATUS, Status
 
 log = logging.getLogger(__name__)
 
@@ -282,7 +283,7 @@ def parallel_workers(jobs: Sequence[Job]) -> int:
     return workers if sum(len(job[1]) for job in jobs) >= PARALLEL_MIN_BYTES else 1
 
 
-def _compile_files(sources: Sources, cache: Cache) -> list[FileResult]:
+def _compile_files(sources: Sources, cache: Cache, status: Status) -> list[FileResult]:
     """Every card file's result, from the cache where its inputs are unchanged, else computed
     (in worker processes when there is enough to compile)."""
     root, info, syllabus = sources.root, sources.info, sources.syllabus
@@ -299,18 +300,22 @@ def _compile_files(sources: Sources, cache: Cache) -> list[FileResult]:
             kept = previous if isinstance(previous, dict) else None
             jobs.append((index, key, (path, data, info, syllabus, root, kept)))
     work = [job for _, _, job in jobs]
-    workers = parallel_workers(work)
-    if workers > 1:
+    label = "compiling card files"
+    done: dict[int, tuple[FileResult, CardResults]] = {}
+    if parallel_workers(work) > 1:
         # Largest files first, one at a time: the workers finish together (map keeps order).
         order = sorted(range(len(work)), key=lambda i: -len(work[i][1]))
         context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            done = dict(
-                zip(order, pool.map(_compile_file_job, [work[i] for i in order]), strict=True)
-            )
-        computed = [done[i] for i in range(len(work))]
+        with ProcessPoolExecutor(max_workers=parallel_workers(work), mp_context=context) as pool:
+            results_in_order = pool.map(_compile_file_job, [work[i] for i in order])
+            for i, computed_file in zip(order, results_in_order, strict=True):
+                done[i] = computed_file
+                status.count(label, len(done), len(work))
     else:
-        computed = [compile_file(*job) for job in work]
+        for i, job in enumerate(work):
+            done[i] = compile_file(*job)
+            status.count(label, len(done), len(work))
+    computed = [done[i] for i in range(len(work))]
     for (index, key, job), (result, per_card) in zip(jobs, computed, strict=True):
         # A file cut short by its time budget is tried again next run (a faster machine may
         # finish it), so only complete results are cached.
@@ -339,11 +344,12 @@ class CompiledDeck:
         return self.rendered.deck
 
 
-def compile_deck(sources: Sources, cache: Cache) -> CompiledDeck:
-    """Compile every card file that load read; keep the first card of each id."""
+def compile_deck(sources: Sources, cache: Cache, status: Status = NO_STATUS) -> CompiledDeck:
+    """Compile every card file that load read; keep the first card of each id. `status` is
+    told how many of the files to compile are done."""
     sink = DiagnosticSink()
     sink.extend(sources.diagnostics)
-    files = _compile_files(sources, cache)
+    files = _compile_files(sources, cache, status)
     for result in files:
         sink.extend(result.diagnostics)
     cards = drop_duplicate_ids([c for result in files for c in result.cards], sink)

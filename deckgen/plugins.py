@@ -17,6 +17,7 @@ from typing import ClassVar, Protocol, runtime_checkable
 from deckgen.cache import Cache
 from deckgen.errors import DeckgenError, Diagnostic, DiagnosticSink, Location
 from deckgen.render import RenderedDeck
+from deckgen.status import NO_STATUS, Status
 
 ENTRY_POINT_GROUP = "deckgen.exporters"
 
@@ -37,6 +38,8 @@ class ExportContext:
     # Per card id, its note's fields (deckgen.notetypes.note_fields), rendered once by the
     # build for the release stamps; an exporter reads them with notetypes.context_fields.
     note_fields: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # How far a long export has got (notes written, a PDF typeset): shown on a terminal.
+    status: Status = NO_STATUS
 
 
 @dataclass(frozen=True)

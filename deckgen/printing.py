@@ -14,7 +14,6 @@ from typing import Any
 from urllib.parse import unquote
 
 import jinja2
-import typst
 
 from deckgen.errors import DeckgenError, Diagnostic, DiagnosticSink, Location
 from deckgen.model import Card, Deck
@@ -283,6 +282,8 @@ class TypstDocument:
         self._deck = deck
         self._cards = cards
         self._output = output
+        import typst  # here: a build without a PDF need not load Typst (30 ms)
+
         # Only the bundled fonts: the same PDF on every machine.
         self._compiler = typst.Compiler(str(main), root=str(root), ignore_system_fonts=True)
         self.timestamp: int | None = None

@@ -35,6 +35,7 @@ from deckgen.model import Card
 from deckgen.notetypes import anki_tags, card_css, card_templates, note_fields
 from deckgen.render import RenderedDeck
 from deckgen.sanitize import html_text
+from deckgen.status import NO_STATUS, Status
 
 CHANGED_TAG = "deckgen::changed::"  # + the version in which the note last changed
 QUESTION_CHARS = 120  # how much of a question the changelog quotes
@@ -61,7 +62,9 @@ class ShippedNote:
     fields: dict[str, str]  # field name -> HTML value, in the note type's order
 
 
-def shipped_notes(deck: RenderedDeck, env: jinja2.Environment) -> dict[str, ShippedNote]:
+def shipped_notes(
+    deck: RenderedDeck, env: jinja2.Environment, status: Status = NO_STATUS
+) -> dict[str, ShippedNote]:
     """Card id → its note: the fields, and a digest of everything the learner's Anki receives
     for it: the note type's templates and CSS, every field and the tags (not the changed-in tag
     itself)."""
@@ -72,12 +75,15 @@ def shipped_notes(deck: RenderedDeck, env: jinja2.Environment) -> dict[str, Ship
     }
     sources = env.get_template("anki/sources.html")
     result = {}
-    for rendered in deck.cards:
+    for number, rendered in enumerate(deck.cards, start=1):
+        if number % 500 == 0:
+            status.count("rendering the notes", number, len(deck.cards))
         card = rendered.card
         fields = note_fields(deck.deck, rendered, sources)
         parts = [f"{k}={v}" for k, v in fields.items()]
         digest = _digest(type_digests[card.type.key], *parts, *anki_tags(deck.deck, rendered))
         result[card.id] = ShippedNote(digest, fields)
+    status.count("rendering the notes", len(deck.cards), len(deck.cards))
     return result
 
 

@@ -191,9 +191,12 @@ class _DeckOfNotesMadeLate(genanki.Deck):  # type: ignore[misc]
     package holds one deck's Note objects at a time rather than all of them (genanki 0.13.1's
     `Deck.write_to_db` reads `self.notes`, as `Package.write_to_db` calls it deck by deck)."""
 
-    def __init__(self, deck_id: int, name: str, description: str) -> None:
+    def __init__(
+        self, deck_id: int, name: str, description: str, written: Callable[[int], None]
+    ) -> None:
         super().__init__(deck_id, name, description)
         self.makers: list[Callable[[], genanki.Note]] = []
+        self.written = written  # told how many notes each deck wrote
 
     def write_to_db(self, cursor: sqlite3.Cursor, timestamp: float, id_gen: Iterator[int]) -> None:
         self.notes = [make() for make in self.makers]
@@ -201,6 +204,7 @@ class _DeckOfNotesMadeLate(genanki.Deck):  # type: ignore[misc]
             super().write_to_db(cursor, timestamp, id_gen)
         finally:
             self.notes = []
+        self.written(len(self.makers))
 
 
 class AnkiExporter:
@@ -218,12 +222,18 @@ class AnkiExporter:
         sources_template = env.get_template("anki/sources.html")
         info = deck.deck.info
         decks: dict[str, _DeckOfNotesMadeLate] = {}
+        written = [0]
+
+        def count(notes: int) -> None:
+            written[0] += notes
+            context.status.count("writing the notes", written[0], len(deck.cards))
 
         def anki_deck(name: str) -> _DeckOfNotesMadeLate:
             if name not in decks:
                 # Anki's deck overview shows the description as HTML: give it plain text only.
                 description = html.escape(info.description) if name == info.name else ""
-                decks[name] = _DeckOfNotesMadeLate(deck_id_for(info.id, name), name, description)
+                deck_id = deck_id_for(info.id, name)
+                decks[name] = _DeckOfNotesMadeLate(deck_id, name, description, count)
             return decks[name]
 
         def note_maker(rendered: RenderedCard, guid: str) -> Callable[[], genanki.Note]:

@@ -79,7 +79,10 @@ class PdfExporter:
             make_page = cards_page if name == "cards" else sheet_page
             page = make_page(deck, cards, options, context.timestamp, context.templates_dir)
             target = out_dir / f"{context.stem}-{name}-{options.paper}{self.suffix}"
-            with TypstDocument(page, deck.media, deck=deck, cards=cards, output=target) as document:
+            with (
+                TypstDocument(page, deck.media, deck=deck, cards=cards, output=target) as document,
+                context.status.waiting(f"typesetting {target.name} ({len(cards):,} cards)"),
+            ):
                 typeset.append((target, document.pdf(context.timestamp)))
                 if name == "cards":
                     self._report_overflows(deck, document, context)
