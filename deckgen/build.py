@@ -209,6 +209,7 @@ def build(
         note_tags={card_id: (stamp.tag,) for card_id, stamp in stamped.items()},
         note_fields={card_id: note.fields for card_id, note in notes.items()},
         status=status,
+        cache=cache,
     )
     paths = _export(selected, chosen, out_dir, context, say)
     cache.prune()

@@ -40,6 +40,8 @@ class ExportContext:
     note_fields: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     # How far a long export has got (notes written, a PDF typeset): shown on a terminal.
     status: Status = NO_STATUS
+    # Where an exporter may keep work from one build for the next (the PDF's typeset parts).
+    cache: Cache = field(default_factory=lambda: Cache(None))
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import io
+import itertools
 import json
 import re
 import shutil
@@ -15,9 +18,10 @@ from urllib.parse import unquote
 
 import jinja2
 
+from deckgen.cache import Cache, fingerprint
 from deckgen.errors import DeckgenError, Diagnostic, DiagnosticSink, Location
 from deckgen.model import Card, Deck
-from deckgen.render import MediaFile, RenderedDeck
+from deckgen.render import MediaFile, RenderedCard, RenderedDeck
 from deckgen.safety import printable
 from deckgen.sourceline import source_markdown
 from deckgen.templating import Origin, traced_render
@@ -88,31 +92,54 @@ def _fields(card: Card) -> tuple[str, str | Marked]:
     return front, back
 
 
-def print_cards(deck: RenderedDeck) -> list[PrintCard]:
-    """Every selected card as Typst markup, its images pointing at the staged media copies."""
+def print_cards(deck: RenderedDeck, cache: Cache | None = None) -> list[PrintCard]:
+    """Every selected card as Typst markup, its images pointing at the staged media copies.
+
+    Kept in `cache` a card file at a time: a file's cards are made again only when one of them
+    (its text, type, topic title or images) changed.
+    """
+    cache = cache if cache is not None else Cache(None)
     by_path = {m.path: m.name for m in deck.media}
-    result = []
-    for rendered in deck.cards:
-        card = rendered.card
-        folder = card.path.parent
-
-        def media_name(src: str, folder: Path = folder) -> str | None:
-            return by_path.get((folder / unquote(src)).resolve())
-
-        renderer = TypstRenderer(media_name)
-        front, back = _fields(card)
-        result.append(
-            PrintCard(
-                id=card.id,
-                label=typst_text(deck.deck.syllabus.topic_title(card.topic)),
-                front=renderer.render(front),
-                back=renderer.render(back),
-                extra=renderer.render(card.extra.markdown) if card.extra else TypstCode(""),
-                sources=tuple(renderer.render(source_markdown(s.markdown)) for s in card.sources),
-                write_in=card.type.typed_answer,
-            )
-        )
+    result: list[PrintCard] = []
+    for _, group in itertools.groupby(deck.cards, key=lambda r: r.card.path):
+        rendered = list(group)
+        key = fingerprint("print cards", *(_print_inputs(deck, r) for r in rendered))
+        kept = cache.get("printcards", key)
+        if isinstance(kept, list) and all(isinstance(c, PrintCard) for c in kept):
+            result.extend(kept)
+            continue
+        made = [_print_card(deck, r, by_path) for r in rendered]
+        cache.put("printcards", key, made)
+        result.extend(made)
     return result
+
+
+def _print_inputs(deck: RenderedDeck, rendered: RenderedCard) -> str:
+    """All that a card's Typst markup is made from (the images by their content-named copies)."""
+    card = rendered.card
+    fields = [f"{name}={text.markdown}" for name, text in card.markdown_fields()]
+    topic = deck.deck.syllabus.topic_title(card.topic)
+    return repr((card.id, card.type.key, topic, str(card.path.parent), fields, rendered.media))
+
+
+def _print_card(deck: RenderedDeck, rendered: RenderedCard, by_path: dict[Path, str]) -> PrintCard:
+    card = rendered.card
+    folder = card.path.parent
+
+    def media_name(src: str) -> str | None:
+        return by_path.get((folder / unquote(src)).resolve())
+
+    renderer = TypstRenderer(media_name)
+    front, back = _fields(card)
+    return PrintCard(
+        id=card.id,
+        label=typst_text(deck.deck.syllabus.topic_title(card.topic)),
+        front=renderer.render(front),
+        back=renderer.render(back),
+        extra=renderer.render(card.extra.markdown) if card.extra else TypstCode(""),
+        sources=tuple(renderer.render(source_markdown(s.markdown)) for s in card.sources),
+        write_in=card.type.typed_answer,
+    )
 
 
 def _date(timestamp: int) -> tuple[TypstCode, str]:
@@ -154,8 +181,16 @@ class PrintPage:
     templates_dir: Path | None
 
     @classmethod
-    def render(cls, name: str, context: dict[str, Any], templates_dir: Path | None) -> PrintPage:
-        template = typst_environment(templates_dir).get_template(name)
+    def render(
+        cls,
+        name: str,
+        context: dict[str, Any],
+        templates_dir: Path | None,
+        template: jinja2.Template | None = None,
+    ) -> PrintPage:
+        """`name` rendered; `template` is that template already loaded (for many renders)."""
+        if template is None:
+            template = typst_environment(templates_dir).get_template(name)
         return cls(template.render(**context), template, context, templates_dir)
 
     def offset(self, line: int, col: int) -> int | None:
@@ -178,15 +213,11 @@ class PrintPage:
         return found
 
 
-def cards_page(
-    deck: RenderedDeck,
-    cards: Sequence[PrintCard],
-    options: PrintOptions,
-    timestamp: int,
-    templates_dir: Path | None = None,
-) -> PrintPage:
-    """The cut-out cards document, rendered from `print/cards.typ`."""
-    page_w, page_h = PAPERS[options.paper]
+def card_sheets(
+    deck: RenderedDeck, cards: Sequence[PrintCard], options: PrintOptions
+) -> list[list[PrintCard]]:
+    """The cards in syllabus order, a sheet (a page of fronts and its page of backs) at a time,
+    each card placed in its cell."""
     per_page = options.cols * options.rows
     cards = _in_syllabus_order(deck, cards)
     sheets = []
@@ -196,6 +227,23 @@ def cards_page(
             row, col = divmod(k, options.cols)
             sheet.append(replace(card, col=col, row=row))
         sheets.append(sheet)
+    return sheets
+
+
+def cards_page(
+    deck: RenderedDeck,
+    cards: Sequence[PrintCard],
+    options: PrintOptions,
+    timestamp: int,
+    templates_dir: Path | None = None,
+    sheets: Sequence[Sequence[PrintCard]] | None = None,
+    template: jinja2.Template | None = None,
+) -> PrintPage:
+    """The cut-out cards document, rendered from `print/cards.typ` (or `template`, that file
+    already loaded): every card, or only the given `sheets` of them (card_sheets)."""
+    page_w, page_h = PAPERS[options.paper]
+    if sheets is None:
+        sheets = card_sheets(deck, cards, options)
     context = {
         **_common(deck.deck, options, timestamp),
         "sheets": sheets,
@@ -207,7 +255,56 @@ def cards_page(
         "margin_x": CUT_MARGIN_MM,
         "margin_y": CUT_MARGIN_MM,
     }
-    return PrintPage.render("print/cards.typ", context, templates_dir)
+    return PrintPage.render("print/cards.typ", context, templates_dir, template)
+
+
+PART_SHEETS = 25  # sheets typeset as one part of the cut-out cards PDF (200 cards at 2x4)
+PART_TIMESTAMP = 0  # the parts' clock: a part's source and PDF depend on its cards alone
+
+
+def cards_parts(
+    deck: RenderedDeck,
+    cards: Sequence[PrintCard],
+    options: PrintOptions,
+    templates_dir: Path | None = None,
+) -> list[tuple[PrintPage, list[PrintCard]]]:
+    """The cut-out cards document as parts of PART_SHEETS sheets, each a whole Typst document
+    of its own (and the cards on it), dated PART_TIMESTAMP: join_pdfs puts the parts' pages in
+    one PDF and dates it. A sheet depends on its own cards only, so a part is typeset again
+    only when one of its cards changes, and Typst's memory is bounded by a part (a 20,000-card
+    deck typeset whole took 9 GB)."""
+    sheets = card_sheets(deck, cards, options)
+    template = typst_environment(templates_dir).get_template("print/cards.typ")
+    parts = []
+    for start in range(0, max(len(sheets), 1), PART_SHEETS):
+        part = sheets[start : start + PART_SHEETS]
+        page = cards_page(
+            deck, cards, options, PART_TIMESTAMP, templates_dir, sheets=part, template=template
+        )
+        parts.append((page, [card for sheet in part for card in sheet]))
+    return parts
+
+
+def join_pdfs(parts: Sequence[bytes], timestamp: int) -> bytes:
+    """One PDF of the parts' pages, in order, with the first part's document metadata (title,
+    author, language) dated `timestamp` as Typst dates a document; the same parts and time give
+    the same bytes (the file identifier is a digest of the content)."""
+    import pikepdf  # here: only a PDF build needs it
+
+    moment = dt.datetime.fromtimestamp(timestamp, dt.UTC)
+    with contextlib.ExitStack() as stack:
+        opened = [stack.enter_context(pikepdf.open(io.BytesIO(data))) for data in parts]
+        joined = opened[0]
+        for part in opened[1:]:
+            joined.pages.extend(part.pages)
+        for key in ("/CreationDate", "/ModDate"):
+            joined.docinfo[key] = pikepdf.String(moment.strftime("D:%Y%m%d%H%M%SZ"))
+        with joined.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as meta:
+            meta["xmp:CreateDate"] = meta["xmp:ModifyDate"] = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+            meta["{http://ns.adobe.com/xap/1.0/t/pg/}NPages"] = str(len(joined.pages))
+        out = io.BytesIO()
+        joined.save(out, deterministic_id=True)
+    return out.getvalue()
 
 
 def _in_syllabus_order(deck: RenderedDeck, cards: Sequence[PrintCard]) -> list[PrintCard]:

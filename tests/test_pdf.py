@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import pikepdf
 import pypdfium2 as pdfium
 import pytest
 import typst
@@ -18,7 +21,7 @@ from deckgen.exporters.pdf import PdfExporter, print_options
 from deckgen.lint import lint_deck
 from deckgen.printing import CUT_MARGIN_MM, PAPERS, PrintOptions
 from deckgen.typstmarkup import typst_string, typst_text
-from tests.conftest import SampleBuild
+from tests.conftest import PROJECT, SampleBuild, bench_synth
 
 MM = 72 / 25.4  # PDF points per millimetre
 A4 = (595.28, 841.89)
@@ -249,9 +252,17 @@ def test_pdfs_are_byte_identical_and_dated_by_the_sources(
     two = build_pdfs(sample_cards, tmp_path / "two")
     for layout in ("cards", "sheet"):
         assert one[layout].read_bytes() == two[layout].read_bytes()
-    info = PdfReader(one["sheet"]).metadata
-    assert info is not None
-    assert str(info["/CreationDate"]).startswith("D:20231114")  # SOURCE_DATE_EPOCH 1700000000
+    for layout in ("cards", "sheet"):  # the cards' parts are dated 1970: their join is not
+        reader = PdfReader(one[layout])
+        info = reader.metadata
+        assert info is not None
+        assert str(info["/CreationDate"]).startswith("D:20231114")  # SOURCE_DATE_EPOCH 1700000000
+        assert str(info["/ModDate"]).startswith("D:20231114")
+        assert info["/Title"] == "Sample Deck"
+        xmp = reader.xmp_metadata
+        assert xmp is not None
+        assert xmp.xmp_create_date.isoformat().startswith("2023-11-14T22:13:20")
+        assert xmp.xmp_modify_date.isoformat().startswith("2023-11-14T22:13:20")
 
 
 def test_overflowing_card_is_reported_not_silently_cut(
@@ -330,3 +341,98 @@ def test_print_check_lint_rule(sample_cards: Path, write_card: Callable[[str, st
     assert not [
         d for d in lint_deck(sample_cards, print_check=False).diagnostics if d.code == "DG320"
     ]
+
+
+# --------------------------------------------------------------------------- typeset in parts
+
+PARTS_DECK = 480  # cards: 60 sheets at 2x4, so parts of 25, 25 and 10 sheets
+FRONT_CELL_RE = re.compile(r'^#cell\(\d+, \d+, "([^"]+)", "front"', re.MULTILINE)
+NPAGES = "{http://ns.adobe.com/xap/1.0/t/pg/}NPages"
+
+
+def parts_deck(folder: Path) -> Path:
+    """The benchmark's vocabulary deck of PARTS_DECK cards (every topic has some)."""
+    synth = bench_synth()
+    corpus = synth.template_corpus(PARTS_DECK)
+    return Path(synth.write_deckgen(folder, "parts", corpus, subtopics=False))
+
+
+@pytest.fixture
+def typst_sources(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The Typst source of every document the build typesets, in order."""
+    import typst
+
+    sources: list[str] = []
+    compiler = typst.Compiler
+
+    def recording(main: str, *args: Any, **kwargs: Any) -> Any:
+        sources.append(Path(main).read_text())
+        return compiler(main, *args, **kwargs)
+
+    monkeypatch.setattr(typst, "Compiler", recording)
+    return sources
+
+
+@pytest.mark.usefixtures("epoch")
+def test_a_deck_of_many_sheets_is_typeset_in_parts_and_joined_in_order(
+    tmp_path: Path, typst_sources: list[str]
+) -> None:
+    cards = parts_deck(tmp_path / "deck")
+    pdf = build_pdfs(cards, tmp_path / "out", pdf_layout="cards")["cards"]
+    assert len(typst_sources) == 3  # three parts, no whole document
+    sheets = -(-PARTS_DECK // 8)
+    assert len(PdfReader(pdf).pages) == 2 * sheets
+    with pikepdf.open(pdf) as joined:  # the metadata counts the joined pages, not a part's
+        assert joined.open_metadata()[NPAGES] == str(2 * sheets)
+    # each card's id is printed on its front and on its back, on the pages its part holds
+    order = [m[1] for source in typst_sources for m in FRONT_CELL_RE.finditer(source)]
+    assert len(order) == PARTS_DECK
+    texts = page_texts(pdf)
+    for index in (0, 199, 200, 399, 400, PARTS_DECK - 1):  # the edges of every part
+        sheet = index // 8
+        assert order[index] in texts[2 * sheet], (index, order[index])
+        assert order[index] in texts[2 * sheet + 1], (index, order[index])
+
+
+@pytest.mark.usefixtures("epoch")
+def test_editing_one_card_typesets_only_its_part_again(
+    tmp_path: Path, typst_sources: list[str]
+) -> None:
+    cards = parts_deck(tmp_path / "deck")
+    build_pdfs(cards, tmp_path / "first", pdf_layout="cards")
+    assert len(typst_sources) == 3
+    edited = sorted(cards.rglob("*.md"))[-1]
+    edited.write_text(edited.read_text().replace("A: ", "A: Changed. ", 1))
+    typst_sources.clear()
+    warm = build_pdfs(cards, tmp_path / "warm", pdf_layout="cards")["cards"]
+    assert len(typst_sources) == 1  # the part holding the edited card
+    assert "Changed." in typst_sources[0]
+    # the same bytes as a build that typesets every part afresh
+    cold = build(
+        cards, tmp_path / "cold", formats=["pdf"], options={"pdf_layout": "cards"}, use_cache=False
+    ).paths[0]
+    assert warm.read_bytes() == cold.read_bytes()
+    assert "Changed." in " ".join(page_texts(warm))
+
+
+@pytest.mark.usefixtures("epoch")
+def test_your_own_cards_template_is_typeset_whole(
+    sample_cards: Path, tmp_path: Path, typst_sources: list[str]
+) -> None:
+    templates = tmp_path / "templates"
+    (templates / "print").mkdir(parents=True)
+    own = (PROJECT / "templates" / "print" / "cards.typ").read_text()
+    (templates / "print" / "cards.typ").write_text(
+        own.replace("// Generated", "// Mine. Generated")
+    )
+    result = build(
+        sample_cards,
+        tmp_path / "out",
+        formats=["pdf"],
+        templates_dir=templates,
+        options={"pdf_layout": "cards"},
+    )
+    assert len(typst_sources) == 1
+    assert typst_sources[0].startswith("// Mine.")
+    assert "datetime(year: 2023, month: 11, day: 14" in typst_sources[0]  # dated whole
+    assert len(PdfReader(result.paths[0]).pages) >= 2

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import logging
-from collections.abc import Mapping
+import os
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, TypeGuard
 
 from deckgen.atomic import atomic_output
 from deckgen.cache import Cache, file_stamp, fingerprint
@@ -15,9 +18,13 @@ from deckgen.exporters import ExportContext, Option
 from deckgen.printing import (
     LAYOUTS,
     PAPERS,
+    PART_TIMESTAMP,
+    PrintCard,
     PrintOptions,
     TypstDocument,
     cards_page,
+    cards_parts,
+    join_pdfs,
     parse_grid,
     print_cards,
     sheet_page,
@@ -73,12 +80,17 @@ class PdfExporter:
         options = print_options(context.options)
         layout = context.options.get("pdf_layout")
         layouts = [layout] if layout else list(LAYOUTS)
-        cards = print_cards(deck)
+        cards = print_cards(deck, context.cache)
         typeset = []  # every PDF typeset before any is written: a broken sheet.typ writes none
         for name in layouts:
+            target = out_dir / f"{context.stem}-{name}-{options.paper}{self.suffix}"
+            if name == "cards" and not _own_template(context.templates_dir, "cards.typ"):
+                pdf, overflows = self._cards_in_parts(deck, cards, options, context, target)
+                typeset.append((target, pdf))
+                self._report(deck, overflows, context)
+                continue
             make_page = cards_page if name == "cards" else sheet_page
             page = make_page(deck, cards, options, context.timestamp, context.templates_dir)
-            target = out_dir / f"{context.stem}-{name}-{options.paper}{self.suffix}"
             with (
                 TypstDocument(page, deck.media, deck=deck, cards=cards, output=target) as document,
                 context.status.waiting(f"typesetting {target.name} ({len(cards):,} cards)"),
@@ -115,7 +127,7 @@ class PdfExporter:
         for start in range(0, len(todo), PRINT_CHECK_BATCH):  # batches bound Typst's memory
             batch = todo[start : start + PRINT_CHECK_BATCH]
             subset = RenderedDeck(rendered.deck, tuple(card for _, card in batch), rendered.media)
-            printed = print_cards(subset)
+            printed = print_cards(subset)  # only the cards not cached above
             source = cards_page(subset, printed, print_options({}), timestamp=0)
             try:
                 with TypstDocument(source, rendered.media, deck=subset, cards=printed) as document:
@@ -133,10 +145,71 @@ class PdfExporter:
             sink.report(by_id[card_id].location, overflow_message(card_id, side), "DG320")
 
     @staticmethod
+    def _cards_in_parts(
+        deck: RenderedDeck,
+        cards: list[PrintCard],
+        options: PrintOptions,
+        context: ExportContext,
+        target: Path,
+    ) -> tuple[bytes, list[tuple[str, str]]]:
+        """The cut-out cards typeset a part at a time (printing.cards_parts), each part taken
+        from the cache when its source is unchanged, then joined; and the cards that overflow."""
+        parts = cards_parts(deck, cards, options, context.templates_dir)
+        keys = [fingerprint(TYPST_VERSION, str(PART_TIMESTAMP), page.text) for page, _ in parts]
+        typeset: dict[int, tuple[bytes, tuple[tuple[str, str], ...]]] = {}
+        for number, key in enumerate(keys):
+            kept = context.cache.get("typeset", key)
+            if _is_typeset_part(kept):
+                typeset[number] = kept
+        label = f"typesetting {target.name}"
+        context.status.count(label, len(typeset), len(parts))
+
+        def typeset_part(number: int) -> tuple[bytes, tuple[tuple[str, str], ...]]:
+            page, on_part = parts[number]
+            with TypstDocument(page, deck.media, deck=deck, cards=on_part, output=target) as doc:
+                return doc.pdf(PART_TIMESTAMP), tuple(doc.overflows())
+
+        todo = [number for number in range(len(parts)) if number not in typeset]
+        # Two parts at a time: Typst releases the GIL, and a part bounds its memory.
+        with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
+            for number, made in zip(todo, pool.map(typeset_part, todo), strict=True):
+                context.cache.put("typeset", keys[number], made)
+                typeset[number] = made
+                context.status.count(label, len(typeset), len(parts))
+        typeset = dict(sorted(typeset.items()))
+        pdf = join_pdfs([data for data, _ in typeset.values()], context.timestamp)
+        return pdf, [overflow for _, found in typeset.values() for overflow in found]
+
+    @staticmethod
     def _report_overflows(
         deck: RenderedDeck, document: TypstDocument, context: ExportContext
     ) -> None:
+        PdfExporter._report(deck, document.overflows(), context)
+
+    @staticmethod
+    def _report(
+        deck: RenderedDeck, overflows: Sequence[tuple[str, str]], context: ExportContext
+    ) -> None:
         by_id = {r.card.id: r.card for r in deck.cards}
-        for card_id, side in document.overflows():
+        for card_id, side in overflows:
             card = by_id[card_id]
             context.sink.report(card.location, overflow_message(card_id, side), "DG320")
+
+
+def _own_template(templates_dir: Path | None, name: str) -> bool:
+    """Whether `--templates` holds its own `print/<name>` (typeset whole, as it was written:
+    only deckgen's own cards.typ is known to make each sheet of its cards alone)."""
+    return templates_dir is not None and (templates_dir / "print" / name).is_file()
+
+
+def _is_typeset_part(value: object) -> TypeGuard[tuple[bytes, tuple[tuple[str, str], ...]]]:
+    return (
+        isinstance(value, tuple)
+        and len(value) == 2
+        and isinstance(value[0], bytes)
+        and isinstance(value[1], tuple)
+        and all(isinstance(item, tuple) and len(item) == 2 for item in value[1])
+    )
+
+
+TYPST_VERSION = importlib.metadata.version("typst")  # its fonts and layout make the parts
