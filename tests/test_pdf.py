@@ -384,8 +384,17 @@ def test_a_deck_of_many_sheets_is_typeset_in_parts_and_joined_in_order(
     assert len(PdfReader(pdf).pages) == 2 * sheets
     with pikepdf.open(pdf) as joined:  # the metadata counts the joined pages, not a part's
         assert joined.open_metadata()[NPAGES] == str(2 * sheets)
-    # each card's id is printed on its front and on its back, on the pages its part holds
-    order = [m[1] for source in typst_sources for m in FRONT_CELL_RE.finditer(source)]
+    # Syllabus order, as the deck is written: 12 cards to a file, file k is topic k, in round
+    # k % 5 (the rounds are its sections). Each card's id is printed on its front and on its
+    # back, on the two pages of its sheet.
+    ids = [m[1] for source in typst_sources for m in FRONT_CELL_RE.finditer(source)]
+
+    def place(card_id: str) -> tuple[int, int, int]:
+        number = int(card_id.removeprefix("v"))
+        topic = number // (PARTS_DECK // 40)
+        return topic % 5, topic, number
+
+    order = sorted(ids, key=place)
     assert len(order) == PARTS_DECK
     texts = page_texts(pdf)
     for index in (0, 199, 200, 399, 400, PARTS_DECK - 1):  # the edges of every part
