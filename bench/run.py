@@ -19,7 +19,8 @@ The static site of a 20,000-card Zipf deck (`--site-cards`) is opened in headles
 the time from each key typed into the search to the frame that shows its results, against the
 targets (first paint ≤ 1 s, ≤ 50 ms a keystroke). `--skip-site` leaves it out.
 
-Also measured: `deckgen --version` and `--help`, a 2,000-card PDF and the shipped deck. Prints
+Also measured: `deckgen --version` and `--help`, a 2,000-card PDF, the PDFs of a 20,000-card
+deck built and then rebuilt after one card is edited, and the shipped deck. Prints
 the Markdown tables, then issue 17's targets, each met or not by this run (also in the JSON,
 under "targets"). Times are medians of --repeat runs (50,000 cards: one run); peak memory is the
 child process's maximum resident set size.
@@ -337,6 +338,8 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             found.append(_target(key, value, 5.0, "×"))
     for name, value in results.get("startup", {}).items():
         found.append(_target(name, value["seconds"], 0.1, "s"))
+    for name, value in results.get("pdf 20000", {}).items():
+        found.append(_target(f"20,000 cards: {name}, peak memory", value["peak_mb"], 2048, "MB"))
     if "pdf 2000" in results:
         found.append(_target("pdf 2,000 cards cold", results["pdf 2000"]["seconds"], 4.0, "s"))
         found.append(
@@ -371,6 +374,22 @@ def bench_pdf_2000(work: Path) -> dict[str, float]:
     write_deck(folder, 2000)
     command = [*DECKGEN, "build", "-q", "--format", "pdf", "--cards", "cards", "--out", "out"]
     return run_process(command, folder, {"DECKGEN_NO_CACHE": "1"})
+
+
+def bench_pdf_edit(work: Path, size: int = 20_000) -> dict[str, dict[str, float]]:
+    """Both PDFs of a large Zipf deck: a first build (filling the cache), then one card edited."""
+    folder = work / f"deck-pdf-{size}"
+    shutil.rmtree(folder, ignore_errors=True)
+    cards = write_deck(folder, size)
+    env = {"DECKGEN_CACHE_DIR": str(folder / "cache")}
+    command = [*DECKGEN, "build", "-q", "--format", "pdf", "--cards", "cards", "--out", "out"]
+    first = run_process(command, folder, env)
+    edited = sorted(cards.rglob("*.md"))[0]
+    edited.write_text(edited.read_text().replace("A: ", "A: Edited. ", 1))
+    return {
+        "build pdf (cold)": first,
+        "build pdf (one card edited)": run_process(command, folder, env),
+    }
 
 
 def bench_shipped(repeat: int, work: Path) -> dict[str, Any]:
@@ -532,6 +551,8 @@ def details(results: dict[str, Any]) -> list[str]:
     if "pdf 2000" in results:
         v = results["pdf 2000"]
         rows.append(("zipf 2,000", "build pdf (cold)", _seconds(v), f"{v['peak_mb']:.0f} MB"))
+    for key, value in results.get("pdf 20000", {}).items():
+        rows.append(("zipf 20,000", key, _seconds(value), f"{value['peak_mb']:.0f} MB"))
     for key, value in results.get("startup", {}).items():
         rows.append(("", key, _seconds(value), f"{value['peak_mb']:.0f} MB"))
     for key, value in results.get("shipped", {}).items():
@@ -629,6 +650,8 @@ def main() -> None:
         if not args.skip_pdf and args.only is None:
             print("benchmarking the 2,000-card PDF…", file=sys.stderr, flush=True)
             results["pdf 2000"] = bench_pdf_2000(work)
+            print("benchmarking a one-card edit of a 20,000-card PDF…", file=sys.stderr, flush=True)
+            results["pdf 20000"] = bench_pdf_edit(work)
         if args.only is None:
             print("benchmarking the shipped deck…", file=sys.stderr, flush=True)
             results["shipped"] = bench_shipped(args.repeat, work)
