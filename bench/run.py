@@ -50,7 +50,6 @@ from synth import (
     Corpus,
     template_corpus,
     write_ankdown,
-    write_deck,
     write_deckgen,
     write_markdown_anki_decks,
     zipf_corpus,
@@ -182,10 +181,28 @@ def install_peers(venv: Path) -> Path:
     return bin_dir
 
 
-def bench_peers(corpus: Corpus, folder: Path, peers: Path, reps: int) -> dict[str, Any]:
-    """Each peer building the corpus, written in its own format, to .apkg."""
-    ankdown = write_ankdown(folder, corpus)
-    decks = write_markdown_anki_decks(folder, corpus)
+def write_corpus(corpus_name: str, size: int, folder: Path) -> None:
+    """The corpus in every tool's format under `folder` (run by `--child write`): deckgen's in
+    cards/, ankdown's in deck/, markdown-anki-decks' in decks/."""
+    make, prefix, subtopics = CORPORA[corpus_name]
+    corpus = make(size)
+    write_deckgen(folder, f"{prefix}-{size}", corpus, subtopics)
+    write_ankdown(folder, corpus)
+    write_markdown_anki_decks(folder, corpus)
+
+
+def written(corpus_name: str, size: int, folder: Path) -> Path:
+    """`write_corpus` in a child process: this one stays small (see the module's docstring);
+    returns deckgen's cards folder."""
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    run_process(child("write", corpus_name, str(size), str(folder)), folder)
+    return folder / "cards"
+
+
+def bench_peers(folder: Path, peers: Path, reps: int) -> dict[str, Any]:
+    """Each peer building the corpus, written in its own format by write_corpus, to .apkg."""
+    ankdown, decks = folder / "deck", folder / "decks"
     out = folder / "peers-out"
     out.mkdir(exist_ok=True)
     commands = {
@@ -215,11 +232,9 @@ DECKGEN_FIGURES = (
 def bench_size(
     corpus_name: str, size: int, repeat: int, work: Path, peers: Path | None
 ) -> dict[str, Any]:
-    make, prefix, subtopics = CORPORA[corpus_name]
+    prefix = CORPORA[corpus_name][1]
     folder = work / f"{corpus_name}-{size}"
-    shutil.rmtree(folder, ignore_errors=True)
-    corpus = make(size)
-    cards = write_deckgen(folder, f"{prefix}-{size}", corpus, subtopics)
+    cards = written(corpus_name, size, folder)
     cache_dir = folder / "cache"
     cold_env = {"DECKGEN_NO_CACHE": "1"}
     warm_env = {"DECKGEN_CACHE_DIR": str(cache_dir)}
@@ -248,7 +263,7 @@ def bench_size(
     result["apkg bytes"] = package.stat().st_size
     result["floor genanki"] = floor(cards, folder, reps)
     if peers is not None:
-        result["peers"] = bench_peers(corpus, folder, peers, reps)
+        result["peers"] = bench_peers(folder, peers, reps)
     references = {"floor": result["floor genanki"]["seconds"]}
     if "peers" in result:
         references[REFERENCE] = result["peers"][REFERENCE]["seconds"]
@@ -370,8 +385,7 @@ def targets_table(found: list[dict[str, Any]]) -> list[str]:
 
 def bench_pdf_2000(work: Path) -> dict[str, float]:
     folder = work / "deck-pdf-2000"
-    shutil.rmtree(folder, ignore_errors=True)
-    write_deck(folder, 2000)
+    written("zipf", 2000, folder)
     command = [*DECKGEN, "build", "-q", "--format", "pdf", "--cards", "cards", "--out", "out"]
     return run_process(command, folder, {"DECKGEN_NO_CACHE": "1"})
 
@@ -379,8 +393,7 @@ def bench_pdf_2000(work: Path) -> dict[str, float]:
 def bench_pdf_edit(work: Path, size: int = 20_000) -> dict[str, dict[str, float]]:
     """Both PDFs of a large Zipf deck: a first build (filling the cache), then one card edited."""
     folder = work / f"deck-pdf-{size}"
-    shutil.rmtree(folder, ignore_errors=True)
-    cards = write_deck(folder, size)
+    cards = written("zipf", size, folder)
     env = {"DECKGEN_CACHE_DIR": str(folder / "cache")}
     command = [*DECKGEN, "build", "-q", "--format", "pdf", "--cards", "cards", "--out", "out"]
     first = run_process(command, folder, env)
@@ -476,8 +489,7 @@ def bench_site(work: Path, size: int, repeat: int) -> dict[str, Any]:
     """The static site of the Zipf deck of `size` cards: its build, its size on disk and its
     timings in headless Chromium against the targets."""
     folder = work / f"site-{size}"
-    shutil.rmtree(folder, ignore_errors=True)
-    write_deck(folder, size)
+    written("zipf", size, folder)
     command = [*DECKGEN, "build", "-q", "--format", "html", "--cards", "cards", "--out", "out"]
     result: dict[str, Any] = {"cards": size, "query": SITE_QUERY}
     result["build html (cold)"] = run_process(command, folder, {"DECKGEN_NO_CACHE": "1"})
@@ -608,6 +620,8 @@ def main() -> None:
             cards, out, target, pdf = rest
             stages = in_process_stages(Path(cards), Path(out), pdf == "pdf")
             Path(target).write_text(json.dumps(stages))
+        elif task == "write":
+            write_corpus(rest[0], int(rest[1]), Path(rest[2]))
         elif task == "floor":
             floor_data(Path(rest[0]), Path(rest[1]))
         elif task == "site":
