@@ -77,6 +77,12 @@ genanki.Package(deck).write_to_file(sys.argv[2], timestamp=1700000000)
 """
 
 
+# Every tool runs as installed: with its modules' bytecode cached. pip compiles the peers' at
+# install time; deckgen, installed editable, writes its own on the first run (a machine that
+# sets PYTHONDONTWRITEBYTECODE would make every deckgen run compile its modules again).
+CHILD_ENVIRONMENT = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def run_process(
     command: list[str], cwd: Path, env: dict[str, str] | None = None
 ) -> dict[str, float]:
@@ -85,7 +91,7 @@ def run_process(
     process = subprocess.Popen(
         command,
         cwd=cwd,
-        env={**os.environ, **(env or {})},
+        env={**CHILD_ENVIRONMENT, **(env or {})},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
