@@ -274,8 +274,8 @@ def cards_parts(
     """The cut-out cards document as parts of PART_SHEETS sheets, each a whole Typst document
     of its own (and the cards on it), dated PART_TIMESTAMP: join_pdfs puts the parts' pages in
     one PDF and dates it. A sheet depends on its own cards only, so a part is typeset again
-    only when one of its cards changes, and Typst's memory is bounded by a part (a 20,000-card
-    deck typeset whole took 9 GB)."""
+    only when one of its cards changes, and Typst's memory is bounded by a part (20,000 cards
+    in parts: 1.1 GB; as one document, after the sheet in the same process: a 9 GB peak)."""
     sheets = card_sheets(deck, cards, options)
     template = typst_environment(templates_dir).get_template("print/cards.typ")
     parts = []
