@@ -302,11 +302,12 @@ def _compile_files(sources: Sources, cache: Cache, status: Status) -> list[FileR
     work = [job for _, _, job in jobs]
     label = "compiling card files"
     done: dict[int, tuple[FileResult, CardResults]] = {}
-    if parallel_workers(work) > 1:
+    workers = parallel_workers(work)
+    if workers > 1:
         # Largest files first, one at a time: the workers finish together (map keeps order).
         order = sorted(range(len(work)), key=lambda i: -len(work[i][1]))
         context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=parallel_workers(work), mp_context=context) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             results_in_order = pool.map(_compile_file_job, [work[i] for i in order])
             for i, computed_file in zip(order, results_in_order, strict=True):
                 done[i] = computed_file

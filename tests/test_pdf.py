@@ -445,3 +445,16 @@ def test_your_own_cards_template_is_typeset_whole(
     assert typst_sources[0].startswith("// Mine.")
     assert "datetime(year: 2023, month: 11, day: 14" in typst_sources[0]  # dated whole
     assert len(PdfReader(result.paths[0]).pages) >= 2
+    # an unchanged copy of deckgen's own (deckgen templates copy) is typeset in parts
+    (templates / "print" / "cards.typ").write_text(own)
+    typst_sources.clear()
+    build(
+        sample_cards,
+        tmp_path / "copy",
+        formats=["pdf"],
+        templates_dir=templates,
+        options={"pdf_layout": "cards"},
+        use_cache=False,
+    )
+    assert len(typst_sources) == 1
+    assert "datetime(year: 1970, month: 1, day: 1" in typst_sources[0]  # a part's clock

@@ -197,9 +197,15 @@ class PdfExporter:
 
 
 def _own_template(templates_dir: Path | None, name: str) -> bool:
-    """Whether `--templates` holds its own `print/<name>` (typeset whole, as it was written:
-    only deckgen's own cards.typ is known to make each sheet of its cards alone)."""
-    return templates_dir is not None and (templates_dir / "print" / name).is_file()
+    """Whether `--templates` holds a `print/<name>` of its own, other than an unchanged copy of
+    deckgen's (typeset whole, as it was written: only deckgen's own cards.typ is known to make
+    each sheet of its cards alone)."""
+    if templates_dir is None:
+        return False
+    yours = templates_dir / "print" / name
+    if not yours.is_file():
+        return False
+    return yours.read_bytes() != (default_templates_dir() / "print" / name).read_bytes()
 
 
 def _is_typeset_part(value: object) -> TypeGuard[tuple[bytes, tuple[tuple[str, str], ...]]]:
