@@ -35,7 +35,7 @@ from deckgen.model import Card
 from deckgen.notetypes import anki_tags, card_css, card_templates, note_fields
 from deckgen.render import RenderedDeck
 from deckgen.sanitize import html_text
-from deckgen.status import NO_STATUS, Status
+from deckgen.status import NO_STATUS, Status, counted
 
 CHANGED_TAG = "deckgen::changed::"  # + the version in which the note last changed
 QUESTION_CHARS = 120  # how much of a question the changelog quotes
@@ -75,15 +75,12 @@ def shipped_notes(
     }
     sources = env.get_template("anki/sources.html")
     result = {}
-    for number, rendered in enumerate(deck.cards, start=1):
-        if number % 500 == 0:
-            status.count("rendering the notes", number, len(deck.cards))
+    for rendered in counted(deck.cards, status, "rendering the notes"):
         card = rendered.card
         fields = note_fields(deck.deck, rendered, sources)
         parts = [f"{k}={v}" for k, v in fields.items()]
         digest = _digest(type_digests[card.type.key], *parts, *anki_tags(deck.deck, rendered))
         result[card.id] = ShippedNote(digest, fields)
-    status.count("rendering the notes", len(deck.cards), len(deck.cards))
     return result
 
 

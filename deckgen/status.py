@@ -11,9 +11,9 @@ import contextlib
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from typing import Protocol, TextIO
+from typing import Protocol, TextIO, TypeVar
 
 
 class Status(Protocol):
@@ -33,6 +33,20 @@ class NoStatus:
 
 
 NO_STATUS: Status = NoStatus()
+
+T = TypeVar("T")
+
+
+def counted(items: Sequence[T], status: Status, label: str, every: int = 500) -> Iterator[T]:
+    """The items, telling `status` how many have been taken: none at first (the stage starts),
+    then every `every` items, and once all are (which ends the stage)."""
+    status.count(label, 0, len(items))
+    for number, item in enumerate(items, start=1):
+        if number % every == 0:
+            status.count(label, number, len(items))
+        yield item
+    status.count(label, len(items), len(items))
+
 
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 BAR_WIDTH = 24

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from deckgen.build import build
 from deckgen.cli import cli
-from deckgen.status import TerminalStatus, bar
+from deckgen.status import TerminalStatus, bar, counted
 
 ERASE = "\r\x1b[K"
 
@@ -106,18 +106,23 @@ def test_waiting_shows_the_seconds_then_erases_itself() -> None:
 def test_a_build_reports_each_long_stage_to_its_status(sample_cards: Path, tmp_path: Path) -> None:
     recorder = Recorder()
     result = build(
-        sample_cards, tmp_path / "out", ["apkg", "pdf"], use_cache=False, status=recorder
+        sample_cards,
+        tmp_path / "out",
+        ["apkg", "pdf", "html", "csv"],
+        use_cache=False,
+        status=recorder,
     )
     files = len(list(sample_cards.rglob("*.md")))
     cards = len(result.deck.cards)
     compiled = recorder.counts["compiling card files"]
     assert [done for done, _ in compiled] == list(range(1, files + 1))
     assert {total for _, total in compiled} == {files}
-    assert recorder.counts["rendering the notes"][-1] == (cards, cards)
+    for label in ("rendering the notes", "rendering the site's cards", "writing the rows"):
+        assert recorder.counts[label][-1] == (cards, cards), label
     written = recorder.counts["writing the notes"]
     assert written[-1] == (cards, cards)
     assert [done for done, _ in written] == sorted(done for done, _ in written)
-    stem = result.paths[0].name.removesuffix(".apkg")
+    stem = next(p.name for p in result.paths if p.suffix == ".apkg").removesuffix(".apkg")
     # the cut-out cards are typeset a part at a time (one part here), the sheet in one call
     assert recorder.counts[f"typesetting {stem}-cards-a4.pdf"] == [(0, 1), (1, 1)]
     assert recorder.waited == [f"typesetting {stem}-sheet-a4.pdf ({cards:,} cards)"]
@@ -131,3 +136,12 @@ def test_no_progress_line_when_stderr_is_not_a_terminal(sample_cards: Path, tmp_
     assert result.exit_code == 0, result.output
     assert ERASE not in result.output
     assert "[#" not in result.output
+
+
+def test_counted_reports_every_so_many_items_and_the_end() -> None:
+    recorder = Recorder()
+    items = list(range(1200))
+    assert list(counted(items, recorder, "rows", every=500)) == items
+    assert recorder.counts["rows"] == [(0, 1200), (500, 1200), (1000, 1200), (1200, 1200)]
+    assert list(counted([], recorder, "none")) == []
+    assert recorder.counts["none"] == [(0, 0), (0, 0)]  # nothing to do still ends the stage

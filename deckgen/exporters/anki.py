@@ -248,6 +248,7 @@ class AnkiExporter:
             )
 
         anki_deck(info.name)
+        context.status.count("writing the notes", 0, len(deck.cards))
         times: dict[str, int] = {}  # by GUID, for the notes whose time the history sets
         for rendered in deck.cards:
             card = rendered.card

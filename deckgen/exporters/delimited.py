@@ -12,6 +12,7 @@ from deckgen.exporters import ExportContext, Option
 from deckgen.notetypes import anki_tags, context_fields, note_guid
 from deckgen.render import RenderedDeck
 from deckgen.safety import csv_cell, guid_cell
+from deckgen.status import counted
 from deckgen.templating import template_environment
 
 DIALECTS = ("anki", "plain")
@@ -35,7 +36,7 @@ def rows(deck: RenderedDeck, context: ExportContext, dialect: str = "anki") -> l
     footer = env.get_template("delimited/back-footer.html")
     result = []
     dropped = []
-    for rendered in deck.cards:
+    for rendered in counted(deck.cards, context.status, "writing the rows"):
         card = rendered.card
         fields = context_fields(context, deck.deck, rendered, sources_template)
         extra = footer.render(fields=fields).strip()

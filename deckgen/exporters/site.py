@@ -26,6 +26,7 @@ from deckgen.notetypes import (
 )
 from deckgen.render import RenderedDeck
 from deckgen.sanitize import html_text
+from deckgen.status import NO_STATUS, Status, counted
 from deckgen.templating import template_environment, template_file
 
 log = logging.getLogger(__name__)
@@ -54,12 +55,12 @@ def report_url(repository: str, card_id: str, path: str) -> str:
     return f"{repository.rstrip('/')}/issues/new?{query}"
 
 
-def site_cards(deck: RenderedDeck, env: Any) -> list[dict[str, Any]]:
+def site_cards(deck: RenderedDeck, env: Any, status: Status = NO_STATUS) -> list[dict[str, Any]]:
     templates = card_templates(env, deck.deck)
     sources_template = env.get_template("anki/sources.html")
     syllabus = deck.deck.syllabus
     cards = []
-    for rendered in deck.cards:
+    for rendered in counted(deck.cards, status, "rendering the site's cards"):
         card = rendered.card
         fields = note_fields(deck.deck, rendered, sources_template)
         front, back = card_faces(card.type, templates[card.type.key], fields)
@@ -129,10 +130,11 @@ class SiteExporter:
 
     def export(self, deck: RenderedDeck, out_dir: Path, context: ExportContext) -> list[Path]:
         env = template_environment(context.templates_dir)
-        cards = site_cards(deck, env)
+        cards = site_cards(deck, env, context.status)
         outline = deck.deck.syllabus.outline(cards, lambda c: (c["section"], c["topic"]))
         groups, ordered = site_groups(outline)
-        chunks = data_files(ordered, env.get_template("site/card.html").module.entry)  # type: ignore[attr-defined]
+        entry = env.get_template("site/card.html").module.entry  # type: ignore[attr-defined]
+        chunks = data_files(ordered, entry, context.status)
         page = env.get_template("site/index.html").render(
             deck=deck.deck.info,
             groups=groups,
@@ -190,12 +192,16 @@ def site_groups(outline: Any) -> tuple[list[dict[str, Any]], list[tuple[int, dic
     return groups, ordered
 
 
-def data_files(ordered: list[tuple[int, dict[str, Any]]], entry: Any) -> dict[str, str]:
+def data_files(
+    ordered: list[tuple[int, dict[str, Any]]], entry: Any, status: Status = NO_STATUS
+) -> dict[str, str]:
     """The cards as scripts that hand them to app.js (no fetch() from file://): `cards-N.js`,
     each `deckgenCards(N, [[id, section, topic, topic number, tags, ordinals, text, html], …])`.
     `text` is what the search looks in (the id and the text of every face); `html` is the card's
     article, rendered and escaped here by site/card.html like the ones index.html lists."""
     files = {}
+    label = "writing the site's data"
+    status.count(label, 0, len(ordered))
     for n, start in enumerate(range(0, len(ordered), CHUNK), start=1):
         rows = [
             [
@@ -212,6 +218,8 @@ def data_files(ordered: list[tuple[int, dict[str, Any]]], entry: Any) -> dict[st
         ]
         body = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
         files[f"cards-{n}.js"] = f"deckgenCards({n}, {body});\n"
+        status.count(label, min(start + CHUNK, len(ordered)), len(ordered))
+    status.count(label, len(ordered), len(ordered))
     return files
 
 
