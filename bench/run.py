@@ -6,12 +6,11 @@
 
 Two corpora (bench/synth.py): `zipf`, a mix of prose, lists, code, cloze and reversed cards over a
 Zipf vocabulary, 25 to a file; and `template`, a vocabulary deck of 40 files (250 cards to a
-file past 10,000) whose 12-word
-questions share one template, with 40-word answers and Python code on every third card. Each is
-written in every tool's own format and built to .apkg by deckgen and, in the same run, by its
-peers, installed into a venv of their own (ankdown 0.7.1, plain and with --highlight, and
-markdown-anki-decks 1.1.1, which needs click 8.1.8), and by the floor: genanki writing the notes
-deckgen rendered, in a process of its own. Every deckgen figure is reported as a ratio to the
+file past 10,000) whose 12-word questions share one template, with 40-word answers and Python
+code on every third card. Each is written in every tool's own format and built to .apkg by
+deckgen and, in the same run, by its peers, installed into a venv of their own (ankdown 0.7.1,
+plain and with --highlight, and markdown-anki-decks 1.1.1, which needs click 8.1.8), and by the
+floor: genanki writing the notes deckgen rendered, in a process of its own. Every deckgen figure is reported as a ratio to the
 floor and to `ankdown --highlight` (the peer that highlights code, as deckgen does) of that run.
 
 The static site of a 20,000-card Zipf deck (`--site-cards`) is opened in headless Chromium
@@ -389,11 +388,13 @@ def targets_table(found: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+PDF_BUILD = [*DECKGEN, "build", "-q", "--format", "pdf", "--cards", "cards", "--out", "out"]
+
+
 def bench_pdf_2000(work: Path) -> dict[str, float]:
     folder = work / "deck-pdf-2000"
     written("zipf", 2000, folder)
-    command = [*DECKGEN, "build", "-q", "--format", "pdf", "--cards", "cards", "--out", "out"]
-    return run_process(command, folder, {"DECKGEN_NO_CACHE": "1"})
+    return run_process(PDF_BUILD, folder, {"DECKGEN_NO_CACHE": "1"})
 
 
 def bench_pdf_edit(work: Path, size: int = 20_000) -> dict[str, dict[str, float]]:
@@ -401,13 +402,12 @@ def bench_pdf_edit(work: Path, size: int = 20_000) -> dict[str, dict[str, float]
     folder = work / f"deck-pdf-{size}"
     cards = written("zipf", size, folder)
     env = {"DECKGEN_CACHE_DIR": str(folder / "cache")}
-    command = [*DECKGEN, "build", "-q", "--format", "pdf", "--cards", "cards", "--out", "out"]
-    first = run_process(command, folder, env)
+    first = run_process(PDF_BUILD, folder, env)
     edited = sorted(cards.rglob("*.md"))[0]
     edited.write_text(edited.read_text().replace("A: ", "A: Edited. ", 1))
     return {
         "build pdf (cold)": first,
-        "build pdf (one card edited)": run_process(command, folder, env),
+        "build pdf (one card edited)": run_process(PDF_BUILD, folder, env),
     }
 
 

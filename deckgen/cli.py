@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
@@ -20,7 +21,7 @@ from deckgen.rules import RULES, Severity
 # exporters (whose options are `deckgen build`'s flags) load when build parses or shows its help.
 if TYPE_CHECKING:
     from deckgen.exporters import Option
-    from deckgen.status import TerminalStatus
+    from deckgen.status import Status
     from deckgen.sync import Plan as SyncPlan
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -560,14 +561,12 @@ def build(
 
     from deckgen.build import build as run_build
     from deckgen.exporters import available_exporters, default_formats
-    from deckgen.status import NO_STATUS
 
     installed = available_exporters()
     for name in formats:
         if name not in installed:
             raise click.BadParameter(_unknown_format(name, installed), param_hint="--format")
-    status = _terminal_status(quiet)
-    try:
+    with _terminal_status(quiet) as status:
         result = run_build(
             cards_dir,
             out_dir,
@@ -578,26 +577,31 @@ def build(
             progress=progress,
             options=options,
             use_cache=not no_cache,
-            status=status or NO_STATUS,
+            status=status,
         )
-    finally:
-        if status is not None:
-            status.clear()
     card_paths = [rendered.card.path for rendered in result.deck.cards]
     uptodate.record(cache, uptodate.NAMESPACE_BUILD, key, result.paths, result.warnings, card_paths)
     _built([str(p) for p in result.paths], result.warnings, len(card_paths), quiet)
 
 
-def _terminal_status(quiet: bool) -> TerminalStatus | None:
-    """Where a long stage shows how far it has got: stderr's last line, on a terminal only."""
+@contextlib.contextmanager
+def _terminal_status(quiet: bool) -> Iterator[Status]:
+    """Where a long stage shows how far it has got: stderr's last line, on a terminal only
+    (erased when the command's work ends, however it ends)."""
+    from deckgen.status import NO_STATUS, TerminalStatus
+
     if quiet or not sys.stderr.isatty():
-        return None
-    from deckgen.status import TerminalStatus
+        yield NO_STATUS
+        return
 
     def style(text: str) -> str:
         return click.style(text, fg="cyan") if _color() is None else text
 
-    return TerminalStatus(sys.stderr, style)
+    status = TerminalStatus(sys.stderr, style)
+    try:
+        yield status
+    finally:
+        status.clear()
 
 
 def _built(paths: Sequence[str], warnings: Sequence[Diagnostic], notes: int, quiet: bool) -> None:
@@ -710,16 +714,9 @@ def lint(
         found, card_paths = last.diagnostics, [Path(p) for p in last.card_paths]
     else:
         from deckgen.lint import lint_deck
-        from deckgen.status import NO_STATUS
 
-        status = _terminal_status(quiet=False)
-        try:
-            result = lint_deck(
-                cards_dir, print_check=print_check, cache=cache, status=status or NO_STATUS
-            )
-        finally:
-            if status is not None:
-                status.clear()
+        with _terminal_status(quiet=False) as status:
+            result = lint_deck(cards_dir, print_check=print_check, cache=cache, status=status)
         found, card_paths = result.diagnostics, [c.path for c in result.deck.cards]
         if not any(d.severity is Severity.ERROR for d in found):
             uptodate.record(cache, uptodate.NAMESPACE_LINT, key, [], found, card_paths)

@@ -222,11 +222,12 @@ class AnkiExporter:
         sources_template = env.get_template("anki/sources.html")
         info = deck.deck.info
         decks: dict[str, _DeckOfNotesMadeLate] = {}
-        written = [0]
+        written = 0
 
         def count(notes: int) -> None:
-            written[0] += notes
-            context.status.count("writing the notes", written[0], len(deck.cards))
+            nonlocal written
+            written += notes
+            context.status.count("writing the notes", written, len(deck.cards))
 
         def anki_deck(name: str) -> _DeckOfNotesMadeLate:
             if name not in decks:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 import logging
 import os
 from collections.abc import Mapping, Sequence
@@ -97,7 +96,7 @@ class PdfExporter:
             ):
                 typeset.append((target, document.pdf(context.timestamp)))
                 if name == "cards":
-                    self._report_overflows(deck, document, context)
+                    self._report(deck, document.overflows(), context)
         for target, pdf in typeset:
             with atomic_output(target) as tmp:
                 tmp.write_bytes(pdf)
@@ -155,7 +154,8 @@ class PdfExporter:
         """The cut-out cards typeset a part at a time (printing.cards_parts), each part taken
         from the cache when its source is unchanged, then joined; and the cards that overflow."""
         parts = cards_parts(deck, cards, options, context.templates_dir)
-        keys = [fingerprint(TYPST_VERSION, str(PART_TIMESTAMP), page.text) for page, _ in parts]
+        # fingerprint() holds Typst's version too: its fonts and layout make the parts.
+        keys = [fingerprint("cards part", page.text) for page, _ in parts]
         typeset: dict[int, tuple[bytes, tuple[tuple[str, str], ...]]] = {}
         for number, key in enumerate(keys):
             kept = context.cache.get("typeset", key)
@@ -179,12 +179,6 @@ class PdfExporter:
         typeset = dict(sorted(typeset.items()))
         pdf = join_pdfs([data for data, _ in typeset.values()], context.timestamp)
         return pdf, [overflow for _, found in typeset.values() for overflow in found]
-
-    @staticmethod
-    def _report_overflows(
-        deck: RenderedDeck, document: TypstDocument, context: ExportContext
-    ) -> None:
-        PdfExporter._report(deck, document.overflows(), context)
 
     @staticmethod
     def _report(
@@ -216,6 +210,3 @@ def _is_typeset_part(value: object) -> TypeGuard[tuple[bytes, tuple[tuple[str, s
         and isinstance(value[1], tuple)
         and all(isinstance(item, tuple) and len(item) == 2 for item in value[1])
     )
-
-
-TYPST_VERSION = importlib.metadata.version("typst")  # its fonts and layout make the parts

@@ -219,7 +219,6 @@ def data_files(
         body = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
         files[f"cards-{n}.js"] = f"deckgenCards({n}, {body});\n"
         status.count(label, min(start + CHUNK, len(ordered)), len(ordered))
-    status.count(label, len(ordered), len(ordered))
     return files
 
 
