@@ -10,8 +10,9 @@ file past 10,000) whose 12-word questions share one template, with 40-word answe
 code on every third card. Each is written in every tool's own format and built to .apkg by
 deckgen and, in the same run, by its peers, installed into a venv of their own (ankdown 0.7.1,
 plain and with --highlight, and markdown-anki-decks 1.1.1, which needs click 8.1.8), and by the
-floor: genanki writing the notes deckgen rendered, in a process of its own. Every deckgen figure is reported as a ratio to the
-floor and to `ankdown --highlight` (the peer that highlights code, as deckgen does) of that run.
+floor: genanki writing the notes deckgen rendered, in a process of its own. Every deckgen
+figure is reported as a ratio to the floor and to `ankdown --highlight` (the peer that
+highlights code, as deckgen does) of that run.
 
 The static site of a 20,000-card Zipf deck (`--site-cards`) is opened in headless Chromium
 (playwright, and the browser tests/conftest.py finds): first contentful paint, the load event, and
