@@ -187,7 +187,9 @@ def build(
     cache = Cache.for_cards(cards_dir, enabled=use_cache)
     # the files' bytes are not kept past it
     compiled = compile_deck(load_sources(cards_dir), cache, status)
-    checked = check_deck(compiled)  # the PDF exporter measures print overflow as it writes
+    checked = check_deck(
+        compiled, cache=cache
+    )  # the PDF exporter measures print overflow as it writes
     if checked.errors:
         raise DeckgenError(checked.errors)
     say(f"loaded {len(compiled.deck.cards)} cards from {cards_dir}")

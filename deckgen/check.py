@@ -55,14 +55,16 @@ def check_deck(
     """Run every deck rule; never raises for problems in the cards.
 
     `print_check` also lays out the printed cards to find those too long for their cell
-    (DG320), once nothing else is wrong; the layouts are cached in `cache`.
+    (DG320), once nothing else is wrong; the layouts are cached in `cache`, as is the last
+    near-duplicate join (a rebuild compares only the questions it did not see).
     """
     sink = DiagnosticSink()
     sink.extend(compiled.diagnostics)
-    records = Records(compiled.lock, compiled.history, compiled.unchecked)
+    cache = cache if cache is not None else Cache(None)
+    records = Records(compiled.lock, compiled.history, compiled.unchecked, cache)
     for check, reporting in deck_rule.bound(sink):
         check(compiled.rendered, records, reporting)
     if print_check and compiled.rendered.cards and not sink.errors:
-        check_with_exporters(compiled.rendered, sink, cache if cache is not None else Cache(None))
+        check_with_exporters(compiled.rendered, sink, cache)
     diagnostics = tuple(sorted(sink.items, key=lambda d: (d.location, d.code)))
     return CheckedDeck(compiled=compiled, diagnostics=diagnostics)

@@ -131,7 +131,9 @@ def test_the_zip_holds_the_collection_the_media_map_and_numbered_media(
 def test_the_collection_is_what_genanki_write_to_file_writes(
     sample_cards: Path, tmp_path: Path, temp_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Same rows as genanki's own writer for the same package: schema, `col`, ids, timestamps."""
+    """Same rows as genanki's own writer for the same notes: schema, `col`, ids, timestamps.
+    The exporter writes the rows itself, in batches; here genanki writes them, row by row,
+    from plain genanki decks holding the same notes."""
     packages: list[genanki.Package] = []
     write_to_db = genanki.Package.write_to_db
 
@@ -143,13 +145,22 @@ def test_the_collection_is_what_genanki_write_to_file_writes(
     ours = collection_of(build_apkg(sample_cards, tmp_path / "dist").paths[0], tmp_path / "ours")
     (package,) = packages
     monkeypatch.setattr(genanki.Package, "write_to_db", write_to_db)
+    plain = []
+    for deck in package.decks:
+        copy = genanki.Deck(deck.deck_id, deck.name, deck.description)
+        copy.notes = [make() for make in deck.makers]
+        plain.append(copy)
+    assert {type(deck) for deck in plain} == {genanki.Deck}
+    assert sum(len(deck.notes) for deck in plain) == 7
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # genanki's unknown-HTML-tag warnings, as in the exporter
-        package.write_to_file(str(tmp_path / "genanki.apkg"), timestamp=EPOCH)
+        genanki.Package(plain).write_to_file(str(tmp_path / "genanki.apkg"), timestamp=EPOCH)
     theirs = collection_of(tmp_path / "genanki.apkg", tmp_path / "theirs")
 
     with sqlite3.connect(ours) as a, sqlite3.connect(theirs) as b:
         assert list(a.iterdump()) == list(b.iterdump())
+        # cloze notes make one card per deletion: the rows cover both kinds of note type
+        assert a.execute("select count(*) from cards").fetchone() == (11,)
 
 
 @pytest.mark.usefixtures("epoch", "two_media")
@@ -178,16 +189,17 @@ class Boom(RuntimeError):
 
 
 def fail_in_genanki(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Raise after some notes are in the database: a half-written collection exists."""
-    write_note = genanki.Note.write_to_db
+    """Raise while the notes' rows are made, after genanki wrote a deck's JSON: a half-written
+    collection exists."""
+    format_fields = genanki.Note._format_fields
     calls = iter(range(1_000))
 
-    def flaky(self: genanki.Note, *args: Any) -> None:
+    def flaky(self: genanki.Note) -> str:
         if next(calls) == 3:
             raise Boom("genanki failed")
-        write_note(self, *args)
+        return format_fields(self)  # type: ignore[no-any-return]
 
-    monkeypatch.setattr(genanki.Note, "write_to_db", flaky)
+    monkeypatch.setattr(genanki.Note, "_format_fields", flaky)
 
 
 def fail_in_zip(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -512,7 +512,7 @@ def test_near_duplicates_on_the_real_deck_are_unchanged(
     shipped_deck: Deck, threshold: float
 ) -> None:
     cards = list(shipped_deck.cards)
-    pairs, stopped = first_near_duplicates(cards, threshold)
+    pairs, stopped, _ = first_near_duplicates(cards, threshold)
     assert stopped is None
     assert [(a.id, b.id, s) for a, b, s in pairs] == earliest_by_brute_force(cards, threshold)
     # the same cards are flagged as by the all-pairs join, each once, against its earliest
@@ -527,7 +527,7 @@ def test_near_duplicates_with_copies_match_brute_force(synthetic_deck: Deck) -> 
     copies = [replace(card, id=f"{card.id}-copy") for card in cards[:50] + cards[100:120]]
     cards += copies  # the same questions again, later in the deck
     for threshold in (0.5, 0.8):
-        pairs, stopped = first_near_duplicates(cards, threshold)
+        pairs, stopped, _ = first_near_duplicates(cards, threshold)
         assert stopped is None
         assert [(a.id, b.id, s) for a, b, s in pairs] == earliest_by_brute_force(cards, threshold)
 

@@ -163,3 +163,39 @@ def test_the_cache_can_be_switched_off(
     lint_deck(sample_cards)
     assert not user_cache_root().exists()
     assert not (sample_cards.parent / ".deckgen-cache").exists()
+
+
+def test_the_near_duplicate_check_after_an_edit_is_the_cold_one(
+    sample_cards: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A warm lint joins only the questions it has not seen, and finds what a cold lint finds:
+    a question edited into a near-copy of another, and the copy edited away again."""
+    import deckgen.checks.similarity as similarity
+
+    def near(cache: Cache) -> list[str]:
+        result = lint_deck(sample_cards, cache=cache)
+        return [d.message for d in result.diagnostics if d.code == "DG301"]
+
+    assert near(Cache.for_cards(sample_cards)) == []
+    full_joins: list[int] = []
+    join = similarity._similar_sets
+    monkeypatch.setattr(
+        similarity,
+        "_similar_sets",
+        lambda sets, *rest: full_joins.append(len(sets)) or join(sets, *rest),
+    )
+    tcp = sample_cards / "net" / "tcp.md"
+    original = tcp.read_text()
+    tcp.write_text(
+        original.replace(
+            "How long does TIME_WAIT last?",
+            "Which side of a TCP connection enters TIME_WAIT first?",
+        )
+    )
+    warm = near(Cache.for_cards(sample_cards))
+    assert warm == near(Cache(None)) != []
+    assert "tcp-time-wait-length" in warm[0] and "tcp-time-wait-side" in warm[0]
+    assert full_joins == [7]  # the cold lint's; the warm one probed the edited question only
+    tcp.write_text(original)
+    assert near(Cache.for_cards(sample_cards)) == near(Cache(None)) == []
+    assert full_joins == [7, 7]

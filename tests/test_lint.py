@@ -13,7 +13,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from deckgen.checks.deck import MEDIA_WARNING_BYTES
-from deckgen.checks.similarity import _similar_sets, near_duplicates, question_words
+from deckgen.checks.similarity import (
+    _similar_sets,
+    near_duplicates,
+    question_words,
+    similar_set_pairs,
+)
 from deckgen.cli import cli
 from deckgen.lint import lint_deck
 from deckgen.media import MAX_MEDIA_BYTES
@@ -377,6 +382,62 @@ def test_the_similarity_join_finds_exactly_the_pairs_brute_force_finds(
         if len(a & b) / len(a | b) >= threshold
     }
     assert joined == brute
+
+
+_SETS = st.lists(
+    st.frozensets(st.sampled_from(_VOCABULARY), min_size=1, max_size=9), max_size=30
+).map(lambda found: list(dict.fromkeys(found)))
+
+
+def _brute_pairs(sets: list[frozenset[str]], threshold: float) -> dict[tuple[int, int], float]:
+    return {
+        (i, j): len(a & b) / len(a | b)
+        for i, a in enumerate(sets)
+        for j, b in enumerate(sets[i + 1 :], start=i + 1)
+        if len(a & b) / len(a | b) >= threshold
+    }
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    before=_SETS,
+    after=_SETS,
+    kept=st.integers(min_value=0, max_value=30),
+    threshold=st.sampled_from([0.2, 0.3, 0.5, 0.6, 2 / 3, 0.7, 0.75, 0.8, 0.9, 1.0]),
+)
+def test_the_join_after_an_edit_finds_exactly_what_a_full_join_finds(
+    before: list[frozenset[str]], after: list[frozenset[str]], kept: int, threshold: float
+) -> None:
+    """A rebuild joins only the sets the last run did not see, keeping its pairs of the sets
+    still asked: the pairs are those of comparing every pair of the new sets."""
+    _, stopped, record = similar_set_pairs(before, threshold, 10**9)
+    assert stopped is None and record is not None
+    # the next run: some of the earlier sets (in another order), and new ones
+    sets = list(dict.fromkeys([*reversed(before[:kept]), *after]))
+    found, stopped, again = similar_set_pairs(sets, threshold, 10**9, record)
+    assert stopped is None and again is not None
+    joined = {(min(i, j), max(i, j)): s for i, j, s in found}
+    assert len(joined) == len(found)
+    assert joined == _brute_pairs(sets, threshold)
+    assert again.sets == frozenset(sets)
+    # and what it keeps serves the run after it as well
+    found, _, _ = similar_set_pairs(sets[::-1], threshold, 10**9, again)
+    n = len(sets) - 1
+    assert {(min(n - i, n - j), max(n - i, n - j)) for i, j, _ in found} == set(joined)
+
+
+def test_the_join_after_an_edit_counts_against_the_cap() -> None:
+    """An incremental run counts the last full join's comparisons plus its own; past the cap
+    the whole join runs again and stops where a cold run stops."""
+    sets = [frozenset({"a", "b", f"w{n}"}) for n in range(20)]
+    _, _, record = similar_set_pairs(sets[:10], 0.5, 10**9)
+    assert record is not None and record.work > 0
+    cold = similar_set_pairs(sets, 0.5, record.work)
+    assert cold[1] is not None  # 20 sets cost more than the 10 did
+    assert similar_set_pairs(sets, 0.5, record.work, record)[1] == cold[1]
+    found, stopped, again = similar_set_pairs(sets, 0.5, 10**9, record)
+    assert stopped is None and again is not None and again.work > record.work
+    assert {(min(i, j), max(i, j)) for i, j, _ in found} == set(_brute_pairs(sets, 0.5))
 
 
 def test_shipped_deck_passes_strict_lint() -> None:

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import re
 
+from deckgen.cache import Cache, fingerprint
 from deckgen.checks.registry import Records, deck_rule
-from deckgen.checks.similarity import MAX_NEAR_DUPLICATE_COMPARISONS, first_near_duplicates
+from deckgen.checks.similarity import (
+    MAX_NEAR_DUPLICATE_COMPARISONS,
+    JoinRecord,
+    first_near_duplicates,
+)
 from deckgen.deckfiles import DECK_FILE
 from deckgen.errors import DiagnosticSink, Location
 from deckgen.media import MAX_MEDIA_BYTES
@@ -60,13 +65,27 @@ def oversized_media(rendered: RenderedDeck, records: Records, sink: DiagnosticSi
 @deck_rule("DG301", "DG112")
 def near_duplicate(rendered: RenderedDeck, records: Records, sink: DiagnosticSink) -> None:
     """Questions nearly the same as an earlier one; DG112 when there are too many to compare."""
-    check_near_duplicates(rendered.deck, sink)
+    check_near_duplicates(rendered.deck, sink, cache=records.cache)
 
 
 def check_near_duplicates(
-    deck: Deck, sink: DiagnosticSink, limit: int = MAX_NEAR_DUPLICATE_COMPARISONS
+    deck: Deck,
+    sink: DiagnosticSink,
+    limit: int = MAX_NEAR_DUPLICATE_COMPARISONS,
+    cache: Cache | None = None,
 ) -> None:
-    pairs, stopped = first_near_duplicates(deck.cards, limit=limit)
+    """DG301 and DG112; the join's record is kept in `cache` for the next run, under the
+    cards folder (the cache is one per folder), so that a rebuild after an edit compares only
+    the questions it has not seen."""
+    key = fingerprint("near-duplicates", str(deck.root), str(limit))
+    previous = cache.get("similar", key, counted=False) if cache is not None else None
+    pairs, stopped, record = first_near_duplicates(
+        deck.cards,
+        limit=limit,
+        previous=previous if isinstance(previous, JoinRecord) else None,
+    )
+    if cache is not None and record is not None and record != previous:
+        cache.put("similar", key, record)
     for first, second, similarity in pairs:
         sink.report(
             second.location,

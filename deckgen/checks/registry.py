@@ -24,6 +24,7 @@ from typing import Generic, TypeVar
 
 from markdown_it.token import Token
 
+from deckgen.cache import Cache
 from deckgen.errors import DiagnosticSink, Location
 from deckgen.history import ReleaseRecord
 from deckgen.ids import IdLock
@@ -61,6 +62,7 @@ class Records:
     lock: IdLock
     history: ReleaseRecord
     unchecked: frozenset[str] = frozenset()  # ids of cards in files that failed as a whole
+    cache: Cache | None = None  # for a rule whose work carries over from the last run
 
 
 FieldRule = Callable[[Field, DiagnosticSink], None]

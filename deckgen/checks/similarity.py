@@ -7,6 +7,7 @@ import re
 import sys
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 
 from deckgen.markdown import CLOZE_RE, STOP_WORDS
 from deckgen.model import Card
@@ -16,12 +17,17 @@ NEAR_DUPLICATE_SIMILARITY = 0.8
 _WORD_RE = re.compile(r"[a-z0-9_]+(?:['.][a-z0-9_]+)*")
 
 
+def _answer(match: re.Match[str]) -> str:
+    return match.group(1)
+
+
 def question_words(card: Card) -> list[str]:
     """The normalised words of what a card asks: front, or the cloze text with answers shown."""
     text = card.front or card.text
     if text is None:
         return []
-    plain = CLOZE_RE.sub(r"\1", text.markdown).lower()
+    # A function, not r"\1": Python 3.11 expands a template string match by match, slowly.
+    plain = CLOZE_RE.sub(_answer, text.markdown).lower()
     return [w for w in _WORD_RE.findall(plain) if w not in STOP_WORDS]
 
 
@@ -59,10 +65,12 @@ def _similar_sets(
     threshold: float,
     limit: int | None,
     found: Callable[[int, int, float], None],
+    counted: list[int] | None = None,
 ) -> int | None:
     """Call `found(i, j, similarity)` for each pair of indices into `sets` whose Jaccard
     similarity >= threshold (a callback, so that memory need not grow with the pairs); return
-    the index of the set at which `limit` comparisons ran out, or None when the join finished.
+    the index of the set at which `limit` comparisons ran out, or None when the join finished
+    (and the comparisons made in `counted[0]`, when given).
 
     An exact all-pairs similarity join with prefix filtering (Chaudhuri et al. 2006; Xiao et al.
     2008's PPJoin) on pairs of words instead of words. With each set's words in one global
@@ -125,6 +133,8 @@ def _similar_sets(
             for i, first in enumerate(indexed):
                 for second in indexed[i + 1 :]:
                     pairs[first, second].append(x)
+    if counted is not None:
+        counted[0] = work
     return None
 
 
@@ -153,14 +163,119 @@ def near_duplicates(
     return pairs
 
 
+@dataclass(frozen=True)
+class JoinRecord:
+    """What one run of the join found, kept (in the cache) for the next: every distinct
+    question word set it joined, each similar pair of them, and the comparisons counted."""
+
+    threshold: float
+    sets: frozenset[frozenset[str]]
+    pairs: tuple[tuple[frozenset[str], frozenset[str], float], ...]
+    work: int
+
+
+# A record holding more pairs than this is not kept: rebuilding it is cheaper than its memory.
+MAX_RECORDED_PAIRS = 100_000
+
+
+def _probe_added(
+    sets: Sequence[frozenset[str]], added: Sequence[int], threshold: float
+) -> tuple[list[tuple[int, int, float]], int]:
+    """Each pair of `sets` at or over the threshold that involves a set in `added` (indices),
+    once, and the comparisons counted. Every set is indexed by all its words, so a probe may
+    use any `a - o + 1` of its `a` words (a set sharing `o` of them shares one of those): the
+    rarest, by the index."""
+    wanted = {w for n in added for w in sets[n]}
+    index: dict[str, list[int]] = defaultdict(list)
+    for n, words in enumerate(sets):
+        for word in words & wanted:
+            index[word].append(n)
+    work = 0
+    found = []
+    is_added = set(added)
+    for n in added:
+        words = sets[n]
+        size = len(words)
+        needed = _overlap_needed(threshold, size, max(1, math.ceil(threshold * size - 1e-9)))
+        ranked = sorted(words, key=lambda w: (len(index[w]), w))
+        candidates: dict[int, None] = {}
+        for word in ranked[: size - needed + 1]:
+            work += len(index[word])
+            candidates.update(dict.fromkeys(index[word]))
+        for m in candidates:
+            # a pair of two added sets is found once, from the later one's side
+            if m == n or (m in is_added and m > n):
+                continue
+            other = sets[m]
+            if len(other) < threshold * size or size < threshold * len(other):  # length filter
+                continue
+            work += min(size, len(other))
+            shared = len(words & other)
+            similarity = shared / (size + len(other) - shared)
+            if similarity >= threshold:
+                found.append((m, n, similarity))
+    return found, work
+
+
+def similar_set_pairs(
+    sets: Sequence[frozenset[str]],
+    threshold: float,
+    limit: int,
+    previous: JoinRecord | None = None,
+) -> tuple[list[tuple[int, int, float]], int | None, JoinRecord | None]:
+    """Every pair of indices into `sets` at or over the threshold (`_similar_sets`), the index
+    at which the join ran out of `limit` comparisons (None when it finished), and the record
+    to keep for the next run (None when there is none worth keeping).
+
+    Given the record of an earlier run that finished at the same threshold, only the pairs
+    involving a set it did not join are computed: its pairs of sets still asked are kept.
+    Comparisons are then counted as the earlier full join's plus this run's; when that passes
+    `limit`, the whole join runs again and its own count decides (DG112). The pairs are exactly
+    the full join's either way (tests/test_lint.py)."""
+    if previous is not None and previous.threshold == threshold:
+        added = [n for n, words in enumerate(sets) if words not in previous.sets]
+        if len(added) <= len(sets) // 2:
+            position = {words: n for n, words in enumerate(sets)}
+            pairs = [
+                (position[a], position[b], similarity)
+                for a, b, similarity in previous.pairs
+                if a in position and b in position
+            ]
+            new, work = _probe_added(sets, added, threshold)
+            if previous.work + work <= limit:
+                pairs += new
+                return pairs, None, _record(sets, pairs, threshold, previous.work + work)
+    pairs = []
+    counted = [0]
+    stopped = _similar_sets(
+        sets, threshold, limit, lambda i, j, similarity: pairs.append((i, j, similarity)), counted
+    )
+    record = _record(sets, pairs, threshold, counted[0]) if stopped is None else None
+    return pairs, stopped, record
+
+
+def _record(
+    sets: Sequence[frozenset[str]],
+    pairs: Sequence[tuple[int, int, float]],
+    threshold: float,
+    work: int,
+) -> JoinRecord | None:
+    if len(pairs) > MAX_RECORDED_PAIRS:
+        return None
+    kept = tuple((sets[i], sets[j], similarity) for i, j, similarity in pairs)
+    return JoinRecord(threshold, frozenset(sets), kept, work)
+
+
 def first_near_duplicates(
     cards: Iterable[Card],
     threshold: float = NEAR_DUPLICATE_SIMILARITY,
     limit: int = MAX_NEAR_DUPLICATE_COMPARISONS,
-) -> tuple[list[tuple[Card, Card, float]], Card | None]:
+    previous: JoinRecord | None = None,
+) -> tuple[list[tuple[Card, Card, float]], Card | None, JoinRecord | None]:
     """At most one finding per card: (earlier, card, similarity) for each card whose question
-    is nearly that of an earlier card, ordered by card; and the card at which the join ran out
-    of `limit` comparisons (None when it finished).
+    is nearly that of an earlier card, ordered by card; the card at which the join ran out
+    of `limit` comparisons (None when it finished); and the join's record for the next run
+    (`previous` is the last run's: see `similar_set_pairs`).
 
     A card asking exactly the words of an earlier one is paired with the first card asking
     them (100%); only that first card takes part in the join, so a thousand copies cost one.
@@ -170,13 +285,11 @@ def first_near_duplicates(
     position = {id(card): n for n, card in enumerate(cards)}
     sets, groups = _question_groups(cards)
     earliest: dict[int, tuple[int, float]] = {}  # set -> (earliest similar set, similarity)
-
-    def found(i: int, j: int, similarity: float) -> None:
+    found, stopped, record = similar_set_pairs(sets, threshold, limit, previous)
+    for i, j, similarity in found:
         first, second = min(i, j), max(i, j)  # sets are numbered in the order first asked
         if second not in earliest or first < earliest[second][0]:
             earliest[second] = (first, similarity)
-
-    stopped = _similar_sets(sets, threshold, limit, found)
     pairs = []
     for n, group in enumerate(groups):
         if n in earliest:
@@ -184,4 +297,4 @@ def first_near_duplicates(
             pairs.append((groups[other][0], group[0], similarity))
         pairs.extend((group[0], copy, 1.0) for copy in group[1:])
     pairs.sort(key=lambda p: position[id(p[1])])
-    return pairs, (groups[stopped][0] if stopped is not None else None)
+    return pairs, (groups[stopped][0] if stopped is not None else None), record

@@ -109,12 +109,7 @@ def _zip_file(archive: zipfile.ZipFile, name: str, source: Path, date_time: ZipD
             shutil.copyfileobj(src, dst, 1 << 20)
 
 
-def write_collection(
-    package: genanki.Package,
-    db_path: Path,
-    timestamp: int,
-    note_times: Mapping[str, int] | None = None,
-) -> None:
+def write_collection(package: genanki.Package, db_path: Path, timestamp: int) -> None:
     """Write the package's notes into a new SQLite file, as genanki's write_to_file does.
 
     The same schema, `col` row, timestamps and id counter (seeded with the timestamp in
@@ -138,23 +133,11 @@ def write_collection(
             # genanki warns about HTML tags it does not know; fields are sanitized already.
             warnings.simplefilter("ignore")
             package.write_to_db(conn.cursor(), timestamp, id_gen)
-        # Anki updates a note only when the package's copy is newer: each note carries the time
-        # of the release in which it last changed, so an unchanged note reads as up to date.
-        # By rowid: genanki's schema has no index on guid, so `WHERE guid = ?` scanned the whole
-        # table once per note (quadratic: 34 s of a warm 10,000-card build).
-        note_ids = dict(conn.execute("SELECT guid, id FROM notes"))
-        conn.executemany(
-            "UPDATE notes SET mod = ? WHERE id = ?",
-            [
-                (moment, note_ids[guid])
-                for moment, guid in sorted((m, g) for g, m in (note_times or {}).items())
-                if guid in note_ids
-            ],
-        )
         conn.commit()
         # genanki rewrites the `col` row once per deck, which leaves freed pages holding old
         # copies of its JSON: VACUUM drops them, so the file is smaller and holds only what
-        # Anki reads.
+        # Anki reads. It also lays every table out afresh, in order, so the file's bytes do not
+        # depend on the order the rows went in.
         conn.execute("VACUUM")
     finally:
         conn.close()
@@ -165,7 +148,6 @@ def write_apkg(
     media: Sequence[MediaFile],
     target: Path,
     timestamp: int,
-    note_times: Mapping[str, int] | None = None,
 ) -> None:
     """Write `target` once: the collection, genanki's `media` map and the numbered media files.
 
@@ -178,7 +160,7 @@ def write_apkg(
     media_map = json.dumps({str(index): file.name for index, file in enumerate(media)})
     with tempfile.TemporaryDirectory(prefix="deckgen-apkg-") as tmp:
         db_path = Path(tmp) / "collection.anki2"
-        write_collection(package, db_path, timestamp, note_times)
+        write_collection(package, db_path, timestamp)
         with atomic_output(target) as tmp_target, zipfile.ZipFile(tmp_target, "w") as archive:
             _zip_file(archive, "collection.anki2", db_path, date_time)
             archive.writestr(_zip_entry("media", date_time), media_map)
@@ -186,25 +168,64 @@ def write_apkg(
                 _zip_file(archive, str(index), file.path, date_time)
 
 
+_NOTE_ROW = "INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?)"
+_CARD_ROW = "INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+# A new card's ivl, factor, reps, lapses, left, odue, odid, flags and data.
+_ZEROS = (0, 0, 0, 0, 0, 0, 0, 0, "")
+
+
 class _DeckOfNotesMadeLate(genanki.Deck):  # type: ignore[misc]
     """A genanki deck whose notes are made only while it is written, then dropped: a 50,000-card
     package holds one deck's Note objects at a time rather than all of them (genanki 0.13.1's
-    `Deck.write_to_db` reads `self.notes`, as `Package.write_to_db` calls it deck by deck)."""
+    `Deck.write_to_db` reads `self.notes`, as `Package.write_to_db` calls it deck by deck).
+
+    genanki writes the deck's and its note types' JSON; the notes' and cards' rows are written
+    here, one batch a table, with the values and ids genanki's `Note.write_to_db` would give
+    them (tests/test_anki_export.py compares the files), except each note's `mod`: the time in
+    `times` (by GUID) when it has one. genanki inserts row by row and checks each field for
+    unknown HTML tags only to warn (deckgen sanitized the fields), which was most of its time.
+    """
 
     def __init__(
-        self, deck_id: int, name: str, description: str, written: Callable[[int], None]
+        self,
+        deck_id: int,
+        name: str,
+        description: str,
+        written: Callable[[int], None],
+        times: Mapping[str, int],
     ) -> None:
         super().__init__(deck_id, name, description)
         self.makers: list[Callable[[], genanki.Note]] = []
         self.written = written  # told how many notes each deck wrote
+        self.times = times  # GUID -> the note's modification time, where the history sets one
 
     def write_to_db(self, cursor: sqlite3.Cursor, timestamp: float, id_gen: Iterator[int]) -> None:
-        self.notes = [make() for make in self.makers]
-        try:
-            super().write_to_db(cursor, timestamp, id_gen)
-        finally:
-            self.notes = []
-        self.written(len(self.makers))
+        notes = [make() for make in self.makers]
+        for note in notes:  # the note types in the order genanki registers them
+            self.add_model(note.model)
+        super().write_to_db(cursor, timestamp, id_gen)  # self.notes is empty: the JSON only
+        mod = int(timestamp)
+        note_rows, card_rows = [], []
+        for note in notes:
+            note._check_number_model_fields_matches_num_fields()
+            note_id = next(id_gen)
+            guid = note.guid
+            flds, tags = note._format_fields(), note._format_tags()
+            sort = note.sort_field
+            moment = self.times.get(guid, mod)
+            note_rows.append(
+                (note_id, guid, note.model.model_id, moment, -1, tags, flds, sort, 0, 0, "")
+            )
+            for card in note.cards:
+                queue = -1 if card.suspend else 0
+                # id, nid, did, ord, mod, usn, type, queue, due, then ivl to flags (0) and data
+                card_id = next(id_gen)
+                card_rows.append(
+                    (card_id, note_id, self.deck_id, card.ord, mod, -1, 0, queue, note.due, *_ZEROS)
+                )
+        cursor.executemany(_NOTE_ROW, note_rows)
+        cursor.executemany(_CARD_ROW, card_rows)
+        self.written(len(notes))
 
 
 class AnkiExporter:
@@ -234,7 +255,7 @@ class AnkiExporter:
                 # Anki's deck overview shows the description as HTML: give it plain text only.
                 description = html.escape(info.description) if name == info.name else ""
                 deck_id = deck_id_for(info.id, name)
-                decks[name] = _DeckOfNotesMadeLate(deck_id, name, description, count)
+                decks[name] = _DeckOfNotesMadeLate(deck_id, name, description, count, times)
             return decks[name]
 
         def note_maker(rendered: RenderedCard, guid: str) -> Callable[[], genanki.Note]:
@@ -248,9 +269,11 @@ class AnkiExporter:
                 guid=guid,
             )
 
+        # Anki updates a note only when the package's copy is newer: each note carries the time
+        # of the release in which it last changed, so an unchanged note reads as up to date.
+        times: dict[str, int] = {}  # by GUID, for the notes whose time the history sets
         anki_deck(info.name)
         context.status.count("writing the notes", 0, len(deck.cards))
-        times: dict[str, int] = {}  # by GUID, for the notes whose time the history sets
         for rendered in deck.cards:
             card = rendered.card
             guid = note_guid(info.id, card.id)
@@ -267,7 +290,7 @@ class AnkiExporter:
 
         target = out_dir / f"{context.stem}{self.suffix}"
         package = genanki.Package([decks[name] for name in sorted(decks)])
-        write_apkg(package, deck.media, target, context.timestamp, times)
+        write_apkg(package, deck.media, target, context.timestamp)
         log.info("wrote %s: %d notes, %d media", target, len(deck.cards), len(deck.media))
         return [target]
 
