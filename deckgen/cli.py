@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -1313,5 +1314,13 @@ def preview(
                 running.close()
 
 
+# The collector's first generation runs every 700 new objects by default: a build makes
+# millions that live until it ends (a 10,000-card deck's cached cards, notes and rows), and
+# collecting them young again and again was a sixth of a rebuild's time after a one-card edit.
+# A larger first generation runs it a hundred times less often; cycles are still collected.
+GC_THRESHOLDS = (100_000, 20, 100)
+
+
 def main() -> None:
+    gc.set_threshold(*GC_THRESHOLDS)
     cli(prog_name="deckgen")
