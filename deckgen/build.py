@@ -77,11 +77,14 @@ def _stamps(
     clock: int,
     origin: str,
     status: Status,
+    cache: Cache,
+    file_digests: Mapping[Path, str],
 ) -> tuple[dict[str, ShippedNote], dict[str, Stamp]]:
     """Each note as the package ships it, and when it last changed (deckgen.release); a broken
     --templates file is located."""
     try:
-        notes = shipped_notes(deck, template_environment(templates_dir), status)
+        env = template_environment(templates_dir)
+        notes = shipped_notes(deck, env, status, cache, file_digests)
         return notes, release_stamps(history, notes, clock, origin)
     except DeckgenError:
         raise
@@ -201,7 +204,16 @@ def build(
     if templates_dir is not None:  # before anything is written
         _check_templates(templates_dir, selected)
     clock, origin = build_clock(cards_dir, templates_dir)
-    notes, stamped = _stamps(compiled.history, selected, templates_dir, clock, origin, status)
+    notes, stamped = _stamps(
+        compiled.history,
+        selected,
+        templates_dir,
+        clock,
+        origin,
+        status,
+        cache,
+        compiled.file_digests,
+    )
     context = ExportContext(
         stem=f"{info.id}{selection_suffix(include, exclude, info.section.tag)}",
         timestamp=clock,

@@ -18,7 +18,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -283,18 +283,19 @@ def parallel_workers(jobs: Sequence[Job]) -> int:
     return workers if sum(len(job[1]) for job in jobs) >= PARALLEL_MIN_BYTES else 1
 
 
-def _compile_files(sources: Sources, cache: Cache, status: Status) -> list[FileResult]:
+def _compile_files(sources: Sources, cache: Cache, status: Status) -> list[tuple[FileResult, str]]:
     """Every card file's result, from the cache where its inputs are unchanged, else computed
-    (in worker processes when there is enough to compile)."""
+    (in worker processes when there is enough to compile), each with its digest: its cache key
+    and the stamps of the other files it read, which together decide all it holds."""
     root, info, syllabus = sources.root, sources.info, sources.syllabus
     config = fingerprint(repr(info), repr(syllabus), str(root), str(root.resolve()))
-    results: dict[int, FileResult] = {}
+    results: dict[int, tuple[FileResult, str]] = {}
     jobs: list[tuple[int, str, Job]] = []
     for index, (path, data) in enumerate(sources.files):
         key = fingerprint(config, str(path), data)
         cached = cache.get("files", key)
         if isinstance(cached, FileResult) and stamps_match(cached.stamps):
-            results[index] = cached
+            results[index] = cached, fingerprint(key, repr(cached.stamps))
         else:
             previous = cache.get("cards", fingerprint(config, str(path)), counted=False)
             kept = previous if isinstance(previous, dict) else None
@@ -324,7 +325,7 @@ def _compile_files(sources: Sources, cache: Cache, status: Status) -> list[FileR
             cache.put("files", key, result)
         if per_card:  # the cards of this file as they are now, for the next edit of it
             cache.put("cards", fingerprint(config, str(job[0])), per_card)
-        results[index] = result
+        results[index] = result, fingerprint(key, repr(result.stamps))
     log.info("compile: %d files from cache, %d compiled", len(results) - len(jobs), len(jobs))
     return [results[index] for index in sorted(results)]
 
@@ -339,6 +340,8 @@ class CompiledDeck:
     history: ReleaseRecord
     diagnostics: tuple[Diagnostic, ...]  # loading's and compiling's, unsorted
     unchecked: frozenset[str] = frozenset()  # ids of cards in files that failed as a whole
+    # card file -> a digest of everything its cards hold (for work done on them later, cached)
+    file_digests: Mapping[Path, str] = dataclasses.field(default_factory=dict)
 
     @property
     def deck(self) -> Deck:
@@ -350,7 +353,8 @@ def compile_deck(sources: Sources, cache: Cache, status: Status = NO_STATUS) -> 
     told how many of the files to compile are done."""
     sink = DiagnosticSink()
     sink.extend(sources.diagnostics)
-    files = _compile_files(sources, cache, status)
+    digested = _compile_files(sources, cache, status)
+    files = [result for result, _ in digested]
     for result in files:
         sink.extend(result.diagnostics)
     cards = drop_duplicate_ids([c for result in files for c in result.cards], sink)
@@ -368,6 +372,9 @@ def compile_deck(sources: Sources, cache: Cache, status: Status = NO_STATUS) -> 
         history=sources.history,
         diagnostics=tuple(sink.items),
         unchecked=frozenset(card_id for result in files for card_id in result.unchecked),
+        file_digests={
+            path: digest for (path, _), (_, digest) in zip(sources.files, digested, strict=True)
+        },
     )
 
 

@@ -7,6 +7,7 @@ with `deckgen.faces.fill_template`, so a card looks the same in both.
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 import sys
 from collections.abc import Collection, Iterator, Mapping
@@ -120,8 +121,20 @@ def card_template_problems(
 
 def note_guid(deck_id: str, card_id: str) -> str:
     """The note's GUID, in the .apkg and in CSV/TSV alike: a function of the deck id and the card
-    id only, never of content or position, so every release updates the same note."""
-    return str(genanki.guid_for(deck_id, card_id))
+    id only, never of content or position, so every release updates the same note.
+
+    It is genanki's `guid_for(deck_id, card_id)` (the first 8 bytes of the SHA-256 of
+    `deck_id__card_id` in Anki's base 91), computed with divmod: genanki's loop took a fifth of
+    a 10,000-note package's writing. tests/test_properties.py compares the two."""
+    number = int.from_bytes(hashlib.sha256(f"{deck_id}__{card_id}".encode()).digest()[:8], "big")
+    digits = []
+    while number:
+        number, digit = divmod(number, 91)
+        digits.append(_BASE91[digit])
+    return "".join(reversed(digits))
+
+
+_BASE91 = "".join(genanki.util.BASE91_TABLE)
 
 
 def anki_tags(deck: Deck, rendered: RenderedCard) -> list[str]:

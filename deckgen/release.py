@@ -11,6 +11,7 @@ With the release history (deckgen.history):
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 import time
 import unicodedata
@@ -21,7 +22,9 @@ from typing import Any
 
 import jinja2
 
+from deckgen import cache as caching
 from deckgen.atomic import atomic_output
+from deckgen.cache import Cache
 from deckgen.clock import utc_text
 from deckgen.errors import DeckgenError, Diagnostic, Location
 from deckgen.history import (
@@ -33,9 +36,10 @@ from deckgen.history import (
 from deckgen.markdown import cloze_face
 from deckgen.model import Card
 from deckgen.notetypes import anki_tags, card_css, card_templates, note_fields
-from deckgen.render import RenderedDeck
+from deckgen.render import RenderedCard, RenderedDeck
 from deckgen.sanitize import html_text
-from deckgen.status import NO_STATUS, Status, counted
+from deckgen.status import NO_STATUS, Status
+from deckgen.templating import sources_digest
 
 CHANGED_TAG = "deckgen::changed::"  # + the version in which the note last changed
 QUESTION_CHARS = 120  # how much of a question the changelog quotes
@@ -63,24 +67,54 @@ class ShippedNote:
 
 
 def shipped_notes(
-    deck: RenderedDeck, env: jinja2.Environment, status: Status = NO_STATUS
+    deck: RenderedDeck,
+    env: jinja2.Environment,
+    status: Status = NO_STATUS,
+    cache: Cache | None = None,
+    file_digests: Mapping[Path, str] | None = None,
 ) -> dict[str, ShippedNote]:
     """Card id → its note: the fields, and a digest of everything the learner's Anki receives
     for it: the note type's templates and CSS, every field and the tags (not the changed-in tag
-    itself)."""
+    itself).
+
+    With a `cache` and each card file's digest (CompiledDeck.file_digests), the notes of a file
+    whose cards and templates are unchanged come from the cache, one entry a file."""
     css = card_css(env)
     type_digests = {
         key: _digest(css, *(part for template in templates for part in template))
         for key, templates in card_templates(env, deck.deck).items()
     }
     sources = env.get_template("anki/sources.html")
-    result = {}
-    for rendered in counted(deck.cards, status, "rendering the notes"):
-        card = rendered.card
-        fields = note_fields(deck.deck, rendered, sources)
-        parts = [f"{k}={v}" for k, v in fields.items()]
-        digest = _digest(type_digests[card.type.key], *parts, *anki_tags(deck.deck, rendered))
-        result[card.id] = ShippedNote(digest, fields)
+    templates = _digest(sources_digest(env), *type_digests.values())
+
+    def made(cards: Sequence[RenderedCard]) -> list[ShippedNote]:
+        notes = []
+        for rendered in cards:
+            fields = note_fields(deck.deck, rendered, sources)
+            parts = [f"{k}={v}" for k, v in fields.items()]
+            tags = anki_tags(deck.deck, rendered)
+            digest = _digest(type_digests[rendered.card.type.key], *parts, *tags)
+            notes.append(ShippedNote(digest, fields))
+        return notes
+
+    result: dict[str, ShippedNote] = {}
+    done = 0
+    status.count("rendering the notes", 0, len(deck.cards))
+    for path, group in itertools.groupby(deck.cards, key=lambda rendered: rendered.card.path):
+        cards = list(group)
+        ids = [rendered.card.id for rendered in cards]
+        digest = (file_digests or {}).get(path)
+        if cache is None or digest is None:
+            kept = made(cards)
+        else:
+            key = caching.fingerprint("notes", templates, digest, *ids)
+            kept = cache.get("notes", key, counted=False)
+            if not (isinstance(kept, list) and len(kept) == len(cards)):
+                kept = made(cards)
+                cache.put("notes", key, kept)
+        result.update(zip(ids, kept, strict=True))
+        done += len(cards)
+        status.count("rendering the notes", done, len(deck.cards))
     return result
 
 

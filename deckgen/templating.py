@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import hashlib
 import re
 import traceback
 from collections.abc import Callable, Iterator, Mapping
@@ -172,6 +173,21 @@ def template_file(templates_dir: Path | None, name: str) -> Path:
         if mine.is_file() and mine.resolve().is_relative_to(templates_dir.resolve()):
             return mine
     return default_templates_dir() / name
+
+
+def sources_digest(env: jinja2.Environment) -> str:
+    """A digest of every template the environment can load, yours and deckgen's (whatever one
+    includes or extends is among them): a key for work that renders any of them."""
+    assert env.loader is not None
+    digest = hashlib.sha256()
+    for name in env.list_templates():
+        try:
+            source = env.loader.get_source(env, name)[0].encode()
+        except (UnicodeDecodeError, jinja2.TemplateNotFound):  # not text: no template includes it
+            source = b""
+        for part in (name.encode(), source):
+            digest.update(len(part).to_bytes(8, "big") + part)
+    return digest.hexdigest()
 
 
 def template_environment(templates_dir: Path | None = None) -> jinja2.Environment:

@@ -199,3 +199,42 @@ def test_the_near_duplicate_check_after_an_edit_is_the_cold_one(
     tcp.write_text(original)
     assert near(Cache.for_cards(sample_cards)) == near(Cache(None)) == []
     assert full_joins == [7, 7]
+
+
+@pytest.mark.usefixtures("epoch")
+def test_the_notes_follow_every_input_they_are_made_of(sample_cards: Path, tmp_path: Path) -> None:
+    """The notes' fields come from the cache, a file at a time: after a changed image, your own
+    Sources template and a renamed topic, a warm build still writes what a cold one does."""
+    templates = tmp_path / "templates"
+
+    def warm_equals_cold(name: str, own: Path | None = None) -> dict[str, bytes]:
+        warm = build(sample_cards, tmp_path / name, formats=["csv"], templates_dir=own)
+        cold = build(
+            sample_cards,
+            tmp_path / f"{name}-cold",
+            formats=["csv"],
+            templates_dir=own,
+            use_cache=False,
+        )
+        assert outputs(tmp_path / name) == outputs(tmp_path / f"{name}-cold")
+        assert warm.deck.cards == cold.deck.cards
+        return outputs(tmp_path / name)
+
+    first = warm_equals_cold("first")
+    assert warm_equals_cold("again") == first  # the notes of cached files, from the cache
+    image = sample_cards / "net" / "img" / "handshake.png"
+    image.write_bytes(image.read_bytes() + b"\0")  # a new media name in one card's field
+    changed = warm_equals_cold("image")
+    assert changed != first
+    assert warm_equals_cold("image, cached") == changed
+    image.write_bytes(image.read_bytes()[:-1])  # back as it was: the first notes again
+    assert warm_equals_cold("image back") == first
+    (templates / "anki").mkdir(parents=True)
+    (templates / "anki" / "sources.html").write_text(
+        '<ol class="mine">{% for s in sources %}<li>{{ s }}</li>{% endfor %}</ol>'
+    )
+    mine = warm_equals_cold("template", templates)
+    assert b'class=""mine""' in mine["sample-deck.csv"]
+    syllabus = sample_cards / "syllabus.yaml"
+    syllabus.write_text(syllabus.read_text().replace("title: TCP", "title: The TCP"))
+    assert warm_equals_cold("syllabus", templates) != mine
