@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 from xml.sax import SAXParseException
 from xml.sax.handler import ContentHandler, feature_namespaces
 from xml.sax.xmlreader import AttributesNSImpl
 
 from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
-from defusedxml.expatreader import DefusedExpatParser
-from PIL import Image
 
 from deckgen.safety import printable
+
+if TYPE_CHECKING:
+    from defusedxml.expatreader import DefusedExpatParser
 
 # The hard cap: a larger image is refused (DG111). Lint warns well before it, from
 # deckgen.lint.MEDIA_WARNING_BYTES (DG402).
@@ -42,8 +46,16 @@ MEDIA_SUFFIXES = frozenset({*_RASTER_FORMATS, ".svg"})
 # Only these parsers ever see a file: Pillow would otherwise try every format it knows.
 _PILLOW_FORMATS = ("PNG", "JPEG", "GIF", "WEBP")
 
-# Any decode elsewhere in the process (there is none today) gets the same cap, not Pillow's 89 MP.
-Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+
+@functools.cache
+def _pillow() -> ModuleType:
+    """Pillow's Image module, imported by the first image checked (a build whose changed card
+    files have none never pays for it), with deckgen's cap on pixels set: any decode elsewhere
+    in the process (there is none today) gets it too, not Pillow's 89 MP."""
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+    return Image
 
 
 SVG_DANGER = "is an SVG with scripts, event handlers or external references"
@@ -79,6 +91,7 @@ def raster_problem(path: Path, suffix: str) -> str | None:
     Only the header is read (`Image.open` is lazy; nothing calls `load()`), so a decompression
     bomb costs nothing here.
     """
+    Image = _pillow()
     label = suffix[1:].upper()
     limit = f"limit {MAX_IMAGE_SIDE} pixels a side and {MAX_IMAGE_PIXELS // 1_000_000} megapixels"
     try:
@@ -383,6 +396,9 @@ def svg_problem(data: bytes) -> str | None:
     file once, namespace-aware: `<s:script>` with `s` bound to SVG is seen as the `script` it
     is, and entities such as `&#106;avascript:` are decoded before any value is checked.
     """
+    # imported here: its expat reader brings in urllib and http.client, for SVGs only
+    from defusedxml.expatreader import DefusedExpatParser
+
     parser = DefusedExpatParser(forbid_dtd=True, forbid_entities=True, forbid_external=True)
     parser.setFeature(feature_namespaces, True)
     checker = _SvgChecker(parser)
