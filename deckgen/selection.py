@@ -53,7 +53,7 @@ def check_selection(deck: Deck, include: Sequence[str], exclude: Sequence[str]) 
     the query as a whole selects nothing."""
     tag = deck.info.section.tag
     include, exclude = normalize_tags(include, tag), normalize_tags(exclude, tag)
-    tags = known_tags(deck)
+    tags = known_tags(deck) if include or exclude or not deck.cards else []
     known = f"known tags: {', '.join(tags)}"
     for option, queries in (("--tag", include), ("--exclude-tag", exclude)):
         for query in queries:
@@ -79,7 +79,10 @@ def select_cards(
     tag = rendered.deck.info.section.tag
     include, exclude = normalize_tags(include, tag), normalize_tags(exclude, tag)
     check_selection(rendered.deck, include, exclude)
-    cards = tuple(c for c in rendered.cards if is_selected(c.card, include, exclude))
+    if include or exclude:
+        cards = tuple(c for c in rendered.cards if is_selected(c.card, include, exclude))
+    else:
+        cards = rendered.cards  # every card: no tag of any is read
     used = {name for c in cards for name in c.media}
     return RenderedDeck(
         deck=replace(

@@ -132,8 +132,8 @@ def test_the_collection_is_what_genanki_write_to_file_writes(
     sample_cards: Path, tmp_path: Path, temp_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Same rows as genanki's own writer for the same notes: schema, `col`, ids, timestamps.
-    The exporter writes the rows itself, in batches; here genanki writes them, row by row,
-    from plain genanki decks holding the same notes."""
+    The exporter makes the rows itself, in batches; here genanki makes them, note by note,
+    from plain genanki decks holding genanki Notes of the same model, fields, tags and GUID."""
     packages: list[genanki.Package] = []
     write_to_db = genanki.Package.write_to_db
 
@@ -148,7 +148,10 @@ def test_the_collection_is_what_genanki_write_to_file_writes(
     plain = []
     for deck in package.decks:
         copy = genanki.Deck(deck.deck_id, deck.name, deck.description)
-        copy.notes = [make() for make in deck.makers]
+        copy.notes = [
+            genanki.Note(model=n.model, fields=n.fields, tags=n.tags, guid=n.guid)
+            for n in (make() for make in deck.makers)
+        ]
         plain.append(copy)
     assert {type(deck) for deck in plain} == {genanki.Deck}
     assert sum(len(deck.notes) for deck in plain) == 7
@@ -188,18 +191,18 @@ class Boom(RuntimeError):
     pass
 
 
-def fail_in_genanki(monkeypatch: pytest.MonkeyPatch) -> None:
+def fail_in_collection(monkeypatch: pytest.MonkeyPatch) -> None:
     """Raise while the notes' rows are made, after genanki wrote a deck's JSON: a half-written
     collection exists."""
-    format_fields = genanki.Note._format_fields
+    rows = deckgen.exporters.anki._Note.rows
     calls = iter(range(1_000))
 
-    def flaky(self: genanki.Note) -> str:
+    def flaky(self: Any, *args: Any) -> Any:
         if next(calls) == 3:
-            raise Boom("genanki failed")
-        return format_fields(self)  # type: ignore[no-any-return]
+            raise Boom("the collection failed")
+        return rows(self, *args)
 
-    monkeypatch.setattr(genanki.Note, "_format_fields", flaky)
+    monkeypatch.setattr(deckgen.exporters.anki._Note, "rows", flaky)
 
 
 def fail_in_zip(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -214,7 +217,7 @@ def fail_in_zip(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(deckgen.exporters.anki, "_zip_file", flaky)
 
 
-FAILURES = [fail_in_genanki, fail_in_zip]
+FAILURES = [fail_in_collection, fail_in_zip]
 
 
 @pytest.mark.usefixtures("epoch", "two_media")

@@ -16,6 +16,7 @@ import time
 import warnings
 import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
@@ -172,18 +173,58 @@ _NOTE_ROW = "INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?)"
 _CARD_ROW = "INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 # A new card's ivl, factor, reps, lapses, left, odue, odid, flags and data.
 _ZEROS = (0, 0, 0, 0, 0, 0, 0, 0, "")
+_Row = tuple[object, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Note:
+    """What genanki.Note holds of a note deckgen writes; its rows are genanki's (see
+    `_DeckOfNotesMadeLate`)."""
+
+    model: genanki.Model
+    fields: list[str]
+    tags: list[str]
+    guid: str
+
+    def card_ords(self) -> list[int]:
+        """The templates that make a card of this note, by genanki 0.13.1's own rules, run on
+        it: a cloze note's deletions, else each template whose required fields are filled."""
+        cloze = self.model.model_type == genanki.Model.CLOZE
+        cards = genanki.Note._cloze_cards if cloze else genanki.Note._front_back_cards
+        return [card.ord for card in cards(self)]
+
+    def rows(
+        self, note_id: int, ids: Iterator[int], deck_id: int, mod: int, moment: int
+    ) -> tuple[_Row, list[_Row]]:
+        """The `notes` row and the `cards` rows, as genanki's Note.write_to_db makes them."""
+        if len(self.model.fields) != len(self.fields):
+            raise ValueError(
+                f"{self.model.name} has {len(self.model.fields)} fields, not {len(self.fields)}"
+            )
+        if any(" " in tag for tag in self.tags):
+            raise ValueError(f"a tag contains a space: {self.tags}")
+        tags = " " + " ".join(self.tags) + " "
+        flds = "\x1f".join(self.fields)
+        sort = self.fields[self.model.sort_field_index]
+        note = (note_id, self.guid, self.model.model_id, moment, -1, tags, flds, sort, 0, 0, "")
+        # id, nid, did, ord, mod, usn, type, queue (0: not suspended), due (0), then ivl to flags
+        # and data
+        cards: list[_Row] = [
+            (next(ids), note_id, deck_id, o, mod, -1, 0, 0, 0, *_ZEROS) for o in self.card_ords()
+        ]
+        return note, cards
 
 
 class _DeckOfNotesMadeLate(genanki.Deck):  # type: ignore[misc]
     """A genanki deck whose notes are made only while it is written, then dropped: a 50,000-card
-    package holds one deck's Note objects at a time rather than all of them (genanki 0.13.1's
-    `Deck.write_to_db` reads `self.notes`, as `Package.write_to_db` calls it deck by deck).
+    package holds one deck's notes at a time rather than all of them (genanki 0.13.1's
+    `Package.write_to_db` writes deck by deck).
 
     genanki writes the deck's and its note types' JSON; the notes' and cards' rows are written
-    here, one batch a table, with the values and ids genanki's `Note.write_to_db` would give
-    them (tests/test_anki_export.py compares the files), except each note's `mod`: the time in
-    `times` (by GUID) when it has one. genanki inserts row by row and checks each field for
-    unknown HTML tags only to warn (deckgen sanitized the fields), which was most of its time.
+    here, one batch a table, with the values and ids genanki's `Note.write_to_db` gives them
+    (tests/test_apkg_write.py compares the files), except each note's `mod`: the time in
+    `times` (by GUID) when it has one. genanki makes a Note object a note, inserts row by row
+    and checks each field for unknown HTML tags only to warn (deckgen sanitized the fields).
     """
 
     def __init__(
@@ -195,7 +236,7 @@ class _DeckOfNotesMadeLate(genanki.Deck):  # type: ignore[misc]
         times: Mapping[str, int],
     ) -> None:
         super().__init__(deck_id, name, description)
-        self.makers: list[Callable[[], genanki.Note]] = []
+        self.makers: list[Callable[[], _Note]] = []
         self.written = written  # told how many notes each deck wrote
         self.times = times  # GUID -> the note's modification time, where the history sets one
 
@@ -207,22 +248,12 @@ class _DeckOfNotesMadeLate(genanki.Deck):  # type: ignore[misc]
         mod = int(timestamp)
         note_rows, card_rows = [], []
         for note in notes:
-            note._check_number_model_fields_matches_num_fields()
             note_id = next(id_gen)
-            guid = note.guid
-            flds, tags = note._format_fields(), note._format_tags()
-            sort = note.sort_field
-            moment = self.times.get(guid, mod)
-            note_rows.append(
-                (note_id, guid, note.model.model_id, moment, -1, tags, flds, sort, 0, 0, "")
+            row, cards = note.rows(
+                note_id, id_gen, self.deck_id, mod, self.times.get(note.guid, mod)
             )
-            for card in note.cards:
-                queue = -1 if card.suspend else 0
-                # id, nid, did, ord, mod, usn, type, queue, due, then ivl to flags (0) and data
-                card_id = next(id_gen)
-                card_rows.append(
-                    (card_id, note_id, self.deck_id, card.ord, mod, -1, 0, queue, note.due, *_ZEROS)
-                )
+            note_rows.append(row)
+            card_rows += cards
         cursor.executemany(_NOTE_ROW, note_rows)
         cursor.executemany(_CARD_ROW, card_rows)
         self.written(len(notes))
@@ -258,9 +289,9 @@ class AnkiExporter:
                 decks[name] = _DeckOfNotesMadeLate(deck_id, name, description, count, times)
             return decks[name]
 
-        def note_maker(rendered: RenderedCard, guid: str) -> Callable[[], genanki.Note]:
+        def note_maker(rendered: RenderedCard, guid: str) -> Callable[[], _Note]:
             card = rendered.card
-            return lambda: genanki.Note(
+            return lambda: _Note(
                 model=models[card.type.key],
                 fields=list(
                     context_fields(context, deck.deck, rendered, sources_template).values()
