@@ -184,6 +184,11 @@ def test_the_near_duplicate_check_after_an_edit_is_the_cold_one(
         "_similar_sets",
         lambda sets, *rest: full_joins.append(len(sets)) or join(sets, *rest),
     )
+    worded: list[str] = []
+    words = similarity.question_words
+    monkeypatch.setattr(
+        similarity, "question_words", lambda card: worded.append(card.id) or words(card)
+    )
     tcp = sample_cards / "net" / "tcp.md"
     original = tcp.read_text()
     tcp.write_text(
@@ -193,12 +198,16 @@ def test_the_near_duplicate_check_after_an_edit_is_the_cold_one(
         )
     )
     warm = near(Cache.for_cards(sample_cards))
+    assert worded == ["tcp-time-wait-length"]  # the other questions' words are remembered
     assert warm == near(Cache(None)) != []
     assert "tcp-time-wait-length" in warm[0] and "tcp-time-wait-side" in warm[0]
     assert full_joins == [7]  # the cold lint's; the warm one probed the edited question only
     tcp.write_text(original)
     assert near(Cache.for_cards(sample_cards)) == near(Cache(None)) == []
     assert full_joins == [7, 7]
+    worded.clear()
+    assert near(Cache.for_cards(sample_cards)) == []  # nothing changed: nothing joined again
+    assert (worded, full_joins) == ([], [7, 7])
 
 
 @pytest.mark.usefixtures("epoch")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import sys
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from deckgen.markdown import CLOZE_RE, STOP_WORDS
 from deckgen.model import Card
@@ -40,16 +41,27 @@ def question_words(card: Card) -> list[str]:
 MAX_NEAR_DUPLICATE_COMPARISONS = 4_000_000
 
 
-def _question_groups(cards: Iterable[Card]) -> tuple[list[frozenset[str]], list[list[Card]]]:
-    """The distinct non-empty question word sets, in the order of the first card asking each,
-    and for each the cards asking exactly it (in deck order)."""
+def _question_groups(
+    cards: Iterable[Card], known: Mapping[str, frozenset[str]] | None = None
+) -> tuple[list[frozenset[str]], list[list[Card]], dict[str, frozenset[str]]]:
+    """The distinct non-empty question word sets, in the order of the first card asking each;
+    for each the cards asking exactly it (in deck order); and each question's Markdown with its
+    words (`known` holds those of an earlier run, which need not be found again)."""
     groups: dict[frozenset[str], list[Card]] = {}
+    words_of: dict[str, frozenset[str]] = {}
+    known = known or {}
     for card in cards:
-        # Interned: 50,000 questions use a few thousand words, each then held once.
-        words = frozenset(map(sys.intern, question_words(card)))
+        text = card.front or card.text
+        if text is None:
+            continue
+        words = words_of.get(text.markdown) or known.get(text.markdown)
+        if words is None:
+            # Interned: 50,000 questions use a few thousand words, each then held once.
+            words = frozenset(map(sys.intern, question_words(card)))
+        words_of[text.markdown] = words
         if words:
             groups.setdefault(words, []).append(card)
-    return list(groups), list(groups.values())
+    return list(groups), list(groups.values()), words_of
 
 
 def _overlap_needed(threshold: float, size: int, other: int) -> int:
@@ -149,7 +161,7 @@ def near_duplicates(
     """
     cards = list(cards)
     position = {id(card): n for n, card in enumerate(cards)}
-    sets, groups = _question_groups(cards)
+    sets, groups, _ = _question_groups(cards)
     pairs = [(a, b, 1.0) for group in groups for k, a in enumerate(group) for b in group[k + 1 :]]
 
     def found(i: int, j: int, similarity: float) -> None:
@@ -166,12 +178,14 @@ def near_duplicates(
 @dataclass(frozen=True)
 class JoinRecord:
     """What one run of the join found, kept (in the cache) for the next: every distinct
-    question word set it joined, each similar pair of them, and the comparisons counted."""
+    question word set it joined, each similar pair of them, the comparisons counted, and the
+    words of each question's Markdown."""
 
     threshold: float
     sets: frozenset[frozenset[str]]
     pairs: tuple[tuple[frozenset[str], frozenset[str], float], ...]
     work: int
+    words: Mapping[str, frozenset[str]] = field(default_factory=dict)  # question → its words
 
 
 # A record holding more pairs than this is not kept: rebuilding it is cheaper than its memory.
@@ -234,13 +248,10 @@ def similar_set_pairs(
     the full join's either way (tests/test_lint.py)."""
     if previous is not None and previous.threshold == threshold:
         added = [n for n, words in enumerate(sets) if words not in previous.sets]
+        if not added and len(sets) == len(previous.sets):
+            return _kept_pairs(sets, previous), None, previous  # the same sets: the same pairs
         if len(added) <= len(sets) // 2:
-            position = {words: n for n, words in enumerate(sets)}
-            pairs = [
-                (position[a], position[b], similarity)
-                for a, b, similarity in previous.pairs
-                if a in position and b in position
-            ]
+            pairs = _kept_pairs(sets, previous)
             new, work = _probe_added(sets, added, threshold)
             if previous.work + work <= limit:
                 pairs += new
@@ -252,6 +263,18 @@ def similar_set_pairs(
     )
     record = _record(sets, pairs, threshold, counted[0]) if stopped is None else None
     return pairs, stopped, record
+
+
+def _kept_pairs(
+    sets: Sequence[frozenset[str]], previous: JoinRecord
+) -> list[tuple[int, int, float]]:
+    """The earlier run's pairs of sets that are still asked, as indices into `sets`."""
+    position = {words: n for n, words in enumerate(sets)}
+    return [
+        (position[a], position[b], similarity)
+        for a, b, similarity in previous.pairs
+        if a in position and b in position
+    ]
 
 
 def _record(
@@ -283,9 +306,12 @@ def first_near_duplicates(
     """
     cards = list(cards)
     position = {id(card): n for n, card in enumerate(cards)}
-    sets, groups = _question_groups(cards)
+    known = previous.words if previous is not None else None
+    sets, groups, words = _question_groups(cards, known)
     earliest: dict[int, tuple[int, float]] = {}  # set -> (earliest similar set, similarity)
     found, stopped, record = similar_set_pairs(sets, threshold, limit, previous)
+    if record is not None and not (record is previous and words.keys() == (known or {}).keys()):
+        record = dataclasses.replace(record, words=words)
     for i, j, similarity in found:
         first, second = min(i, j), max(i, j)  # sets are numbered in the order first asked
         if second not in earliest or first < earliest[second][0]:
