@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from deckgen.checks.deck import MEDIA_WARNING_BYTES
 from deckgen.checks.similarity import (
+    _probe_added,
     _similar_sets,
     near_duplicates,
     question_words,
@@ -438,6 +439,10 @@ def test_the_join_after_an_edit_counts_against_the_cap() -> None:
     found, stopped, again = similar_set_pairs(sets, 0.5, 10**9, record)
     assert stopped is None and again is not None and again.work > record.work
     assert {(min(i, j), max(i, j)) for i, j, _ in found} == set(_brute_pairs(sets, 0.5))
+    # the probe itself stops once past what the cap leaves it: it never runs on unbounded
+    assert _probe_added(sets, list(range(10, 20)), 0.5, 5) is None
+    probed = _probe_added(sets, list(range(10, 20)), 0.5, 10**9)
+    assert probed is not None and probed[1] > 5
 
 
 def test_shipped_deck_passes_strict_lint() -> None:

@@ -193,12 +193,12 @@ MAX_RECORDED_PAIRS = 100_000
 
 
 def _probe_added(
-    sets: Sequence[frozenset[str]], added: Sequence[int], threshold: float
-) -> tuple[list[tuple[int, int, float]], int]:
+    sets: Sequence[frozenset[str]], added: Sequence[int], threshold: float, budget: int
+) -> tuple[list[tuple[int, int, float]], int] | None:
     """Each pair of `sets` at or over the threshold that involves a set in `added` (indices),
-    once, and the comparisons counted. Every set is indexed by all its words, so a probe may
-    use any `a - o + 1` of its `a` words (a set sharing `o` of them shares one of those): the
-    rarest, by the index."""
+    once, and the comparisons counted; None as soon as they pass `budget`. Every set is
+    indexed by all its words, so a probe may use any `a - o + 1` of its `a` words (a set
+    sharing `o` of them shares one of those): the rarest, by the index."""
     wanted = {w for n in added for w in sets[n]}
     index: dict[str, list[int]] = defaultdict(list)
     for n, words in enumerate(sets):
@@ -216,6 +216,8 @@ def _probe_added(
         for word in ranked[: size - needed + 1]:
             work += len(index[word])
             candidates.update(dict.fromkeys(index[word]))
+        if work > budget:
+            return None
         for m in candidates:
             # a pair of two added sets is found once, from the later one's side
             if m == n or (m in is_added and m > n):
@@ -224,6 +226,8 @@ def _probe_added(
             if len(other) < threshold * size or size < threshold * len(other):  # length filter
                 continue
             work += min(size, len(other))
+            if work > budget:
+                return None
             shared = len(words & other)
             similarity = shared / (size + len(other) - shared)
             if similarity >= threshold:
@@ -251,11 +255,11 @@ def similar_set_pairs(
         if not added and len(sets) == len(previous.sets):
             return _kept_pairs(sets, previous), None, previous  # the same sets: the same pairs
         if len(added) <= len(sets) // 2:
-            pairs = _kept_pairs(sets, previous)
-            new, work = _probe_added(sets, added, threshold)
-            if previous.work + work <= limit:
-                pairs += new
-                return pairs, None, _record(sets, pairs, threshold, previous.work + work)
+            probed = _probe_added(sets, added, threshold, limit - previous.work)
+            if probed is not None:
+                pairs = _kept_pairs(sets, previous) + probed[0]
+                work = previous.work + probed[1]
+                return pairs, None, _record(sets, pairs, threshold, work)
     pairs = []
     counted = [0]
     stopped = _similar_sets(
