@@ -190,9 +190,8 @@ def build(
     cache = Cache.for_cards(cards_dir, enabled=use_cache)
     # the files' bytes are not kept past it
     compiled = compile_deck(load_sources(cards_dir), cache, status)
-    checked = check_deck(
-        compiled, cache=cache
-    )  # the PDF exporter measures print overflow as it writes
+    # the PDF exporter measures print overflow as it writes, so the check leaves it out here
+    checked = check_deck(compiled, cache=cache)
     if checked.errors:
         raise DeckgenError(checked.errors)
     say(f"loaded {len(compiled.deck.cards)} cards from {cards_dir}")

@@ -171,13 +171,21 @@ def note_fields(
     deck: Deck, rendered: RenderedCard, sources_template: jinja2.Template
 ) -> dict[str, str]:
     """Field name → HTML value, in the note type's field order."""
+    return fields_with_sources(deck, rendered, sources_field(rendered, sources_template))
+
+
+def sources_field(rendered: RenderedCard, sources_template: jinja2.Template) -> str:
+    """The Sources field: the card's sources through `anki/sources.html`, or empty."""
+    if not rendered.sources:
+        return ""
+    return sources_template.render(sources=[Markup(s) for s in rendered.sources]).strip()
+
+
+def fields_with_sources(deck: Deck, rendered: RenderedCard, sources: str) -> dict[str, str]:
+    """The note's fields given its Sources field: every other one is the rendered card's own
+    HTML (the same strings, not copies) or a short text made here."""
     card = rendered.card
     breadcrumb = deck.syllabus.place_title(card.section, card.topic)
-    sources = (
-        sources_template.render(sources=[Markup(s) for s in rendered.sources]).strip()
-        if rendered.sources
-        else ""
-    )
     meta = {
         "Extra": rendered.extra,
         "Sources": sources,

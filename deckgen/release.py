@@ -22,9 +22,9 @@ from typing import Any
 
 import jinja2
 
-from deckgen import cache as caching
 from deckgen.atomic import atomic_output
 from deckgen.cache import Cache
+from deckgen.cache import fingerprint as cache_key
 from deckgen.clock import utc_text
 from deckgen.errors import DeckgenError, Diagnostic, Location
 from deckgen.history import (
@@ -35,7 +35,13 @@ from deckgen.history import (
 )
 from deckgen.markdown import cloze_face
 from deckgen.model import Card
-from deckgen.notetypes import anki_tags, card_css, card_templates, note_fields
+from deckgen.notetypes import (
+    anki_tags,
+    card_css,
+    card_templates,
+    fields_with_sources,
+    sources_field,
+)
 from deckgen.render import RenderedCard, RenderedDeck
 from deckgen.sanitize import html_text
 from deckgen.status import NO_STATUS, Status
@@ -77,8 +83,9 @@ def shipped_notes(
     for it: the note type's templates and CSS, every field and the tags (not the changed-in tag
     itself).
 
-    With a `cache` and each card file's digest (CompiledDeck.file_digests), the notes of a file
-    whose cards and templates are unchanged come from the cache, one entry a file."""
+    With a `cache` and each card file's digest (CompiledDeck.file_digests), the Sources fields
+    (rendered through Jinja, most of a note's cost) of a file whose cards and templates are
+    unchanged come from the cache, one entry a file."""
     css = card_css(env)
     type_digests = {
         key: _digest(css, *(part for template in templates for part in template))
@@ -87,32 +94,31 @@ def shipped_notes(
     sources = env.get_template("anki/sources.html")
     templates = _digest(sources_digest(env), *type_digests.values())
 
-    def made(cards: Sequence[RenderedCard]) -> list[ShippedNote]:
-        notes = []
-        for rendered in cards:
-            fields = note_fields(deck.deck, rendered, sources)
-            parts = [f"{k}={v}" for k, v in fields.items()]
-            tags = anki_tags(deck.deck, rendered)
-            digest = _digest(type_digests[rendered.card.type.key], *parts, *tags)
-            notes.append(ShippedNote(digest, fields))
-        return notes
+    def shipped(rendered: RenderedCard, sources_html: str) -> ShippedNote:
+        fields = fields_with_sources(deck.deck, rendered, sources_html)
+        parts = [f"{k}={v}" for k, v in fields.items()]
+        tags = anki_tags(deck.deck, rendered)
+        return ShippedNote(_digest(type_digests[rendered.card.type.key], *parts, *tags), fields)
 
     result: dict[str, ShippedNote] = {}
     done = 0
     status.count("rendering the notes", 0, len(deck.cards))
     for path, group in itertools.groupby(deck.cards, key=lambda rendered: rendered.card.path):
         cards = list(group)
-        ids = [rendered.card.id for rendered in cards]
         digest = (file_digests or {}).get(path)
         if cache is None or digest is None:
-            kept = made(cards)
+            result.update((r.card.id, shipped(r, sources_field(r, sources))) for r in cards)
         else:
-            key = caching.fingerprint("notes", templates, digest, *ids)
+            # Only the Sources fields are kept (Jinja makes them); the rest are the rendered
+            # cards' own strings, so a kept note costs no memory of its own.
+            key = cache_key("notes", templates, digest, *(r.card.id for r in cards))
             kept = cache.get("notes", key, counted=False)
             if not (isinstance(kept, list) and len(kept) == len(cards)):
-                kept = made(cards)
+                kept = [sources_field(r, sources) for r in cards]
                 cache.put("notes", key, kept)
-        result.update(zip(ids, kept, strict=True))
+            result.update(
+                (r.card.id, shipped(r, html)) for r, html in zip(cards, kept, strict=True)
+            )
         done += len(cards)
         status.count("rendering the notes", done, len(deck.cards))
     return result
