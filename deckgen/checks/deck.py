@@ -84,7 +84,8 @@ def check_near_duplicates(
         limit=limit,
         previous=previous if isinstance(previous, JoinRecord) else None,
     )
-    if cache is not None and record is not None and record != previous:
+    # an unchanged deck's record comes back as it was read: nothing to write
+    if cache is not None and record is not None and record is not previous:
         cache.put("similar", key, record)
     for first, second, similarity in pairs:
         sink.report(
